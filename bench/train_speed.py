@@ -1,0 +1,121 @@
+"""Training throughput and compute efficiency of the backbone on this machine.
+
+For each preset: img/s of a full training iteration (D step, G step, R1 amortised over its
+interval of 16), the GFLOPs per image of G and D (forward, counted by torch's
+FlopCounterMode), and the achieved GFLOP/s next to what a plain 3x3 convolution reaches.
+
+    python bench/train_speed.py [--presets tiny,ref64,paper256] [--batch 4] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from types import SimpleNamespace
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from steergan.nn import Discriminator, Generator, get_preset
+from steergan.train import Trainer, TrainOptions
+
+# StyleGAN2 at 64 px with the widths measured in the brief (cbase 4096, cmax 128, 8-layer mapping, w 512).
+EXTRA = {"ref64": dict(base="tiny", channel_base=4096, channel_max=128, channel_min=16,
+                       z_dim=512, w_dim=512, mapping_layers=8)}
+
+
+def arch_for(name):
+    if name in EXTRA:
+        e = dict(EXTRA[name])
+        return get_preset(e.pop("base"), **e)
+    return get_preset(name)
+
+
+def gflops_per_image(arch):
+    G, D = Generator(arch), Discriminator(arch)
+    z = torch.randn(2, arch.z_dim)
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as fc:
+            img = G(z)
+        g = fc.get_total_flops() / 2 / 1e9
+        with FlopCounterMode(display=False) as fc:
+            D(img)
+        d = fc.get_total_flops() / 2 / 1e9
+    return g, d
+
+
+def plain_conv_gflops(batch=32, channels=128, res=16, reps=10):
+    x = torch.randn(batch, channels, res, res).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(channels, channels, 3, 3).contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    F.conv2d(x, w, padding=1).sum().backward()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        F.conv2d(x, w, padding=1).sum().backward()
+    dt = (time.perf_counter() - t0) / reps
+    return 3 * 2 * batch * channels * channels * 9 * res * res / dt / 1e9   # fwd + 2 bwd convs
+
+
+def iteration_speed(arch, batch, steps):
+    data = SimpleNamespace(images=torch.randint(0, 256, (64, 3, arch.resolution, arch.resolution), dtype=torch.uint8))
+    opts = TrainOptions(out="/tmp/steergan-bench", batch=batch, kimg=1e9, device="cpu", r1_interval=16)
+    t = Trainer(opts, data, arch=arch, progress=False)
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    t.step = 1
+    t.train_step()                                   # warm-up (oneDNN primitive creation)
+    t.step = 1
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        if t.step % 16 == 0:
+            t.step += 1
+        t.train_step()
+    main = (time.perf_counter() - t0) / steps        # one iteration without R1
+    t.step = 16
+    t0 = time.perf_counter()
+    t.train_step()
+    with_r1 = time.perf_counter() - t0
+    per_iter = (15 * main + with_r1) / 16
+    return batch / per_iter, main, with_r1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--presets", default="tiny,ref64,paper256")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    conv = plain_conv_gflops()
+    rows = []
+    for name in args.presets.split(","):
+        arch = arch_for(name)
+        g, d = gflops_per_image(arch)
+        steps = args.steps if arch.resolution <= 64 else max(2, args.steps // 3)
+        ips, main_s, r1_s = iteration_speed(arch, args.batch, steps)
+        # FLOPs of one iteration per image: D step (G fwd, D fwd+bwd on real and fake),
+        # G step (G fwd+bwd, D fwd+bwd); backward counted as 2x forward.
+        flops_img = g + 2 * 3 * d + 3 * g + 3 * d
+        rows.append({"preset": name, "resolution": arch.resolution, "batch": args.batch,
+                     "G_gflops_per_img": round(g, 3), "D_gflops_per_img": round(d, 3),
+                     "img_per_s": round(ips, 2), "iter_s": round(main_s, 3), "iter_with_r1_s": round(r1_s, 3),
+                     "achieved_gflops_per_s": round(flops_img * ips, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+    result = {"machine": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+              "torch": torch.__version__, "plain_conv_gflops_per_s": round(conv, 1), "rows": rows}
+    print("\n| preset | res | batch | G GFLOP/img | D GFLOP/img | img/s | achieved GFLOP/s |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['preset']} | {r['resolution']} | {r['batch']} | {r['G_gflops_per_img']} | "
+              f"{r['D_gflops_per_img']} | {r['img_per_s']} | {r['achieved_gflops_per_s']} |")
+    print(f"\nplain 3x3 conv (128 ch, 16 px, batch 32, fwd+bwd, NHWC): {conv:.1f} GFLOP/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

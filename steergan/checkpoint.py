@@ -1,0 +1,187 @@
+"""Checkpoint format: safetensors tensors + a JSON config. Never pickle.
+
+Two kinds share one config schema (``format``, ``version``, ``kind``, ``arch``, ``method``):
+
+* a *training checkpoint* is a directory ``step-XXXXXXXX/`` holding ``model.safetensors``
+  (G, D, G_ema), ``train_state.safetensors`` (optimiser moments, RNG states) and
+  ``config.json``. It is written into a temporary directory and renamed into place, so a
+  crash at any moment leaves either the old set of checkpoints or the new one, never a
+  half-written one.
+* a *generator file* ``NAME.safetensors`` holds only the EMA generator (optionally fp16)
+  with the config in the safetensors metadata: what ships inside the package.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import UserError
+
+FORMAT = "steergan"
+VERSION = 1
+STEP_DIR = re.compile(r"^step-(\d{8})$")
+
+
+def base_config(kind: str, arch: dict, method: dict, **extra) -> dict:
+    return {"format": FORMAT, "version": VERSION, "kind": kind, "arch": arch, "method": method, **extra}
+
+
+def check_config(cfg: dict, where: str, kinds: tuple[str, ...] = ("training", "generator")) -> dict:
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        raise UserError(f"{where} is not a steergan checkpoint")
+    if cfg.get("version", 0) > VERSION:
+        raise UserError(f"{where} was written by a newer steergan (format version {cfg['version']} > {VERSION})")
+    if cfg.get("kind") not in kinds:
+        raise UserError(f"{where} is a {cfg.get('kind')!r} checkpoint; expected {' or '.join(kinds)}")
+    return cfg
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: Optional[dict] = None) -> None:
+    clean = {k: v.detach().contiguous().cpu().clone() for k, v in tensors.items()}
+    save_file(clean, str(path), metadata=metadata)
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _write_json(obj: dict, path: Path) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# ----------------------------------------------------------------------------- training checkpoints
+
+def save_training_checkpoint(ckpt_root: Path, step: int, config: dict,
+                             model_tensors: dict[str, torch.Tensor],
+                             state_tensors: dict[str, torch.Tensor], keep_last: int = 3) -> Path:
+    """Atomically write ``ckpt_root/step-XXXXXXXX`` and prune older ones beyond ``keep_last``."""
+    ckpt_root.mkdir(parents=True, exist_ok=True)
+    for t in model_tensors.values():
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise RuntimeError("refusing to write a checkpoint with non-finite weights")
+    final = ckpt_root / f"step-{step:08d}"
+    tmp = ckpt_root / f".step-{step:08d}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    _save_tensors(model_tensors, tmp / "model.safetensors")
+    _save_tensors(state_tensors, tmp / "train_state.safetensors")
+    _write_json(config, tmp / "config.json")   # written last: a dir with config.json is complete
+    _fsync_dir(tmp)
+    if final.exists():  # same step written twice (e.g. final save right after a tick)
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    _fsync_dir(ckpt_root)
+    if keep_last > 0:
+        for old in list_checkpoints(ckpt_root)[:-keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def list_checkpoints(ckpt_root: Path) -> list[Path]:
+    """Complete checkpoints, oldest first (temporary directories are ignored)."""
+    if not ckpt_root.is_dir():
+        return []
+    found = [p for p in ckpt_root.iterdir()
+             if p.is_dir() and STEP_DIR.match(p.name) and (p / "config.json").is_file()]
+    return sorted(found)
+
+
+def remove_stale_temporaries(ckpt_root: Path) -> int:
+    """Delete our own half-written ``.step-*.tmp-*`` directories left by a killed run."""
+    n = 0
+    if ckpt_root.is_dir():
+        for p in ckpt_root.iterdir():
+            if p.is_dir() and p.name.startswith(".step-") and ".tmp-" in p.name:
+                shutil.rmtree(p, ignore_errors=True)
+                n += 1
+    return n
+
+
+def read_training_checkpoint(path: Path) -> tuple[dict, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    cfg = read_config(path / "config.json")
+    check_config(cfg, str(path), ("training",))
+    try:
+        model = load_file(str(path / "model.safetensors"))
+        state = load_file(str(path / "train_state.safetensors"))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"checkpoint {path} is unreadable ({e})") from None
+    return cfg, model, state
+
+
+def read_config(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path} does not exist") from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"{path} is not a readable JSON config ({e})") from None
+
+
+# ----------------------------------------------------------------------------- generator files
+
+def save_generator_file(path: Path, config: dict, tensors: dict[str, torch.Tensor], fp16: bool = True) -> Path:
+    """One self-describing safetensors file; written to a temp name then renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fp16:
+        tensors = {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()}
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    _save_tensors(tensors, tmp, metadata={"steergan": json.dumps(config)})
+    os.replace(tmp, path)
+    return path
+
+
+def read_generator_file(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    try:
+        from safetensors import safe_open
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path} is not a readable safetensors file ({e})") from None
+    if "steergan" not in meta:
+        raise UserError(f"{path} has no steergan config in its metadata: not a steergan model")
+    try:
+        cfg = json.loads(meta["steergan"])
+    except json.JSONDecodeError:
+        raise UserError(f"{path} has a corrupt steergan config") from None
+    check_config(cfg, str(path))
+    return cfg, {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
+
+
+def resolve_checkpoint_path(path: str | Path) -> Path:
+    """Accept a generator file, a checkpoint dir, or a run dir (-> its latest checkpoint)."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"checkpoint {p} does not exist")
+    if p.is_file():
+        return p
+    if (p / "config.json").is_file():
+        return p
+    ckpts = list_checkpoints(p / "checkpoints")
+    if ckpts:
+        return ckpts[-1]
+    raise UserError(f"{p} holds no steergan checkpoint (no config.json, no checkpoints/step-*)")

@@ -1,0 +1,1 @@
+"""Command-line interface (top layer: may import everything below it)."""

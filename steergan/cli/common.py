@@ -1,0 +1,48 @@
+"""Options and helpers shared by several subcommands."""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+import click
+
+from ..errors import UserError
+
+model_option = click.option("--model", "model", default=None, metavar="NAME|PATH",
+                            help="Bundled model name, generator .safetensors, checkpoint or run dir "
+                                 "(default: the bundled 'rooms' model).")
+device_option = click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-7' or '1,5,9' or '3' -> list of ints."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                a, b = part.split("-", 1)
+                lo, hi = int(a), int(b)
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise UserError(f"cannot read seeds {text!r}: use e.g. 0-15 or 1,5,9") from None
+    if not seeds:
+        raise UserError("no seeds given")
+    if any(s < 0 or s >= 2 ** 32 for s in seeds):
+        raise UserError("seeds must be between 0 and 2^32-1")
+    return seeds
+
+
+def emit(result: dict, as_json: bool, lines: Iterable[str] = ()) -> None:
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)

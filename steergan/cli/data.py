@@ -1,0 +1,62 @@
+"""``steergan data make|emoji|info``: build and inspect datasets."""
+from __future__ import annotations
+
+import click
+
+from .common import emit, json_option
+
+
+@click.group()
+def data():
+    """Make procedural scenes with ground truth, import emoji, inspect a dataset."""
+
+
+@data.command("make")
+@click.argument("kind", type=click.Choice(["rooms", "creatures"]))
+@click.option("--out", required=True, help="Output directory (must be new or a previous scene dataset).")
+@click.option("-n", "--n", "n", default=20000, show_default=True, help="Number of images.")
+@click.option("--resolution", default=64, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+@json_option
+def make(kind, out, n, resolution, seed, workers, as_json):
+    """Render KIND scenes with semantic masks, instance masks and object JSON."""
+    import time
+
+    from ..data.scenes import make_dataset
+    from ..errors import UserError
+    if n < 1:
+        raise UserError(f"-n must be positive, got {n}")
+    t0 = time.time()
+    make_dataset(kind, out, n=n, resolution=resolution, seed=seed, workers=workers, progress=not as_json)
+    dt = time.time() - t0
+    emit({"kind": kind, "out": out, "n": n, "resolution": resolution, "seconds": round(dt, 2)}, as_json,
+         [f"wrote {n} {kind} scenes at {resolution} px to {out} in {dt:.1f} s"])
+
+
+@data.command("emoji")
+@click.option("--vendor", type=click.Choice(["google", "apple", "twitter", "facebook"]), default="google",
+              show_default=True)
+@click.option("--out", required=True)
+@click.option("--category", default=None, help='e.g. "Smileys & Emotion" (from emoji.json).')
+@click.option("--source", default=None, help="An extracted emoji-datasource package or its .tgz "
+                                               "(default: fetch it with `npm pack`).")
+@click.option("--resolution", default=64, show_default=True)
+@json_option
+def emoji(vendor, out, category, source, resolution, as_json):
+    """Import real emoji images from the npm package emoji-datasource-VENDOR."""
+    from ..data.emoji import import_emoji
+    result = import_emoji(vendor, out, category=category, source=source, resolution=resolution)
+    n = result if isinstance(result, int) else (result.get("n") if isinstance(result, dict) else None)
+    emit({"vendor": vendor, "category": category, "out": out, "n": n}, as_json,
+         [f"wrote {n} {vendor} emoji to {out}"])
+
+
+@data.command("info")
+@click.argument("path")
+@json_option
+def info(path, as_json):
+    """Count, resolution, kind and fingerprint of a dataset."""
+    from ..data.folder import info as dataset_info
+    result = dataset_info(path)
+    emit(result, as_json, [f"{k}: {v}" for k, v in result.items()])

@@ -1,0 +1,59 @@
+"""``steergan eval``: metrics of a generator against its data."""
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..errors import UserError
+from .common import device_option, emit, json_option, model_option
+
+
+@click.command("eval")
+@click.argument("checkpoint", required=False)
+@model_option
+@click.option("--data", default=None, help="Real images (default: the dataset recorded in the checkpoint).")
+@click.option("--metric", type=click.Choice(["fd_effnet", "fid"]), default="fd_effnet", show_default=True,
+              help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
+                   "to published FID). fid: standard Inception FID (needs --inception).")
+@click.option("--n", default=5000, show_default=True, help="Images from each side.")
+@click.option("--inception", default=None, help="Path to pt_inception-2015-12-05 weights (for --metric fid).")
+@click.option("--cache-dir", default=None, help="Where real-data statistics are cached.")
+@click.option("--truncation", default=1.0, show_default=True)
+@device_option
+@json_option
+def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json):
+    """Evaluate CHECKPOINT (or --model) with METRIC on N images."""
+    from pathlib import Path
+
+    import torch
+
+    from ..data import ImageDataset
+    from ..metrics import fake_stats, fd, get_extractor, real_stats
+    from ..models import load_model, to_uint8
+    if n < 2:
+        raise UserError("--n must be at least 2")
+    m = load_model(checkpoint or model, device=device)
+    trained = m.config.get("trained") or m.config
+    data = data or ((trained.get("dataset") or {}).get("path"))
+    if not data:
+        raise UserError("no --data given and the checkpoint records no dataset path")
+    extractor = get_extractor(metric, inception_path=inception, device=device)
+    ds = ImageDataset(data, resolution=m.resolution)
+    cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "steergan" / "stats"
+    t0 = time.time()
+    real = real_stats(ds, extractor, n=min(n, len(ds)), cache_dir=cache, fingerprint=ds.fingerprint)
+    gen = torch.Generator().manual_seed(12345)
+
+    def sample(batch, start):
+        z = torch.randn(batch, m.G.cfg.z_dim, generator=gen).to(m.device)
+        controls = [m.control_from_seed(start + i) for i in range(batch)]
+        control = m.method.collate_control(controls) if controls[0] is not None else None
+        with torch.no_grad():
+            return to_uint8(m.G(z, control, truncation=truncation, noise_mode="random"))
+
+    fake = fake_stats(sample, extractor, n=n)
+    value = fd(real, fake)
+    dt = time.time() - t0
+    emit({"metric": extractor.name, "value": value, "n": n, "data": str(data), "model": m.source,
+          "seconds": round(dt, 1)}, as_json, [f"{extractor.name} = {value:.3f}  (n={n}, {dt:.0f} s)"])

@@ -1,0 +1,50 @@
+"""``steergan`` command: one small module per subcommand, errors as one line + exit 2."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ..errors import UserError
+from . import data, demo, eval as eval_cmd, export, generate, info, train
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="steergan")
+def cli() -> None:
+    """Spatially steerable GANs: train, generate, edit and evaluate."""
+
+
+cli.add_command(train.train)
+cli.add_command(generate.generate)
+cli.add_command(data.data)
+cli.add_command(eval_cmd.evaluate)
+cli.add_command(info.info)
+cli.add_command(export.export)
+cli.add_command(demo.demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="steergan", standalone_mode=False)
+    except UserError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:  # usage errors: click's own one-line message, exit 2
+        e.show()
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except OSError as e:  # disk full, permission denied...: still one line, and nothing deleted
+        click.echo(f"error: {e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "), err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

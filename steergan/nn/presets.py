@@ -1,0 +1,75 @@
+"""Architecture configuration: a typed dataclass saved into every checkpoint as JSON."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from ..errors import UserError
+
+
+@dataclass
+class ArchConfig:
+    resolution: int = 64
+    z_dim: int = 128
+    w_dim: int = 128
+    mapping_layers: int = 2
+    mapping_lr_mul: float = 0.01
+    # channels per resolution: min(channel_base // res, channel_max), at least channel_min
+    channel_base: int = 4096
+    channel_max: int = 128
+    channel_min: int = 16
+    d_channel_base: int | None = None   # None -> same as G
+    d_channel_max: int | None = None
+    mbstd_group: int = 4
+    img_channels: int = 3
+    blur_kernel: list = field(default_factory=lambda: [1, 3, 3, 1])
+
+    def channels(self, res: int, discriminator: bool = False) -> int:
+        base = self.d_channel_base if discriminator and self.d_channel_base else self.channel_base
+        cmax = self.d_channel_max if discriminator and self.d_channel_max else self.channel_max
+        return max(self.channel_min, min(base // res, cmax))
+
+    @property
+    def num_ws(self) -> int:
+        """Entries of W+: two per resolution from 8 up, plus the 4x4 conv and the last toRGB."""
+        return 2 * (self.resolution.bit_length() - 1) - 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ArchConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise UserError(f"unknown architecture fields {sorted(unknown)}: checkpoint from a newer steergan?")
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        r = self.resolution
+        if r < 8 or r & (r - 1):
+            raise UserError(f"resolution must be a power of two >= 8, got {r}")
+
+
+PRESETS: dict[str, ArchConfig] = {
+    # 64 px for CPUs: narrow at high resolution where convolutions are expensive,
+    # a 2-layer mapping network (StyleGAN2-ADA's setting for small data).
+    # Channels 128,128,64,32,16 at 4..64 px: ~28x fewer FLOPs per image than StyleGAN2
+    # at 64 px with cbase 4096 / cmax 128 (bench/train_speed.py).
+    "tiny": ArchConfig(resolution=64, z_dim=128, w_dim=128, mapping_layers=2,
+                       channel_base=1024, channel_max=128, channel_min=16),
+    # The papers' 256x256 StyleGAN2 (config-f widths halved: cbase 16384, cmax 512), 8-layer mapping.
+    "paper256": ArchConfig(resolution=256, z_dim=512, w_dim=512, mapping_layers=8,
+                           channel_base=16384, channel_max=512, channel_min=16),
+    # For unit tests only.
+    "test": ArchConfig(resolution=16, z_dim=16, w_dim=16, mapping_layers=2,
+                       channel_base=128, channel_max=16, channel_min=8),
+}
+
+
+def get_preset(name: str, **overrides) -> ArchConfig:
+    if name not in PRESETS:
+        raise UserError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    cfg = ArchConfig.from_dict({**PRESETS[name].to_dict(), **overrides})
+    return cfg

@@ -1,0 +1,375 @@
+"""The training loop shared by every method: phases, lazy regularisation, EMA, ticks.
+
+One iteration = a D step on (real, fake), every ``r1_interval`` steps an extra R1 step,
+a G step, every ``pl_interval`` steps an optional path-length step, then the EMA update.
+The method adds its own loss terms to the D and G steps through ``Method.d_losses`` /
+``Method.g_losses``. All randomness comes from torch's global RNG, whose state is saved
+in the checkpoint, so a resumed run continues exactly as the uninterrupted one would.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+from torch import nn
+
+from .. import checkpoint as ckpt_io
+from ..errors import UserError
+from ..methods import LossContext, Method, build_method
+from ..nn import ArchConfig, get_preset
+from .augment import DiffAugment
+from .distributed import DistInfo, all_reduce_grads, all_reduce_mean, broadcast_module, init_distributed
+from .ema import ema_beta, update_ema
+from .logger import RunLogger
+from .losses import d_logistic, g_nonsaturating, lazy_adam_params, path_length_penalty, r1_penalty
+from .options import TrainOptions
+from .state import restore_training_state, training_state_tensors
+
+log = logging.getLogger("steergan.train")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise UserError(f"unknown device {name!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda asked for, but no CUDA GPU is available")
+    return dev
+
+
+def _set_requires_grad(module: nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+def _grads_finite(params: list[nn.Parameter]) -> bool:
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return True
+    return bool(torch.isfinite(torch.stack([g.detach().abs().max() for g in grads])).all())
+
+
+class Trainer:
+    def __init__(self, opts: TrainOptions, dataset, arch: Optional[ArchConfig] = None,
+                 dataset_info: Optional[dict] = None, progress: bool = True):
+        opts.validate()
+        self.opts = opts
+        self.device = resolve_device(opts.device)
+        self.dist: DistInfo = init_distributed(self.device)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
+        if opts.batch % self.dist.world_size:
+            raise UserError(f"--batch {opts.batch} is not divisible by {self.dist.world_size} processes")
+        self.batch_gpu = opts.batch // self.dist.world_size
+        self.run_dir = Path(opts.out)
+        self.ckpt_root = self.run_dir / "checkpoints"
+        self.progress = progress and self.dist.is_main
+        self.dataset_info = dataset_info or {}
+
+        self.arch = arch or get_preset(opts.preset)
+        self.method: Method = build_method(opts.method, opts.method_options)
+        self.images = self._dataset_tensor(dataset)
+
+        torch.manual_seed(opts.seed * 1000 + self.dist.rank)
+        self.G = self.method.build_generator(self.arch).to(self.device)
+        self.D = self.method.build_discriminator(self.arch).to(self.device)
+        if self.device.type == "cpu":
+            # oneDNN convolutions run ~2x faster on NHWC tensors on CPU (measured, bench/).
+            self.G = self.G.to(memory_format=torch.channels_last)
+            self.D = self.D.to(memory_format=torch.channels_last)
+        self.G_ema = copy.deepcopy(self.G).eval()
+        _set_requires_grad(self.G_ema, False)
+
+        r1_lr, r1_betas = lazy_adam_params(opts.d_lr, tuple(opts.betas), opts.r1_interval)
+        g_interval = opts.pl_interval if opts.pl_weight > 0 else 0
+        pl_lr, pl_betas = lazy_adam_params(opts.g_lr, tuple(opts.betas), g_interval)
+        self.G_opt = torch.optim.Adam(self.G.parameters(), lr=pl_lr, betas=pl_betas, eps=1e-8)
+        self.D_opt = torch.optim.Adam(self.D.parameters(), lr=r1_lr, betas=r1_betas, eps=1e-8)
+        self.augment = DiffAugment(opts.augment) if opts.augment else (lambda x: x)
+        self.r1_gamma = opts.resolved_r1_gamma(self.arch.resolution)
+
+        self.step = 0
+        self.images_seen = 0
+        self.train_seconds = 0.0
+        self.pl_mean = torch.zeros((), device=self.device)
+        self.nonfinite_in_a_row = 0
+        self.milestones_done: list[float] = []
+        self.fixed_z = torch.randn(16, self.arch.z_dim, generator=torch.Generator().manual_seed(123))
+
+    # ------------------------------------------------------------------ setup
+    def _dataset_tensor(self, dataset) -> torch.Tensor:
+        images = getattr(dataset, "images", None)
+        if images is None:
+            images = torch.stack([item[0] if isinstance(item, tuple) else item for item in dataset])
+        if images.ndim != 4 or images.shape[1] != self.arch.img_channels:
+            raise UserError(f"dataset images have shape {tuple(images.shape[1:])}; expected 3 channels")
+        if images.shape[-1] != self.arch.resolution or images.shape[-2] != self.arch.resolution:
+            raise UserError(f"dataset resolution {images.shape[-1]} does not match the model's "
+                            f"{self.arch.resolution} (preset {self.opts.preset!r})")
+        if len(images) == 0:
+            raise UserError("the dataset holds no images")
+        return images
+
+    def config(self) -> dict:
+        return ckpt_io.base_config(
+            "training", self.arch.to_dict(), self.method.to_dict(), train=self.opts.to_dict(),
+            step=self.step, images_seen=self.images_seen, train_seconds=self.train_seconds,
+            dataset=self.dataset_info, milestones_done=self.milestones_done)
+
+    def resume_if_possible(self) -> bool:
+        """Continue from the newest complete checkpoint of this run, if there is one."""
+        removed = ckpt_io.remove_stale_temporaries(self.ckpt_root) if self.dist.is_main else 0
+        if removed:
+            log.warning("removed %d half-written checkpoint(s) from an interrupted run", removed)
+        ckpts = ckpt_io.list_checkpoints(self.ckpt_root)
+        if not ckpts:
+            return False
+        cfg, model, state = ckpt_io.read_training_checkpoint(ckpts[-1])
+        if cfg["method"]["name"] != self.method.name:
+            raise UserError(f"{ckpts[-1]} was trained with method {cfg['method']['name']!r}, "
+                            f"not {self.method.name!r}")
+        if ArchConfig.from_dict(cfg["arch"]) != self.arch:
+            raise UserError(f"{ckpts[-1]} has a different architecture than preset {self.opts.preset!r}")
+        self._load_model_tensors(model)
+        self.step, self.images_seen = cfg["step"], cfg["images_seen"]
+        self.train_seconds = cfg.get("train_seconds", 0.0)
+        self.milestones_done = cfg.get("milestones_done", [])
+        restore_training_state(self, state)
+        log.info("resumed from %s (step %d, %.1f kimg)", ckpts[-1], self.step, self.images_seen / 1000)
+        return True
+
+    def init_from(self, path: str) -> None:
+        """Fine-tuning: take G/D/G_ema weights from another run, keep fresh optimisers."""
+        p = ckpt_io.resolve_checkpoint_path(path)
+        if p.is_file():
+            raise UserError(f"{p} is a generator-only file; --init-from needs a training checkpoint with D")
+        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
+        if ArchConfig.from_dict(cfg["arch"]) != self.arch:
+            raise UserError(f"{p} has a different architecture than preset {self.opts.preset!r}")
+        self._load_model_tensors(model, strict=False)
+
+    def _load_model_tensors(self, tensors: dict[str, torch.Tensor], strict: bool = True) -> None:
+        for prefix, module in (("G.", self.G), ("D.", self.D), ("G_ema.", self.G_ema)):
+            sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            missing, unexpected = module.load_state_dict(sd, strict=False)
+            if strict and (missing or unexpected):
+                raise UserError(f"checkpoint does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
+
+    def model_tensors(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for prefix, module in (("G.", self.G), ("D.", self.D), ("G_ema.", self.G_ema)):
+            out.update({prefix + k: v for k, v in module.state_dict().items()})
+        return out
+
+    def save_checkpoint(self) -> Optional[Path]:
+        if not self.dist.is_main:
+            return None
+        return ckpt_io.save_training_checkpoint(self.ckpt_root, self.step, self.config(),
+                                                self.model_tensors(), training_state_tensors(self),
+                                                keep_last=self.opts.keep_last)
+
+    # ------------------------------------------------------------------ phases
+    def _real_batch(self) -> torch.Tensor:
+        idx = torch.randint(len(self.images), (self.batch_gpu,))
+        x = self.images[idx].to(self.device, torch.float32) / 127.5 - 1
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        if self.opts.xflip:
+            flip = torch.rand(self.batch_gpu, device=self.device) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        return x
+
+    def _fake(self, update_w_avg: bool = False, batch: Optional[int] = None):
+        b = batch or self.batch_gpu
+        z = torch.randn(b, self.arch.z_dim, device=self.device)
+        control = self.method.sample_control(b, self.G, self.device)
+        ws = self.G.mapping_ws(z, mix_prob=self.opts.mix_prob, update_w_avg=update_w_avg)
+        return ws, control
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.opts.amp and self.device.type == "cuda")
+
+    def _apply(self, loss: torch.Tensor, module: nn.Module, opt: torch.optim.Optimizer, phase: str) -> bool:
+        """Backward, average across processes, and step, unless something is non-finite."""
+        params = [p for p in module.parameters() if p.requires_grad]
+        opt.zero_grad(set_to_none=True)
+        ok = bool(torch.isfinite(all_reduce_mean(loss.detach(), self.dist)))
+        if ok:
+            loss.backward()
+            all_reduce_grads(params, self.dist)
+            ok = _grads_finite(params)
+        if not ok:
+            opt.zero_grad(set_to_none=True)
+            self.nonfinite_in_a_row += 1
+            log.warning("non-finite %s loss or gradient at step %d: update skipped", phase, self.step)
+            self.logger.log({"event": "nonfinite", "phase": phase}, self.step)
+            if self.nonfinite_in_a_row >= self.opts.max_nonfinite:
+                raise UserError(f"training diverged: {self.nonfinite_in_a_row} non-finite steps in a row "
+                                f"at step {self.step}; the last good checkpoint is kept")
+            return False
+        opt.step()
+        return True
+
+    def train_step(self) -> dict[str, float]:
+        o, stats = self.opts, {}
+        real = self._real_batch()
+        ok = True
+
+        # D main: logistic loss on augmented real and fake.
+        _set_requires_grad(self.G, False)
+        _set_requires_grad(self.D, True)
+        with torch.no_grad(), self._autocast():
+            ws, control = self._fake()
+            fake = self.G.synthesis(ws, control)
+        with self._autocast():
+            fake_logits = self.D(self.augment(fake))
+            real_logits = self.D(self.augment(real))
+            d_loss = d_logistic(real_logits.float(), fake_logits.float())
+            ctx = LossContext(self.G, self.D, self.step, real=real, fake=fake, ws=ws, control=control,
+                              augment=self.augment)
+            for name, term in self.method.d_losses(ctx).items():
+                d_loss = d_loss + term
+                stats[f"D/{name}"] = term.item()
+        ok &= self._apply(d_loss, self.D, self.D_opt, "D")
+        stats["D/loss"] = d_loss.item()
+        stats["D/real_score"] = real_logits.mean().item()
+        stats["D/fake_score"] = fake_logits.mean().item()
+
+        # D reg: lazy R1 on real images (its own optimiser step, hence the lr/beta correction).
+        if o.r1_interval > 0 and self.r1_gamma > 0 and self.step % o.r1_interval == 0:
+            real_ = real.detach().requires_grad_(True)
+            logits = self.D(self.augment(real_))
+            r1 = r1_penalty(logits, real_)
+            ok &= self._apply(r1 * (self.r1_gamma / 2) * o.r1_interval + 0 * logits.mean(),
+                              self.D, self.D_opt, "R1")
+            stats["D/r1"] = r1.item()
+
+        # G main: non-saturating loss plus the method's terms.
+        _set_requires_grad(self.G, True)
+        _set_requires_grad(self.D, False)
+        with self._autocast():
+            ws, control = self._fake(update_w_avg=True)
+            fake = self.G.synthesis(ws, control)
+            g_loss = g_nonsaturating(self.D(self.augment(fake)).float())
+            ctx = LossContext(self.G, self.D, self.step, real=real, fake=fake, ws=ws, control=control,
+                              augment=self.augment)
+            for name, term in self.method.g_losses(ctx).items():
+                g_loss = g_loss + term
+                stats[f"G/{name}"] = term.item()
+        ok &= self._apply(g_loss, self.G, self.G_opt, "G")
+        if self.dist.enabled:  # each rank moved w_avg with its own batch; the mean of lerps is a lerp
+            self.G.mapping.w_avg.copy_(all_reduce_mean(self.G.mapping.w_avg, self.dist))
+        stats["G/loss"] = g_loss.item()
+
+        # G reg: optional lazy path-length regulariser on half a batch.
+        if o.pl_weight > 0 and self.step % o.pl_interval == 0:
+            ws, control = self._fake(batch=max(1, self.batch_gpu // 2))
+            ws = ws.detach().requires_grad_(True)
+            fake = self.G.synthesis(ws, control)
+            pl, self.pl_mean = path_length_penalty(fake, ws, self.pl_mean)
+            ok &= self._apply(pl * o.pl_weight * o.pl_interval + 0 * fake.mean(), self.G, self.G_opt, "PL")
+            stats["G/pl"] = pl.item()
+        _set_requires_grad(self.D, True)
+
+        if ok:
+            self.nonfinite_in_a_row = 0
+        self.step += 1
+        self.images_seen += o.batch
+        beta = ema_beta(o.batch, self.images_seen, o.resolved_ema_kimg(), o.ema_rampup)
+        update_ema(self.G_ema, self.G, beta)
+        return stats
+
+    # ------------------------------------------------------------------ main loop
+    def run(self, on_tick: Optional[Callable[["Trainer"], None]] = None) -> Path | None:
+        o = self.opts
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logger = RunLogger(self.run_dir, enabled=self.dist.is_main)
+        if not self.resume_if_possible() and o.init_from:
+            self.init_from(o.init_from)
+        broadcast_module(self.G, self.dist)
+        broadcast_module(self.D, self.dist)
+        broadcast_module(self.G_ema, self.dist)
+        total = int(o.kimg * 1000)
+        tick_images = int(o.tick_kimg * 1000)
+        next_tick = (self.images_seen // tick_images + 1) * tick_images
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total, initial=min(self.images_seen, total), unit="img", unit_scale=True,
+                       dynamic_ncols=True, desc="train", smoothing=0.1)
+        sums: dict[str, float] = {}
+        count = 0
+        tick_start, tick_images_start = time.time(), self.images_seen
+        last_ckpt = None
+        try:
+            while self.images_seen < total and not self._out_of_time():
+                t0 = time.time()
+                stats = self.train_step()
+                self.train_seconds += time.time() - t0
+                for k, v in stats.items():
+                    sums[k] = sums.get(k, 0.0) + (v if math.isfinite(v) else float("nan"))
+                count += 1
+                if bar is not None:
+                    bar.update(o.batch)
+                    bar.set_postfix(kimg=f"{self.images_seen / 1000:.1f}", G=f"{stats['G/loss']:.2f}",
+                                    D=f"{stats['D/loss']:.2f}", refresh=False)
+                milestone = self._milestone_due()
+                if self.images_seen >= next_tick or self.images_seen >= total or milestone or self._out_of_time():
+                    dt = time.time() - tick_start
+                    record = {k: v / count for k, v in sums.items()}
+                    record.update(kimg=self.images_seen / 1000, img_per_s=(self.images_seen - tick_images_start) / max(dt, 1e-9),
+                                  train_minutes=self.train_seconds / 60)
+                    self.logger.log(record, self.step)
+                    if self.dist.is_main:
+                        with torch.no_grad():
+                            self.logger.samples(self._sample_grid(), self.images_seen / 1000)
+                    last_ckpt = self.save_checkpoint()
+                    if milestone is not None and last_ckpt is not None:
+                        self._save_milestone(last_ckpt, milestone)
+                    if on_tick is not None:
+                        on_tick(self)
+                    sums, count = {}, 0
+                    tick_start, tick_images_start = time.time(), self.images_seen
+                    next_tick = (self.images_seen // tick_images + 1) * tick_images
+        finally:
+            if bar is not None:
+                bar.close()
+            self.logger.close()
+        return last_ckpt
+
+    def _out_of_time(self) -> bool:
+        return self.opts.minutes is not None and self.train_seconds >= self.opts.minutes * 60
+
+    def _milestone_due(self) -> Optional[float]:
+        for m in sorted(self.opts.milestone_minutes):
+            if m not in self.milestones_done and self.train_seconds >= m * 60:
+                self.milestones_done.append(m)
+                return m
+        return None
+
+    def _save_milestone(self, ckpt: Path, minutes: float) -> None:
+        import shutil
+        dest = self.run_dir / "milestones" / f"minutes-{minutes:g}"
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(ckpt, tmp)
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
+
+    def _sample_grid(self) -> torch.Tensor:
+        z = self.fixed_z.to(self.device)
+        rng = torch.get_rng_state()  # sampling must not perturb the training RNG stream
+        torch.manual_seed(0)
+        control = self.method.sample_control(len(z), self.G_ema, self.device)
+        img = self.G_ema(z, control, noise_mode="const")
+        torch.set_rng_state(rng)
+        return img
