@@ -146,11 +146,14 @@ def test_adapters_extend_layers_without_touching_the_backbone():
 
     def factory(spec):
         seen.append(spec)
-        return _ConcatOnes() if spec.resolution == 8 else None
+        return _ConcatOnes() if spec.resolution == 8 and spec.kind == "conv" else None
 
     G = Generator(cfg, adapter_factory=factory)
-    assert [s.index for s in seen] == list(range(len(G.synthesis.convs)))
-    assert sum(s.resolution == 8 for s in seen) == 2
+    convs = [s for s in seen if s.kind == "conv"]
+    rgbs = [s for s in seen if s.kind == "rgb"]
+    assert [s.index for s in convs] == list(range(len(G.synthesis.convs)))
+    assert [s.resolution for s in rgbs] == [4, 8, 16] and rgbs[-1].w_index == G.num_ws - 1
+    assert sum(s.resolution == 8 for s in convs) == 2
     ws = G.mapping_ws(torch.randn(1, cfg.z_dim))
     a = G.synthesis(ws, control=0.0, noise_mode="const")
     b = G.synthesis(ws, control=1.0, noise_mode="const")

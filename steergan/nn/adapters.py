@@ -26,6 +26,7 @@ class LayerSpec:
     out_channels: int
     w_dim: int
     upsample: bool
+    kind: str = "conv"  # "conv" for styled 3x3 layers, "rgb" for toRGB (gets before_conv and styles only)
 
 
 class LayerAdapter(nn.Module):

@@ -109,14 +109,23 @@ class ToRGB(nn.Module):
     """1x1 modulated conv (no demodulation) to RGB, summed into the upsampled skip."""
 
     def __init__(self, in_channels: int, w_dim: int, upsample: bool = True, out_channels: int = 3,
-                 blur_kernel: Sequence[float] = (1, 3, 3, 1)):
+                 blur_kernel: Sequence[float] = (1, 3, 3, 1), adapter: Optional[LayerAdapter] = None):
         super().__init__()
-        self.conv = ModulatedConv2d(in_channels, out_channels, 1, w_dim, demodulate=False)
+        self.adapter = adapter
+        extra = adapter.extra_in_channels if adapter is not None else 0
+        self.conv = ModulatedConv2d(in_channels + extra, out_channels, 1, w_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, out_channels, 1, 1))
         self.upsample = Upsample2x(blur_kernel) if upsample else None
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: Optional[torch.Tensor]) -> torch.Tensor:
-        out = self.conv(x, self.conv.affine(w)) + self.bias
+    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: Optional[torch.Tensor],
+                control: Any = None) -> torch.Tensor:
+        a = self.adapter
+        if a is not None:
+            x = a.before_conv(x, control)
+            styles = a.styles(self.conv.affine, w, control)
+        else:
+            styles = self.conv.affine(w)
+        out = self.conv(x, styles) + self.bias
         if skip is not None:
             out = out + self.upsample(skip)
         return out

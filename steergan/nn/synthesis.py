@@ -38,8 +38,10 @@ class SynthesisNetwork(nn.Module):
                                              adapter=make(spec), blur_kernel=cfg.blur_kernel))
                 in_ch, w_index = out_ch, w_index + 1
             # toRGB reads the W+ entry after its block's last conv (as StyleGAN2 does).
-            self.to_rgbs.append(ToRGB(out_ch, cfg.w_dim, upsample=res > 4,
-                                      out_channels=cfg.img_channels, blur_kernel=cfg.blur_kernel))
+            rgb_spec = LayerSpec(len(self.to_rgbs), w_index, res, out_ch, cfg.img_channels, cfg.w_dim,
+                                 False, kind="rgb")
+            self.to_rgbs.append(ToRGB(out_ch, cfg.w_dim, upsample=res > 4, out_channels=cfg.img_channels,
+                                      blur_kernel=cfg.blur_kernel, adapter=make(rgb_spec)))
         self.num_ws = w_index + 1
         assert self.num_ws == cfg.num_ws
 
@@ -54,7 +56,7 @@ class SynthesisNetwork(nn.Module):
             for _ in range(n_convs):
                 x = self.convs[layer](x, ws[:, layer], control, noise_mode)
                 layer += 1
-            img = self.to_rgbs[block](x, ws[:, layer], img)
+            img = self.to_rgbs[block](x, ws[:, layer], img, control)
             if return_features:
                 features[res] = x
         return (img, features) if return_features else img

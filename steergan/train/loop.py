@@ -307,7 +307,7 @@ class Trainer:
             bar = tqdm(total=total, initial=min(self.images_seen, total), unit="img", unit_scale=True,
                        dynamic_ncols=True, desc="train", smoothing=0.1)
         sums: dict[str, float] = {}
-        count = 0
+        counts: dict[str, int] = {}
         tick_start, tick_images_start = time.time(), self.images_seen
         last_ckpt = None
         try:
@@ -315,9 +315,9 @@ class Trainer:
                 t0 = time.time()
                 stats = self.train_step()
                 self.train_seconds += time.time() - t0
-                for k, v in stats.items():
+                for k, v in stats.items():  # per-key counts: lazy terms are logged only when they run
                     sums[k] = sums.get(k, 0.0) + (v if math.isfinite(v) else float("nan"))
-                count += 1
+                    counts[k] = counts.get(k, 0) + 1
                 if bar is not None:
                     bar.update(o.batch)
                     bar.set_postfix(kimg=f"{self.images_seen / 1000:.1f}", G=f"{stats['G/loss']:.2f}",
@@ -325,7 +325,7 @@ class Trainer:
                 milestone = self._milestone_due()
                 if self.images_seen >= next_tick or self.images_seen >= total or milestone or self._out_of_time():
                     dt = time.time() - tick_start
-                    record = {k: v / count for k, v in sums.items()}
+                    record = {k: v / counts[k] for k, v in sums.items()}
                     record.update(kimg=self.images_seen / 1000, img_per_s=(self.images_seen - tick_images_start) / max(dt, 1e-9),
                                   train_minutes=self.train_seconds / 60)
                     self.logger.log(record, self.step)
@@ -337,7 +337,7 @@ class Trainer:
                         self._save_milestone(last_ckpt, milestone)
                     if on_tick is not None:
                         on_tick(self)
-                    sums, count = {}, 0
+                    sums, counts = {}, {}
                     tick_start, tick_images_start = time.time(), self.images_seen
                     next_tick = (self.images_seen // tick_images + 1) * tick_images
         finally:

@@ -1,0 +1,120 @@
+"""The CLI: every bad input is one line on stderr and exit code 2; happy paths work."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from steergan import checkpoint as ckpt_io
+from steergan.cli.main import main
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def ok_cli(args, capsys):
+    try:
+        main(args)
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    assert code in (0, None), out.err
+    return out.out
+
+
+def write_pngs(folder: Path, n=12, res=16, seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (res, res, 3), dtype=np.uint8)).save(folder / f"{i:03d}.png")
+    return folder
+
+
+def one_line_error(code, err, fragment):
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["generate", "--model", "no-such-model"], "no bundled model"),
+    (["generate", "missing/dir/ckpt.safetensors"], "does not exist"),
+    (["generate", "--seeds", "x-y", "--model", "missing/x.safetensors"], "does not exist"),
+    (["train", "--data", "/no/such/folder", "--out", "/tmp/steergan-never"], "/no/such/folder"),
+    (["train", "--data", ".", "--out", "/tmp/steergan-never", "--method", "nope"], "unknown method"),
+    (["info", "/no/such.safetensors"], "does not exist"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys):
+    code, _, err = run_cli(args, capsys)
+    one_line_error(code, err, fragment)
+
+
+def test_usage_errors_exit_2(capsys):
+    code, _, err = run_cli(["generate", "--truncation", "abc"], capsys)
+    assert code == 2 and "Invalid value" in err
+
+
+def test_corrupt_checkpoint_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    code, _, err = run_cli(["generate", str(bad), "--out", str(tmp_path / "g.png")], capsys)
+    one_line_error(code, err, "bad.safetensors")
+
+
+def test_train_generate_info_export_round_trip(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs")
+    run = tmp_path / "run"
+    ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--kimg", "0.008",
+            "--batch", "4", "--tick-kimg", "0.004", "--device", "cpu"], capsys)
+    assert len(ckpt_io.list_checkpoints(run / "checkpoints")) == 2
+    assert (run / "stats.jsonl").is_file() and list((run / "samples").glob("*.png"))
+    out = ok_cli(["generate", str(run), "--seeds", "0-3", "--out", str(tmp_path / "g.png"), "--json"], capsys)
+    assert json.loads(out)["n"] == 4 and Image.open(tmp_path / "g.png").size[0] > 16
+    ok_cli(["generate", str(run), "--seeds", "1,2", "--out", str(tmp_path / "files")], capsys)
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == ["seed000001.png", "seed000002.png"]
+    ok_cli(["export", str(run), str(tmp_path / "g.safetensors")], capsys)
+    info = json.loads(ok_cli(["info", str(tmp_path / "g.safetensors"), "--json"], capsys))
+    assert info["kind"] == "generator" and info["method"] == "stylegan2" and info["resolution"] == 16
+    # a second `train` without --resume is refused rather than overwriting
+    code, _, err = run_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test",
+                            "--no-resume"], capsys)
+    one_line_error(code, err, "already holds checkpoints")
+
+
+def test_sigkill_loses_at_most_one_tick_and_resume_continues(tmp_path):
+    data = write_pngs(tmp_path / "imgs")
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "steergan.cli.main", "train", "--data", str(data), "--out", str(run),
+           "--preset", "test", "--batch", "4", "--kimg", "0.4", "--tick-kimg", "0.004", "--keep", "2",
+           "--device", "cpu"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(ckpt_io.list_checkpoints(run / "checkpoints")) < 2:
+        time.sleep(0.05)
+    time.sleep(0.37)            # land somewhere inside a later step or checkpoint write
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    ckpts = ckpt_io.list_checkpoints(run / "checkpoints")
+    assert ckpts, "no checkpoint was written before the kill"
+    last_step = int(ckpts[-1].name.split("-")[1])
+    for c in ckpts:              # every visible checkpoint is complete and loadable
+        ckpt_io.read_training_checkpoint(c)
+    cmd[cmd.index("0.4")] = f"{(last_step + 2) * 4 / 1000}"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resumed from {ckpts[-1]}" in done.stderr
+    final = ckpt_io.list_checkpoints(run / "checkpoints")[-1]
+    assert int(final.name.split("-")[1]) == last_step + 2
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
