@@ -53,15 +53,11 @@ class SteerModel:
         with torch.no_grad():
             return self.G.mapping_ws(self.G.z_from_seed(seed, self.device), truncation)
 
+    @torch.no_grad()
     def control_from_seed(self, seed: int) -> Any:
-        """The method's control state for a seed (None for the baseline)."""
+        """The method's control state for a seed (None for the baseline); machine-independent."""
         g = torch.Generator().manual_seed(int(seed) + 1_000_003)
-        state = torch.get_rng_state()
-        torch.manual_seed(int(g.initial_seed()))
-        try:
-            return self.method.sample_control(1, self.G, self.device)
-        finally:
-            torch.set_rng_state(state)
+        return self.method.sample_control(1, self.G, self.device, generator=g)
 
     @torch.no_grad()
     def synthesize(self, ws: torch.Tensor, control: Any = None, noise_mode: str = "const") -> torch.Tensor:

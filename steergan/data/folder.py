@@ -1,0 +1,195 @@
+"""Image folders and zips as a training set: decoded once, cached in memory as uint8.
+
+Accepts PNG/JPEG/WebP (recursively), composites transparency on a background colour,
+centre-crops to a square and resizes to the training resolution. Files that cannot be
+decoded are skipped with one warning that counts them; a missing or empty source is a
+``UserError``. A steergan scene dataset (``dataset.json`` from ``steergan data make``)
+contributes its ``images/`` only, and exposes masks and object JSON per index.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import warnings
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import UserError
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+SCENE_GENERATOR = "steergan.data.scenes"
+
+
+def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
+    """Any PIL mode -> RGB; transparent pixels show ``background``."""
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        img = img.convert("RGBA")
+        canvas = Image.new("RGBA", img.size, tuple(background) + (255,))
+        canvas.alpha_composite(img)
+        return canvas.convert("RGB")
+    return img.convert("RGB")
+
+
+def square_resize(img: Image.Image, resolution: int) -> Image.Image:
+    w, h = img.size
+    s = min(w, h)
+    img = img.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    if s != resolution:
+        img = img.resize((resolution, resolution), Image.LANCZOS if s > resolution else Image.BICUBIC)
+    return img
+
+
+class _Source:
+    """Lists and reads image files from a directory or a zip."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip: Optional[zipfile.ZipFile] = None
+        self.scene_meta: Optional[dict] = None
+        if not path.exists():
+            raise UserError(f"dataset path {path} does not exist")
+        if path.is_file():
+            if not zipfile.is_zipfile(path):
+                raise UserError(f"{path} is neither a directory nor a .zip of images")
+            self.zip = zipfile.ZipFile(path)
+            self.names = sorted(n for n in self.zip.namelist() if n.lower().endswith(EXTENSIONS)
+                                and not n.startswith("__MACOSX/"))
+            self.sizes = [self.zip.getinfo(n).file_size for n in self.names]
+        else:
+            root = path
+            meta = path / "dataset.json"
+            if meta.is_file():
+                try:
+                    m = json.loads(meta.read_text())
+                except (OSError, json.JSONDecodeError):
+                    m = {}
+                if m.get("generator") == SCENE_GENERATOR:
+                    self.scene_meta = m
+                    root = path / "images"
+            files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+            self.names = [str(p.relative_to(path)) for p in files]
+            self.sizes = [p.stat().st_size for p in files]
+        if not self.names:
+            raise UserError(f"no PNG/JPEG/WebP images found in {path}")
+
+    def read(self, name: str) -> bytes:
+        if self.zip is not None:
+            return self.zip.read(name)
+        return (self.path / name).read_bytes()
+
+
+def _decode(data: bytes, resolution: int, background) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return np.asarray(square_resize(to_rgb(img, background), resolution))
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """uint8 [3, R, R] tensors; ``images`` holds them all as one [N, 3, R, R] tensor."""
+
+    def __init__(self, path, resolution: int, background=(255, 255, 255), max_images: Optional[int] = None,
+                 xflip: bool = False, threads: int = 2):
+        self.path = Path(path)
+        self.resolution = int(resolution)
+        src = _Source(self.path)
+        names, sizes = src.names, src.sizes
+        if max_images is not None:
+            names, sizes = names[:max_images], sizes[:max_images]
+        self.scene_meta = src.scene_meta
+
+        def load(name):
+            try:
+                return _decode(src.read(name), self.resolution, background)
+            except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile):
+                return None
+
+        if src.zip is not None:  # zipfile handles are not thread-safe
+            arrays = [load(n) for n in names]
+        else:
+            with ThreadPoolExecutor(max(1, threads)) as pool:
+                arrays = list(pool.map(load, names))
+        bad = [n for n, a in zip(names, arrays) if a is None]
+        if bad:
+            shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
+            warnings.warn(f"skipped {len(bad)} of {len(names)} files that could not be read: {shown}",
+                          stacklevel=2)
+        keep = [(n, s, a) for n, s, a in zip(names, sizes, arrays) if a is not None]
+        if not keep:
+            raise UserError(f"none of the {len(names)} image files in {self.path} could be read")
+        self.names = [n for n, _, _ in keep]
+        self.skipped = len(bad)
+        self.images = torch.from_numpy(np.stack([a for _, _, a in keep])).permute(0, 3, 1, 2).contiguous()
+        self.xflip = xflip
+        h = hashlib.sha256(f"res={self.resolution};bg={tuple(background)}".encode())
+        for n, s, _ in keep:
+            h.update(f"{n}:{s};".encode())
+        if self.scene_meta:
+            h.update(json.dumps(self.scene_meta, sort_keys=True).encode())
+        self.fingerprint = h.hexdigest()[:16]
+        self._objects: Optional[list] = None
+
+    def __len__(self) -> int:
+        return len(self.images) * (2 if self.xflip else 1)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        n = len(self.images)
+        img = self.images[i % n]
+        return img.flip(-1) if i >= n else img
+
+    # -- ground truth of scene datasets -------------------------------------------------
+    @property
+    def classes(self) -> Optional[list]:
+        return self.scene_meta.get("classes") if self.scene_meta else None
+
+    def _mask(self, kind: str, i: int) -> np.ndarray:
+        if not self.scene_meta:
+            raise UserError(f"{self.path} is not a scene dataset: it has no {kind} masks")
+        name = Path(self.names[i]).name
+        with Image.open(self.path / kind / name) as m:
+            return np.asarray(m)
+
+    def semantic(self, i: int) -> np.ndarray:
+        return self._mask("semantic", i)
+
+    def instances(self, i: int) -> np.ndarray:
+        return self._mask("instances", i)
+
+    def objects(self, i: int) -> list:
+        if not self.scene_meta:
+            raise UserError(f"{self.path} is not a scene dataset: it has no object JSON")
+        if self._objects is None:
+            by_file = {}
+            with open(self.path / "objects.jsonl") as f:
+                for line in f:
+                    rec = json.loads(line)
+                    by_file[rec["file"]] = rec["objects"]
+            self._objects = [by_file.get(n, []) for n in self.names]
+        return self._objects[i]
+
+
+def info(path) -> dict:
+    """Cheap facts about a dataset without decoding every image."""
+    src = _Source(Path(path))
+    sizes = {}
+    for name in src.names[:64]:
+        try:
+            with Image.open(io.BytesIO(src.read(name))) as img:
+                sizes[f"{img.size[0]}x{img.size[1]}"] = sizes.get(f"{img.size[0]}x{img.size[1]}", 0) + 1
+        except (UnidentifiedImageError, OSError):
+            sizes["unreadable"] = sizes.get("unreadable", 0) + 1
+    kind = (src.scene_meta or {}).get("kind") or ("zip" if src.zip else "folder")
+    h = hashlib.sha256()
+    for n, s in zip(src.names, src.sizes):
+        h.update(f"{n}:{s};".encode())
+    return {"path": str(path), "kind": kind, "count": len(src.names),
+            "sizes_in_first_64": sizes, "classes": (src.scene_meta or {}).get("classes"),
+            "files_fingerprint": h.hexdigest()[:16]}
