@@ -18,7 +18,7 @@ from .methods import Method, method_from_dict
 from .nn import ArchConfig, Generator
 
 ASSETS = Path(__file__).parent / "assets"
-DEFAULT_MODEL = "rooms"
+DEFAULT_MODEL = "rooms"          # falls back to the entry marked "default" in models.json
 
 
 def bundled_models() -> dict[str, dict]:
@@ -28,6 +28,14 @@ def bundled_models() -> dict[str, dict]:
         return {}
     entries = json.loads(index.read_text())
     return {name: e for name, e in entries.items() if (ASSETS / e["file"]).is_file()}
+
+
+def default_model_name() -> str:
+    models = bundled_models()
+    if DEFAULT_MODEL in models:
+        return DEFAULT_MODEL
+    marked = [n for n, e in models.items() if e.get("default")]
+    return (marked or list(models) or [DEFAULT_MODEL])[0]
 
 
 @dataclass
@@ -96,8 +104,8 @@ def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> 
 
 def load_model(name_or_path: Optional[str] = None, device: str | torch.device = "cpu") -> SteerModel:
     """A bundled model name, a generator ``.safetensors`` file, a checkpoint or run directory."""
-    name = name_or_path or DEFAULT_MODEL
     bundled = bundled_models()
+    name = name_or_path or default_model_name()
     if name in bundled:
         path = ASSETS / bundled[name]["file"]
         cfg, tensors = ckpt_io.read_generator_file(path)
@@ -109,22 +117,21 @@ def load_model(name_or_path: Optional[str] = None, device: str | torch.device = 
             raise UserError(f"no bundled model or file named {name!r} (bundled models: {known})")
         raise UserError(f"checkpoint {p} does not exist")
     p = ckpt_io.resolve_checkpoint_path(p)
-    if p.is_file():
-        cfg, tensors = ckpt_io.read_generator_file(p)
-    else:
-        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
-        tensors = {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
+    cfg, tensors = _read_generator(p)
     return _build(cfg, tensors, str(p), device)
+
+
+def _read_generator(p: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Config and EMA-generator tensors from a generator file or a training checkpoint."""
+    if p.is_file():
+        return ckpt_io.read_generator_file(p)
+    cfg, model, _ = ckpt_io.read_training_checkpoint(p)
+    return cfg, {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
 
 
 def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optional[dict] = None) -> Path:
     """Write a training checkpoint's EMA generator as one self-describing safetensors file."""
-    p = ckpt_io.resolve_checkpoint_path(src)
-    if p.is_file():
-        cfg, tensors = ckpt_io.read_generator_file(p)
-    else:
-        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
-        tensors = {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
+    cfg, tensors = _read_generator(ckpt_io.resolve_checkpoint_path(src))
     # const noise buffers are regenerated from nothing: they are part of the model's identity.
     gen_cfg = ckpt_io.base_config("generator", cfg["arch"], cfg["method"],
                                   trained={k: cfg.get(k) for k in ("step", "images_seen", "train_seconds", "dataset")},

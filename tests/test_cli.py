@@ -118,3 +118,31 @@ def test_sigkill_loses_at_most_one_tick_and_resume_continues(tmp_path):
     final = ckpt_io.list_checkpoints(run / "checkpoints")[-1]
     assert int(final.name.split("-")[1]) == last_step + 2
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+
+
+def test_spatial_edit_state_reloads_to_the_same_image(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs")
+    run = tmp_path / "run"
+    ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--method", "spatial",
+            "--method-options", '{"sampling": "multi"}', "--kimg", "0.008", "--batch", "4",
+            "--tick-kimg", "0.008", "--device", "cpu"], capsys)
+    out = json.loads(ok_cli(["edit", str(run), "--seed", "3", "--move", "0:4,-2", "--remove", "1",
+                             "--restyle", "2:77", "--out", str(tmp_path / "e1"), "--json"], capsys))
+    assert [op["op"] for op in out["ops"]] == ["move", "remove", "set_style"] and out["mean_abs_change"] > 0
+    ok_cli(["edit", "--state", str(tmp_path / "e1" / "state.json"), "--out", str(tmp_path / "e2")], capsys)
+    a = np.asarray(Image.open(tmp_path / "e1" / "after.png"))
+    b = np.asarray(Image.open(tmp_path / "e2" / "after.png"))
+    assert np.array_equal(a, b)
+    code, _, err = run_cli(["edit", str(run), "--move", "7:1,1", "--out", str(tmp_path / "e3")], capsys)
+    one_line_error(code, err, "centre index 7 does not exist")
+    code, _, err = run_cli(["edit", str(run), "--move", "0:1", "--out", str(tmp_path / "e3")], capsys)
+    one_line_error(code, err, "cannot read --move")
+
+
+def test_edit_refuses_models_without_heatmaps(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs")
+    run = tmp_path / "run"
+    ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--kimg", "0.004",
+            "--batch", "4", "--device", "cpu"], capsys)
+    code, _, err = run_cli(["edit", str(run), "--move", "0:1,1", "--out", str(tmp_path / "e")], capsys)
+    one_line_error(code, err, "has no heatmaps")

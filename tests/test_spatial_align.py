@@ -16,14 +16,6 @@ from steergan.nn import get_preset
 ARCH = get_preset("test")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 class LinearD(nn.Module):
     """logit = <V8, A8> + <V4, A4> with A8 = 1x1 conv of the image, A4 = 2x2 mean of A8."""
 

@@ -13,15 +13,6 @@ from steergan.methods.spatial.heatmaps import (Heatmaps, sample_hierarchical, sa
 N = 2000
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The CI box shares its 2 cores with a training run: 2 spinning OpenMP threads are 100x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _normal_stats(std, lo, hi, clamp=None):
     """Mean/std of N(0, std^2) truncated to [lo, hi], then optionally clamped to +-clamp."""
     x = torch.linspace(lo, hi, 200_001, dtype=torch.float64)

@@ -19,14 +19,6 @@ HIER = {"sampling": "hierarchical", "sel": "norm", "align": "standard"}
 INDOOR = {"sampling": "multi", "sel": "indoor", "align": "indoor"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_registered_with_defaults_and_capabilities():
     assert "spatial" in method_names()
     m = build_method("spatial")

@@ -11,15 +11,6 @@ from steergan.nn import Generator, LayerSpec, get_preset
 ARCH = get_preset("test")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The CI box shares its 2 cores with a training run: 2 spinning OpenMP threads are 100x slower."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _pair(options, seed=0):
     """A spatial G and a baseline G holding the same backbone weights."""
     torch.manual_seed(seed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..models import DEFAULT_MODEL, bundled_models, load_model
+from ..models import bundled_models, default_model_name, load_model
 
 
 @click.command()
@@ -20,7 +20,7 @@ def demo(out, model, seeds):
     from ..train.logger import image_grid
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [model] if model else (list(bundled_models()) or [DEFAULT_MODEL])
+    names = [model] if model else (list(bundled_models()) or [default_model_name()])
     sections, summary = [], {}
     for name in names:
         m = load_model(name)
@@ -40,6 +40,14 @@ def demo(out, model, seeds):
                         f"<p>{seeds} seeds, {1000 * dt / seeds:.1f} ms per image on {m.device}.</p>"
                         f"<img src='{grid.name}'><h3>Truncation 0, 0.5, 0.7, 1 (rows: seeds 0-3)</h3>"
                         f"<img src='{sweep.name}'>")
+        if "heatmap_move" in m.capabilities:
+            from ..edit.showcase import edit_rows, sheet
+            rows = edit_rows(m, range(6))
+            edits = out_dir / f"{slug}_edits.png"
+            sheet(rows).save(edits)
+            titles = " | ".join(t for t, _ in rows[0][1])
+            sections.append(f"<h3>Heatmap edits (columns: {html.escape(titles)})</h3><img src='{edits.name}'>")
+            summary[slug]["files"].append(edits.name)
         click.echo(f"{slug}: wrote {grid} and {sweep} ({1000 * dt / seeds:.1f} ms/image)")
     page = out_dir / "index.html"
     page.write_text("<!doctype html><meta charset=utf-8><title>steergan demo</title>"

@@ -19,6 +19,14 @@ from .layers import EqualLinear, bias_lrelu
 from .resample import Blur, Upsample2x
 
 
+def adapted_styles(adapter: Optional[LayerAdapter], affine: nn.Module, x: torch.Tensor, w: torch.Tensor,
+                   control: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input, styles) of a styled layer after its method adapter, if any, had its say."""
+    if adapter is None:
+        return x, affine(w)
+    return adapter.before_conv(x, control), adapter.styles(affine, w, control)
+
+
 class ModulatedConv2d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, w_dim: int,
                  demodulate: bool = True, upsample: bool = False,
@@ -91,17 +99,12 @@ class StyledConv(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, control: Any = None,
                 noise_mode: str = "random") -> torch.Tensor:
-        a = self.adapter
-        if a is not None:
-            x = a.before_conv(x, control)
-            styles = a.styles(self.conv.affine, w, control)
-        else:
-            styles = self.conv.affine(w)
+        x, styles = adapted_styles(self.adapter, self.conv.affine, x, w, control)
         x = self.conv(x, styles)
         x = self.noise(x, noise_mode)
         x = bias_lrelu(x, self.bias)
-        if a is not None:
-            x = a.after_conv(x, control)
+        if self.adapter is not None:
+            x = self.adapter.after_conv(x, control)
         return x
 
 
@@ -119,12 +122,7 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, skip: Optional[torch.Tensor],
                 control: Any = None) -> torch.Tensor:
-        a = self.adapter
-        if a is not None:
-            x = a.before_conv(x, control)
-            styles = a.styles(self.conv.affine, w, control)
-        else:
-            styles = self.conv.affine(w)
+        x, styles = adapted_styles(self.adapter, self.conv.affine, x, w, control)
         out = self.conv(x, styles) + self.bias
         if skip is not None:
             out = out + self.upsample(skip)

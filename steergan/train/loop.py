@@ -302,10 +302,15 @@ class Trainer:
         tick_images = int(o.tick_kimg * 1000)
         next_tick = (self.images_seen // tick_images + 1) * tick_images
         bar = None
+        by_time = o.minutes is not None and o.minutes * 60 < total / 100   # time budget binds first
         if self.progress:
             from tqdm.auto import tqdm
-            bar = tqdm(total=total, initial=min(self.images_seen, total), unit="img", unit_scale=True,
-                       dynamic_ncols=True, desc="train", smoothing=0.1)
+            if by_time:  # progress in training seconds; kimg and img/s in the postfix
+                bar = tqdm(total=int(o.minutes * 60), initial=int(self.train_seconds), unit="s",
+                           dynamic_ncols=True, desc="train", smoothing=0.1)
+            else:
+                bar = tqdm(total=total, initial=min(self.images_seen, total), unit="img", unit_scale=True,
+                           dynamic_ncols=True, desc="train", smoothing=0.1)
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         tick_start, tick_images_start = time.time(), self.images_seen
@@ -319,9 +324,10 @@ class Trainer:
                     sums[k] = sums.get(k, 0.0) + (v if math.isfinite(v) else float("nan"))
                     counts[k] = counts.get(k, 0) + 1
                 if bar is not None:
-                    bar.update(o.batch)
+                    bar.update(int(self.train_seconds) - bar.n if by_time else o.batch)
                     bar.set_postfix(kimg=f"{self.images_seen / 1000:.1f}", G=f"{stats['G/loss']:.2f}",
-                                    D=f"{stats['D/loss']:.2f}", refresh=False)
+                                    D=f"{stats['D/loss']:.2f}", img_s=f"{o.batch / max(time.time() - t0, 1e-9):.1f}",
+                                    refresh=False)
                 milestone = self._milestone_due()
                 if self.images_seen >= next_tick or self.images_seen >= total or milestone or self._out_of_time():
                     dt = time.time() - tick_start
