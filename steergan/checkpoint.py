@@ -150,6 +150,9 @@ def save_generator_file(path: Path, config: dict, tensors: dict[str, torch.Tenso
         tensors = {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()}
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     _save_tensors(tensors, tmp, metadata={"steergan": json.dumps(config)})
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)   # a model file is for sharing: ordinary permissions
     os.replace(tmp, path)
     return path
 
