@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from steergan.data import ImageDataset
-from steergan.metrics import FrechetStats, fake_stats, fd, get_extractor, real_stats
+from steergan.metrics import fake_stats, fd, get_extractor, real_stats
 from steergan.models import load_model, to_uint8
 from steergan.train.logger import image_grid
 
@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--cache-dir", default=str(Path.home() / ".cache" / "steergan" / "stats"))
     ap.add_argument("--grids", default="bench/results", help="where to write a sample grid per milestone")
+    ap.add_argument("--minutes", default="10,20,40,60", help="which milestones to evaluate")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     ext = get_extractor("fd_effnet")
@@ -45,7 +46,9 @@ def main():
     floor = fd(real, real_hold)
     print(f"floor (real vs real, n={args.n}): {floor:.3f}  [{time.time() - t0:.0f} s]", flush=True)
     rows = []
-    milestones = sorted(Path(args.run, "milestones").glob("minutes-*"),
+    wanted = {float(m) for m in args.minutes.split(",")}
+    milestones = sorted((p for p in Path(args.run, "milestones").glob("minutes-*")
+                         if float(re.sub(r"^minutes-", "", p.name)) in wanted),
                         key=lambda p: float(re.sub(r"^minutes-", "", p.name)))
     grids = Path(args.grids)
     grids.mkdir(parents=True, exist_ok=True)
@@ -78,5 +81,4 @@ def main():
 
 
 if __name__ == "__main__":
-    _ = FrechetStats
     main()

@@ -3,8 +3,12 @@
 'fid' is standard FID (Inception-V3 via torch-fidelity, needs its weights file);
 'fd_effnet' is the offline default, a Fréchet distance in EfficientNet-Lite0 space
 that is NOT comparable to FID; 'fd_random' exists only for tests.
+
+Co-move Ratio (SpatialGAN Tab. I) of heatmap models: ``co_move_ratio`` with a ``Segmenter``
+(``SceneSegmenter.load()`` = the bundled rooms segmenter).
 """
 
+from steergan.metrics.comove import co_move_ratio, default_features
 from steergan.metrics.extractors import (
     EffNetLite0Extractor,
     FeatureExtractor,
@@ -14,6 +18,7 @@ from steergan.metrics.extractors import (
 )
 from steergan.metrics.fd import fake_stats, fd, real_stats
 from steergan.metrics.frechet import FrechetStats, frechet_distance
+from steergan.metrics.segmenter import SceneSegmenter, Segmentation, Segmenter, evaluate_segmenter
 
 __all__ = [
     "EffNetLite0Extractor",
@@ -21,6 +26,12 @@ __all__ = [
     "FrechetStats",
     "InceptionExtractor",
     "RandomConvExtractor",
+    "SceneSegmenter",
+    "Segmentation",
+    "Segmenter",
+    "co_move_ratio",
+    "default_features",
+    "evaluate_segmenter",
     "fake_stats",
     "fd",
     "frechet_distance",
