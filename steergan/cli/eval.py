@@ -13,16 +13,18 @@ from .common import device_option, emit, json_option, model_option
 @click.argument("checkpoint", required=False)
 @model_option
 @click.option("--data", default=None, help="Real images (default: the dataset recorded in the checkpoint).")
-@click.option("--metric", type=click.Choice(["fd_effnet", "fid"]), default="fd_effnet", show_default=True,
+@click.option("--metric", type=click.Choice(["fd_effnet", "fid", "comove"]), default="fd_effnet", show_default=True,
               help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
-                   "to published FID). fid: standard Inception FID (needs --inception).")
+                   "to published FID). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
+                   "Co-move Ratio (heatmap models; bundled rooms segmenter unless --segmenter).")
+@click.option("--segmenter", default=None, help="Segmenter file for --metric comove.")
 @click.option("--n", default=5000, show_default=True, help="Images from each side.")
 @click.option("--inception", default=None, help="Path to pt_inception-2015-12-05 weights (for --metric fid).")
 @click.option("--cache-dir", default=None, help="Where real-data statistics are cached.")
 @click.option("--truncation", default=1.0, show_default=True)
 @device_option
 @json_option
-def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json):
+def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json, segmenter):
     """Evaluate CHECKPOINT (or --model) with METRIC on N images."""
     from pathlib import Path
 
@@ -34,6 +36,16 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     if n < 2:
         raise UserError("--n must be at least 2")
     m = load_model(checkpoint or model, device=device)
+    if metric == "comove":
+        from ..metrics import SceneSegmenter, co_move_ratio
+        t0 = time.time()
+        seg = SceneSegmenter.load(segmenter)
+        r = co_move_ratio(m, n, seg, truncation=truncation)
+        r = {k: v for k, v in r.items() if k != "per_sample"}
+        r.update(metric="co_move_ratio", model=m.source, seconds=round(time.time() - t0, 1))
+        emit(r, as_json, [f"co_move_ratio = {r['mean']:.3f} (median {r['median']:.3f}, "
+                          f"{r['n_valid']} valid of {r['n']})"])
+        return
     trained = m.config.get("trained") or m.config
     data = data or ((trained.get("dataset") or {}).get("path"))
     if not data:
