@@ -5,6 +5,7 @@ interval of 16), the GFLOPs per image of G and D (forward, counted by torch's
 FlopCounterMode), and the achieved GFLOP/s next to what a plain 3x3 convolution reaches.
 
     python bench/train_speed.py [--presets tiny,ref64,paper256] [--batch 4] [--json out.json]
+    python bench/train_speed.py --presets tiny,tiny+spatial-hier,tiny+spatial-multi --batch 32   # method cost
 """
 from __future__ import annotations
 
@@ -36,13 +37,13 @@ def arch_for(name):
 def gflops_per_image(arch):
     G, D = Generator(arch), Discriminator(arch)
     z = torch.randn(2, arch.z_dim)
-    with torch.no_grad():
-        with FlopCounterMode(display=False) as fc:
-            img = G(z)
-        g = fc.get_total_flops() / 2 / 1e9
-        with FlopCounterMode(display=False) as fc:
-            D(img)
-        d = fc.get_total_flops() / 2 / 1e9
+    # (FlopCounterMode's module hooks need autograd on: no torch.no_grad here)
+    with FlopCounterMode(display=False) as fc:
+        img = G(z)
+    g = fc.get_total_flops() / 2 / 1e9
+    with FlopCounterMode(display=False) as fc:
+        D(img.detach())
+    d = fc.get_total_flops() / 2 / 1e9
     return g, d
 
 
@@ -59,9 +60,17 @@ def plain_conv_gflops(batch=32, channels=128, res=16, reps=10):
     return 3 * 2 * batch * channels * channels * 9 * res * res / dt / 1e9   # fwd + 2 bwd convs
 
 
-def iteration_speed(arch, batch, steps):
+METHODS = {"": ("stylegan2", {}),
+           "spatial-hier": ("spatial", {"sampling": "hierarchical"}),
+           "spatial-multi": ("spatial", {"sampling": "multi"}),
+           "spatial-multi-lazy4": ("spatial", {"sampling": "multi", "align_interval": 4})}
+
+
+def iteration_speed(arch, batch, steps, method=""):
     data = SimpleNamespace(images=torch.randint(0, 256, (64, 3, arch.resolution, arch.resolution), dtype=torch.uint8))
-    opts = TrainOptions(out="/tmp/steergan-bench", batch=batch, kimg=1e9, device="cpu", r1_interval=16)
+    name, mopts = METHODS[method]
+    opts = TrainOptions(out="/tmp/steergan-bench", batch=batch, kimg=1e9, device="cpu", r1_interval=16,
+                        method=name, method_options=mopts, augment="")
     t = Trainer(opts, data, arch=arch, progress=False)
     t.logger = SimpleNamespace(log=lambda *a, **k: None)
     t.step = 1
@@ -92,10 +101,11 @@ def main():
     conv = plain_conv_gflops()
     rows = []
     for name in args.presets.split(","):
-        arch = arch_for(name)
+        preset, _, method = name.partition("+")
+        arch = arch_for(preset)
         g, d = gflops_per_image(arch)
         steps = args.steps if arch.resolution <= 64 else max(2, args.steps // 3)
-        ips, main_s, r1_s = iteration_speed(arch, args.batch, steps)
+        ips, main_s, r1_s = iteration_speed(arch, args.batch, steps, method)
         # FLOPs of one iteration per image: D step (G fwd, D fwd+bwd on real and fake),
         # G step (G fwd+bwd, D fwd+bwd); backward counted as 2x forward.
         flops_img = g + 2 * 3 * d + 3 * g + 3 * d
