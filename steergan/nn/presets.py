@@ -55,7 +55,7 @@ class ArchConfig:
 PRESETS: dict[str, ArchConfig] = {
     # 64 px for CPUs: narrow at high resolution where convolutions are expensive,
     # a 2-layer mapping network (StyleGAN2-ADA's setting for small data).
-    # Channels 128,128,64,32,16 at 4..64 px: ~28x fewer FLOPs per image than StyleGAN2
+    # Channels 128,128,64,32,16 at 4..64 px: ~8x fewer FLOPs per image than StyleGAN2
     # at 64 px with cbase 4096 / cmax 128 (bench/train_speed.py).
     "tiny": ArchConfig(resolution=64, z_dim=128, w_dim=128, mapping_layers=2,
                        channel_base=1024, channel_max=128, channel_min=16),
