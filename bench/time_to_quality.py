@@ -55,6 +55,7 @@ def main():
     for ms in milestones:
         m = load_model(str(ms))
         gen = torch.Generator().manual_seed(0)
+        torch.manual_seed(0)   # noise injection uses the global RNG
 
         def sample(batch, start):
             z = torch.randn(batch, m.G.cfg.z_dim, generator=gen)

@@ -146,3 +146,17 @@ def test_edit_refuses_models_without_heatmaps(tmp_path, capsys):
             "--batch", "4", "--device", "cpu"], capsys)
     code, _, err = run_cli(["edit", str(run), "--move", "0:1,1", "--out", str(tmp_path / "e")], capsys)
     one_line_error(code, err, "has no heatmaps")
+
+
+def test_eval_fd_effnet_end_to_end_and_cache(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs", n=6)
+    run = tmp_path / "run"
+    ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--kimg", "0.004",
+            "--batch", "4", "--device", "cpu"], capsys)
+    args = ["eval", str(run), "--data", str(data), "--n", "4", "--cache-dir", str(tmp_path / "cache"), "--json"]
+    first = json.loads(ok_cli(args, capsys))
+    assert first["metric"] == "fd_effnet" and first["value"] > 0 and np.isfinite(first["value"])
+    assert list((tmp_path / "cache").iterdir())                      # real statistics cached
+    assert json.loads(ok_cli(args, capsys))["value"] == pytest.approx(first["value"])
+    code, _, err = run_cli(["eval", str(run), "--data", str(data), "--metric", "fid", "--n", "4"], capsys)
+    one_line_error(code, err, "inception")

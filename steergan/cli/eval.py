@@ -56,6 +56,7 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     t0 = time.time()
     real = real_stats(ds, extractor, n=min(n, len(ds)), cache_dir=cache, fingerprint=ds.fingerprint)
     gen = torch.Generator().manual_seed(12345)
+    torch.manual_seed(12345)   # per-pixel noise comes from the global RNG: same command, same figure
 
     def sample(batch, start):
         z = torch.randn(batch, m.G.cfg.z_dim, generator=gen).to(m.device)
