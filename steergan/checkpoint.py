@@ -91,13 +91,21 @@ def save_training_checkpoint(ckpt_root: Path, step: int, config: dict,
     _write_json(config, tmp / "config.json")   # written last: a dir with config.json is complete
     _fsync_dir(tmp)
     if final.exists():  # same step written twice (e.g. final save right after a tick)
-        shutil.rmtree(final)
+        _discard(final)
     os.rename(tmp, final)
     _fsync_dir(ckpt_root)
     if keep_last > 0:
         for old in list_checkpoints(ckpt_root)[:-keep_last]:
-            shutil.rmtree(old, ignore_errors=True)
+            _discard(old)
     return final
+
+
+def _discard(ckpt: Path) -> None:
+    """Remove a checkpoint atomically: rename it out of sight first, so a kill in the middle of
+    the deletion never leaves a half-deleted directory that still looks complete."""
+    trash = ckpt.with_name(f".{ckpt.name}.del-{os.getpid()}")
+    os.rename(ckpt, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def list_checkpoints(ckpt_root: Path) -> list[Path]:
@@ -110,11 +118,12 @@ def list_checkpoints(ckpt_root: Path) -> list[Path]:
 
 
 def remove_stale_temporaries(ckpt_root: Path) -> int:
-    """Delete our own half-written ``.step-*.tmp-*`` directories left by a killed run."""
+    """Delete our own half-written (``.step-*.tmp-*``) or half-deleted (``.step-*.del-*``)
+    directories left by a killed run."""
     n = 0
     if ckpt_root.is_dir():
         for p in ckpt_root.iterdir():
-            if p.is_dir() and p.name.startswith(".step-") and ".tmp-" in p.name:
+            if p.is_dir() and p.name.startswith(".step-") and (".tmp-" in p.name or ".del-" in p.name):
                 shutil.rmtree(p, ignore_errors=True)
                 n += 1
     return n

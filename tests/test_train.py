@@ -146,10 +146,13 @@ def test_resume_continues_exactly(tmp_path):
 def test_keep_last_prunes_and_temporaries_are_ignored(tmp_path):
     t = make_trainer(tmp_path, kimg=0.032, keep_last=2)
     (t.ckpt_root / ".step-00000099.tmp-1").mkdir(parents=True)   # a killed writer's leftovers
+    half_deleted = t.ckpt_root / ".step-00000001.del-1"               # a kill during pruning
+    half_deleted.mkdir()
+    (half_deleted / "config.json").write_text("{}")
     t.run()
     names = [p.name for p in ckpt_io.list_checkpoints(t.ckpt_root)]
     assert names == ["step-00000006", "step-00000008"]
-    assert not (t.ckpt_root / ".step-00000099.tmp-1").exists()
+    assert [p.name for p in t.ckpt_root.iterdir() if p.name.startswith(".")] == []
 
 
 def test_wrong_kind_and_version_are_clear_errors(tmp_path):
