@@ -5,12 +5,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import time
 
 import torch
 
+from _timing import percentile_ms, report
 from steergan.methods.spatial.edits import apply_ops, render_state, state_from_seed
 from steergan.models import load_model
 
@@ -32,13 +31,8 @@ def main():
             edited = apply_ops(state, [{"op": "set_centre", "index": 0, "xy": [dx, 0.1]}], m)
             render_state(m, edited)
             times.append(time.perf_counter() - t0)
-    times.sort()
-    res = {"model": m.source, "n": args.n, "threads": torch.get_num_threads(),
-           "p50_ms": round(1000 * statistics.median(times), 2), "p95_ms": round(1000 * times[int(0.95 * len(times)) - 1], 2)}
-    print(json.dumps(res, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    report({"model": m.source, "n": args.n, "threads": torch.get_num_threads(),
+            "p50_ms": percentile_ms(times, 0.5), "p95_ms": percentile_ms(times, 0.95)}, args.json)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 
 import torch
 
+from _timing import percentile_ms, report
 from steergan.models import load_model
 from steergan.nn import Generator, get_preset
 
@@ -45,13 +45,9 @@ def main():
         t1 = timeit(lambda: G.synthesis(ws1, noise_mode="const"), args.reps)
         t32 = timeit(lambda: G.synthesis(ws32, noise_mode="const"), max(5, args.reps // 10))
     res = {"model": name, "resolution": G.resolution, "threads": torch.get_num_threads(),
-           "batch1_ms_p50": round(1000 * statistics.median(t1), 2),
-           "batch1_ms_p95": round(1000 * sorted(t1)[int(0.95 * len(t1)) - 1], 2),
+           "batch1_ms_p50": percentile_ms(t1, 0.5), "batch1_ms_p95": percentile_ms(t1, 0.95),
            "batch32_img_per_s": round(32 / statistics.median(t32), 1)}
-    print(json.dumps(res, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    report(res, args.json)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,5 @@ tensors = {f"{prefix}.{k}": v.contiguous() for prefix, m in (("G", trainer.G), (
            for k, v in m.state_dict().items()}
 from safetensors.torch import save_file
 save_file(tensors, str(out / f"rank{rank}.safetensors"))
-# also report what each rank saw, to prove they trained on different data
-torch.save  # (no pickles are written)
 (out / f"rank{rank}.txt").write_text(f"{trainer.step} {trainer.images_seen} {trainer.batch_gpu}")
 dist.destroy_process_group()

@@ -47,7 +47,7 @@ def emoji(vendor, out, category, source, resolution, as_json):
     """Import real emoji images from the npm package emoji-datasource-VENDOR."""
     from ..data.emoji import import_emoji
     result = import_emoji(vendor, out, category=category, source=source, resolution=resolution)
-    n = result if isinstance(result, int) else (result.get("n") if isinstance(result, dict) else None)
+    n = result["n"]
     emit({"vendor": vendor, "category": category, "out": out, "n": n}, as_json,
          [f"wrote {n} {vendor} emoji to {out}"])
 

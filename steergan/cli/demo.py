@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+import torch
 
 from ..models import bundled_models, default_model_name, load_model
 
@@ -31,7 +32,6 @@ def demo(out, model, seeds):
         grid = out_dir / f"{slug}_grid.png"
         image_grid(imgs.float() / 127.5 - 1, nrow=8).resize((8 * 128, (seeds + 7) // 8 * 128), 0).save(grid)
         sweep_imgs = [m.generate([s], truncation=t) for s in range(4) for t in (0.0, 0.5, 0.7, 1.0)]
-        import torch
         sweep = out_dir / f"{slug}_truncation.png"
         image_grid(torch.cat(sweep_imgs).float() / 127.5 - 1, nrow=4).resize((4 * 128, 4 * 128), 0).save(sweep)
         summary[slug] = {"model": m.source, "method": m.method.name, "images": seeds,

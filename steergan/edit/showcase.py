@@ -26,8 +26,7 @@ def edit_rows(model, seeds, scale: int = 3):
     rows = []
     for seed in seeds:
         s = state_from_seed(model, seed)
-        R = model.resolution
-        x, y = s.heatmaps.centres[0, 0].tolist()
+        x = s.heatmaps.centres[0, 0, 0].item()
         step = 0.5 if x < 0 else -0.5                          # move towards the other side
         cols = [("heatmaps", heatmap_overlay(render_state(model, s)[0], s.heatmaps, scale=scale)),
                 ("original", _tile(render_state(model, s), scale)),
@@ -44,7 +43,6 @@ def edit_rows(model, seeds, scale: int = 3):
                 s, [{"op": "set_style", "index": 0, "seed": seed + 1000}], model)), scale)))
         cols.append(("same layout, new latent", _tile(render_state(model, replace(s, seed=seed + 5000)), scale)))
         rows.append((f"seed {seed}", cols))
-        del R, y
     return rows
 
 
