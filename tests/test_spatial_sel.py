@@ -133,3 +133,26 @@ def test_moving_an_object_changes_the_image_mostly_near_it():
         near_sum += d[near].mean().item()
         far_sum += d[~near].mean().item()
     assert near_sum > 2 * far_sum
+
+
+def test_per_forward_memo_renders_once_and_never_goes_stale():
+    """Synthesis hands layers a per-forward view that memoises heatmap renders; centres
+    optimised in place (drag editing) must still be re-rendered on the next pass."""
+    method, G, _ = _pair({"sampling": "multi"})
+    hm = method.sample_control(1, G, "cpu", torch.Generator().manual_seed(0))
+    view = hm.per_forward()
+    assert view.render(8) is view.render(8) and hm.render(8) is not hm.render(8)
+    torch.testing.assert_close(view.render(8), hm.render(8), rtol=0, atol=0)
+    ws = _ws(G, 1)
+    centres = hm.centres.clone().requires_grad_(True)
+    live = Heatmaps(centres, hm.sigmas, hm.levels, hm.parents, hm.active, hm.styles, hm.kind)
+    first = G.synthesis(ws, live, noise_mode="const")
+    first.sum().backward()                       # gradients reach centres through the memo
+    assert centres.grad is not None and centres.grad.abs().sum() > 0
+    with torch.no_grad():
+        centres.add_(0.3)                        # an optimiser step, in place
+        moved = G.synthesis(ws, live, noise_mode="const")
+        expected = G.synthesis(ws, hm.move(0, [0.3, 0.3], False).move(1, [0.3, 0.3], False)
+                               .move(2, [0.3, 0.3], False), noise_mode="const")
+    torch.testing.assert_close(moved, expected)
+    assert not torch.allclose(moved, first.detach())

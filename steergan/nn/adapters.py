@@ -5,6 +5,11 @@ network. Each styled layer then asks its adapter to (1) add input channels befor
 convolution (e.g. SEL_concat), (2) replace the layer's styles (e.g. spatially varying
 styles for SEL_indoor) and (3) transform the features after it (e.g. SEL_norm).
 The backbone never needs to know which method is plugged in.
+
+A control state may define ``per_forward()``: synthesis calls it once per forward pass and
+hands the result to every layer, so a state can memoise work that many layers repeat
+(SpatialGAN renders the same heatmap at a few resolutions for ~15 layers). The memo lives
+only for that pass, so a state whose tensors are optimised in place stays correct.
 """
 from __future__ import annotations
 
@@ -43,6 +48,12 @@ class LayerAdapter(nn.Module):
 
     def after_conv(self, x: torch.Tensor, control: Any) -> torch.Tensor:
         return x
+
+
+def per_forward(control: Any) -> Any:
+    """The control state one synthesis pass should hand to its layers (see the docstring)."""
+    hook = getattr(control, "per_forward", None)
+    return hook() if callable(hook) else control
 
 
 AdapterFactory = Callable[[LayerSpec], Optional[LayerAdapter]]

@@ -57,10 +57,12 @@ class ModulatedConv2d(nn.Module):
                 d = torch.rsqrt(styles.square() @ wsq.t() + 1e-8)       # [N, O]
                 x = x * d[:, :, None, None]
             else:  # per-pixel demodulation for spatial styles
-                s2 = styles.square()
+                # sum_i s_i(p)^2 w_oi^2 as a 1x1 conv; for upsampling layers it runs at the
+                # input resolution and is then repeated 2x2 (1x1 conv and nearest upsampling commute).
+                d2 = F.conv2d(styles.square(), wsq[:, :, None, None])
                 if self.upsample:
-                    s2 = F.interpolate(s2, scale_factor=2, mode="nearest")
-                x = x * torch.rsqrt(F.conv2d(s2, wsq[:, :, None, None]) + 1e-8)
+                    d2 = F.interpolate(d2, scale_factor=2, mode="nearest")
+                x = x * torch.rsqrt(d2 + 1e-8)
         return x
 
 

@@ -6,7 +6,7 @@ from typing import Any, Optional
 import torch
 from torch import nn
 
-from .adapters import AdapterFactory, LayerSpec
+from .adapters import AdapterFactory, LayerSpec, per_forward
 from .modulated import StyledConv, ToRGB
 from .presets import ArchConfig
 
@@ -50,6 +50,7 @@ class SynthesisNetwork(nn.Module):
         if ws.ndim == 2:  # a single w for every layer
             ws = ws[:, None, :].expand(-1, self.num_ws, -1)
         x = self.const.expand(ws.shape[0], -1, -1, -1)
+        control = per_forward(control)
         img, features, layer = None, {}, 0
         for block, res in enumerate(self.resolutions):
             n_convs = 1 if res == 4 else 2

@@ -129,6 +129,7 @@ class Heatmaps:
         self.centres, self.sigmas = centres, sigmas
         self.levels, self.parents = levels, parents
         self.active, self.styles, self.kind = active.bool(), styles, kind
+        self._memo: Optional[dict] = None      # set only on per-forward views (see per_forward)
 
     # ------------------------------------------------------------------ structure
     def __len__(self) -> int:
@@ -233,8 +234,28 @@ class Heatmaps:
                 and eq(self.active, other.active) and eq(self.styles, other.styles))
 
     # ------------------------------------------------------------------ rendering
+    def per_forward(self) -> "Heatmaps":
+        """A view that memoises renders for one synthesis pass (``nn.adapters.per_forward``):
+        ~15 layers read the same few resolutions. Never cached across passes, so centres
+        optimised in place (drag editing) are always re-rendered."""
+        view = self._replace()
+        view._memo = {}
+        return view
+
+    def memo(self, key, compute):
+        """``compute()``, remembered under ``key`` on a per-forward view."""
+        if self._memo is None:
+            return compute()
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     def render(self, resolution: int, mode: str = "area", indices: Optional[Sequence[int]] = None) -> torch.Tensor:
         """One channel per centre, [N, K, R, R], zero for removed centres; differentiable."""
+        key = ("render", resolution, mode, None if indices is None else tuple(indices))
+        return self.memo(key, lambda: self._render(resolution, mode, indices))
+
+    def _render(self, resolution: int, mode: str, indices: Optional[Sequence[int]]) -> torch.Tensor:
         c, s, a = self.centres, self.sigmas, self.active
         if indices is not None:
             idx = list(indices)
@@ -252,7 +273,7 @@ class Heatmaps:
 
     def render_sum(self, resolution: int, mode: str = "area") -> torch.Tensor:
         """The full heatmap H = sum_i H_i (Sec. 3.2), [N, 1, R, R]."""
-        return self.render(resolution, mode).sum(1, keepdim=True)
+        return self.memo(("sum", resolution, mode), lambda: self.render(resolution, mode).sum(1, keepdim=True))
 
     def styles_or(self, w: torch.Tensor) -> torch.Tensor:
         """Per-centre codes [N, K, w_dim], NaN rows (or no styles at all) replaced by ``w`` [N, w_dim]."""

@@ -118,6 +118,13 @@ class SELIndoor(LayerAdapter):
         self.mix = mix
         self.in_res = input_resolution(spec)
 
+    def mix_weights(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a [N, K, r, r], background weight [N, r, r]) from the sub-heatmaps h."""
+        if self.mix == "convex":
+            a = h / h.sum(1, keepdim=True).clamp(min=1.0)
+            return a, 1 - a.sum(1)
+        return h, torch.ones_like(h[:, 0])
+
     def before_conv(self, x: torch.Tensor, control) -> torch.Tensor:
         # Only noted: the style map is built in x's memory format (a mismatch costs ~25%).
         self._channels_last = x.is_contiguous(memory_format=torch.channels_last)
@@ -131,13 +138,9 @@ class SELIndoor(LayerAdapter):
             raise UserError(f"the spatial method expects Heatmaps as control, got {type(control).__name__}")
         if not bool(control.active.any()):
             return s_bg                                         # nothing to place: plain style path
-        h = control.render(self.in_res).to(s_bg.dtype)         # [N, K, r, r]
+        a, bg = control.memo(("indoor_mix", self.mix, self.in_res, s_bg.dtype),
+                             lambda: self.mix_weights(control.render(self.in_res).to(s_bg.dtype)))
         s_i = affine(control.styles_or(w))                      # [N, K, C]
-        if self.mix == "convex":
-            a = h / h.sum(1, keepdim=True).clamp(min=1.0)
-            bg = 1 - a.sum(1)                                   # [N, r, r]
-        else:
-            a, bg = h, torch.ones_like(h[:, 0])
         s = torch.einsum("nkc,nkhw->nhwc", s_i, a) + s_bg[:, None, None, :] * bg[..., None]
         s = s.permute(0, 3, 1, 2)                               # [N, C, r, r], channels_last strides
         return s if getattr(self, "_channels_last", False) else s.contiguous()
