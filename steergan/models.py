@@ -90,9 +90,13 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
 
 
+D_PREFIX = "D."                  # generator files may also carry the discriminator (for GradCAM figures)
+
+
 def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> SteerModel:
     arch = ArchConfig.from_dict(cfg["arch"])
     method = method_from_dict(cfg["method"])
+    tensors = {k: v for k, v in tensors.items() if not k.startswith(D_PREFIX)}
     G = method.build_generator(arch)
     missing, unexpected = G.load_state_dict(tensors, strict=False)
     if missing or unexpected:
@@ -104,12 +108,17 @@ def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> 
 
 def load_model(name_or_path: Optional[str] = None, device: str | torch.device = "cpu") -> SteerModel:
     """A bundled model name, a generator ``.safetensors`` file, a checkpoint or run directory."""
+    p, source = _resolve(name_or_path)
+    cfg, tensors = _read_generator(p)
+    return _build(cfg, tensors, source, device)
+
+
+def _resolve(name_or_path: Optional[str]) -> tuple[Path, str]:
+    """(file or checkpoint path, display name) of a bundled name or a path."""
     bundled = bundled_models()
     name = name_or_path or default_model_name()
     if name in bundled:
-        path = ASSETS / bundled[name]["file"]
-        cfg, tensors = ckpt_io.read_generator_file(path)
-        return _build(cfg, tensors, f"bundled:{name}", device)
+        return ASSETS / bundled[name]["file"], f"bundled:{name}"
     p = Path(name)
     if not p.exists():
         if name_or_path is None or "/" not in name and not name.endswith(".safetensors"):
@@ -117,8 +126,27 @@ def load_model(name_or_path: Optional[str] = None, device: str | torch.device = 
             raise UserError(f"no bundled model or file named {name!r} (bundled models: {known})")
         raise UserError(f"checkpoint {p} does not exist")
     p = ckpt_io.resolve_checkpoint_path(p)
-    cfg, tensors = _read_generator(p)
-    return _build(cfg, tensors, str(p), device)
+    return p, str(p)
+
+
+def load_discriminator(name_or_path: Optional[str] = None, device: str | torch.device = "cpu"):
+    """(D, method, config) of a training checkpoint / run dir, or of a generator file exported
+    with its discriminator; for looking at D's attention (SpatialGAN Fig. 3/13)."""
+    p, source = _resolve(name_or_path)
+    if p.is_file():
+        cfg, tensors = ckpt_io.read_generator_file(p)
+    else:
+        cfg, tensors, _ = ckpt_io.read_training_checkpoint(p)
+    d = {k[len(D_PREFIX):]: v for k, v in tensors.items() if k.startswith(D_PREFIX)}
+    if not d:
+        raise UserError(f"{source} carries no discriminator (pass a run directory, or export with "
+                        "--with-discriminator)")
+    method = method_from_dict(cfg["method"])
+    D = method.build_discriminator(ArchConfig.from_dict(cfg["arch"]))
+    missing, unexpected = D.load_state_dict(d, strict=False)
+    if missing or unexpected:
+        raise UserError(f"{source}: discriminator does not match its architecture")
+    return D.to(device).eval().requires_grad_(False), method, cfg
 
 
 def _read_generator(p: Path) -> tuple[dict, dict[str, torch.Tensor]]:
@@ -129,9 +157,17 @@ def _read_generator(p: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     return cfg, {k[len("G_ema."):]: v for k, v in model.items() if k.startswith("G_ema.")}
 
 
-def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optional[dict] = None) -> Path:
-    """Write a training checkpoint's EMA generator as one self-describing safetensors file."""
-    cfg, tensors = _read_generator(ckpt_io.resolve_checkpoint_path(src))
+def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optional[dict] = None,
+                     with_discriminator: bool = False) -> Path:
+    """Write a training checkpoint's EMA generator as one self-describing safetensors file
+    (optionally with the discriminator, under ``D.``, for attention figures)."""
+    path = ckpt_io.resolve_checkpoint_path(src)
+    cfg, tensors = _read_generator(path)
+    if with_discriminator:
+        if path.is_file():
+            raise UserError(f"{path} is a generator file; export the discriminator from a run directory")
+        _, model, _ = ckpt_io.read_training_checkpoint(path)
+        tensors = {**tensors, **{k: v for k, v in model.items() if k.startswith(D_PREFIX)}}
     # const noise buffers are regenerated from nothing: they are part of the model's identity.
     gen_cfg = ckpt_io.base_config("generator", cfg["arch"], cfg["method"],
                                   trained={k: cfg.get(k) for k in ("step", "images_seen", "train_seconds", "dataset")},

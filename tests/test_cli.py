@@ -138,6 +138,18 @@ def test_spatial_edit_state_reloads_to_the_same_image(tmp_path, capsys):
     code, _, err = run_cli(["edit", str(run), "--move", "0:1", "--out", str(tmp_path / "e3")], capsys)
     one_line_error(code, err, "cannot read --move")
 
+    # D's attention sheet: from the run, and from a generator file exported with D (not without)
+    ok_cli(["attention", str(run), "--n", "2", "--real", "2", "--data", str(data),
+            "--out", str(tmp_path / "att.png")], capsys)
+    sheet = Image.open(tmp_path / "att.png")
+    assert sheet.size == (5 * 16 * 3, 14 + 4 * 16 * 3)        # image, 3 CAMs, heatmap; 2 real + 2 fake
+    ok_cli(["export", str(run), str(tmp_path / "g.safetensors")], capsys)
+    code, _, err = run_cli(["attention", str(tmp_path / "g.safetensors"), "--out", str(tmp_path / "a.png")], capsys)
+    one_line_error(code, err, "carries no discriminator")
+    ok_cli(["export", str(run), str(tmp_path / "gd.safetensors"), "--with-discriminator"], capsys)
+    ok_cli(["attention", str(tmp_path / "gd.safetensors"), "--n", "1", "--out", str(tmp_path / "a.png")], capsys)
+    ok_cli(["edit", str(tmp_path / "gd.safetensors"), "--seed", "3", "--out", str(tmp_path / "e4")], capsys)
+
 
 def test_edit_refuses_models_without_heatmaps(tmp_path, capsys):
     data = write_pngs(tmp_path / "imgs")

@@ -10,7 +10,8 @@ from ..models import export_generator
 @click.argument("checkpoint")
 @click.argument("dest")
 @click.option("--fp32", is_flag=True, help="Keep float32 weights (default: fp16, half the size).")
-def export(checkpoint, dest, fp32):
+@click.option("--with-discriminator", is_flag=True, help="Also store D (for `steergan attention`).")
+def export(checkpoint, dest, fp32, with_discriminator):
     """Export CHECKPOINT (run dir or checkpoint dir) to DEST.safetensors."""
-    path = export_generator(checkpoint, dest, fp16=not fp32)
+    path = export_generator(checkpoint, dest, fp16=not fp32, with_discriminator=with_discriminator)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import UserError
-from . import data, demo, edit, eval as eval_cmd, export, generate, info, train
+from . import attention, data, demo, edit, eval as eval_cmd, export, generate, info, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +24,7 @@ cli.add_command(info.info)
 cli.add_command(export.export)
 cli.add_command(demo.demo)
 cli.add_command(edit.edit)
+cli.add_command(attention.attention)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,47 @@
+"""``steergan attention``: where the discriminator looks (GradCAM), on real and generated images."""
+from __future__ import annotations
+
+import click
+import torch
+
+from ..data.folder import ImageDataset
+from ..edit.attention import attention_sheet
+from ..methods.spatial.gradcam import minmax_normalise
+from ..methods.spatial.heatmaps import Heatmaps
+from ..models import load_discriminator, load_model
+
+
+@click.command()
+@click.argument("model")
+@click.option("--out", required=True, help="PNG to write.")
+@click.option("--n", default=6, show_default=True, help="Generated images (rows).")
+@click.option("--seed", default=0, show_default=True, help="First seed.")
+@click.option("--real", "real_data", default=None, help="Also show this many real images from --data.")
+@click.option("--data", default=None, help="Image folder / dataset for the real rows.")
+def attention(model, out, n, seed, real_data, data):
+    """D's GradCAM at its 4/8/16 px blocks (SpatialGAN Fig. 3/13) for MODEL (a run directory, a
+    training checkpoint, or a model exported with --with-discriminator)."""
+    D, method, _ = load_discriminator(model)
+    G = load_model(model)
+    seeds = list(range(seed, seed + n))
+    ws = torch.cat([G.ws_from_seed(s) for s in seeds])
+    controls = [G.control_from_seed(s) for s in seeds]
+    control = G.method.collate_control(controls) if controls[0] is not None else None
+    images = G.synthesize(ws, control, noise_mode="const")
+    labels = [f"seed {s}" for s in seeds]
+    heat = None
+    if isinstance(control, Heatmaps):
+        heat = minmax_normalise(control.render_sum(G.resolution))
+    if real_data:
+        if not data:
+            raise click.UsageError("--real needs --data")
+        ds = ImageDataset(data, G.resolution)
+        k = min(int(real_data), len(ds))
+        real = ds.images[:k].float() / 127.5 - 1
+        images = torch.cat([real, images])
+        labels = [f"real {i}" for i in range(k)] + labels
+        if heat is not None:
+            heat = torch.cat([torch.full((k, 1, G.resolution, G.resolution), float("nan")), heat])
+    sheet = attention_sheet(D, images, heat, labels)
+    sheet.save(out)
+    click.echo(f"wrote {out} ({len(labels)} rows)")
