@@ -117,6 +117,8 @@ def _resolve(name_or_path: Optional[str]) -> tuple[Path, str]:
     """(file or checkpoint path, display name) of a bundled name or a path."""
     bundled = bundled_models()
     name = name_or_path or default_model_name()
+    if name.startswith("bundled:") and name[len("bundled:"):] in bundled:   # a model's ``source``
+        name = name[len("bundled:"):]                                       # (edit states store it)
     if name in bundled:
         return ASSETS / bundled[name]["file"], f"bundled:{name}"
     p = Path(name)

@@ -72,6 +72,8 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
             raise UserError(f"{m.source} ({m.method.name}) has no heatmaps to edit; "
                             f"train with --method spatial")
         state = state_from_seed(m, seed or 0, truncation, model_id=checkpoint or model or m.source)
+    if state.heatmaps is None:        # e.g. a `steergan drag` state of a baseline model
+        raise UserError(f"edit state {state_file} has no heatmaps to edit")
     R = m.resolution
     K = state.heatmaps.num_centres
     edit_ops = []

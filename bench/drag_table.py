@@ -1,0 +1,182 @@
+"""Table II analogue (SpatialGAN TPAMI Sec. 4.2): how fast a drag gets an object to its target.
+
+    python bench/drag_table.py --model rooms --baseline rooms-stylegan2 --n 50 \
+        --json bench/results/drag_table.json --gif bench/results/drag_example.gif
+
+``n`` random drags per distance (1/8 and 1/4 of the image size), each run in every mode
+(``drag`` = DragGAN alone, ``joint``, ``hybrid``, ``heatmap``) on the heatmap model, and in
+``drag`` mode on the baseline. Per row: mean seconds (session start to stop, after one warm-up
+drag), optimisation steps, final handle-to-target distance / image size, the share of drags
+that reached the tolerance, and the handle feature error (see ``DragSession.handle_feature_error``:
+near 0 when the tracked handle still sits on its original content). Also the time of one step.
+
+Drag ``j`` draws its latent seed, handle and direction from ``numpy.random.default_rng([seed, j])``:
+handles lie on objects found by the bundled rooms segmenter: on the heatmap model, the pixel of a
+heatmap centre that lies on an object (drags without one are skipped and counted); on the
+baseline, the object pixel nearest to a random object's centroid. Targets go in a uniform
+direction, redrawn until both distances stay inside the image.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+from PIL import Image
+
+from _timing import percentile_ms, report
+from steergan.edit.animation import drag_frame, save_gif
+from steergan.edit.coarse import to_pixels
+from steergan.edit.drag import DragOptions, DragSession, initial_state
+from steergan.metrics.segmenter import SceneSegmenter
+from steergan.models import load_model
+
+
+def _direction(rng, handle, fractions, R, tries=100):
+    for _ in range(tries):
+        theta = rng.uniform(0, 2 * math.pi)
+        d = np.array([math.cos(theta), math.sin(theta)])
+        targets = [np.round(handle + d * f * R) for f in fractions]
+        if all((0 <= t).all() and (t <= R - 1).all() for t in targets):
+            return [t.tolist() for t in targets]
+    return None
+
+
+def sample_drags(model, segmenter, n, fractions, seed, max_tries_per_drag=50):
+    """[(latent seed, handle, {fraction: target})] and skip counts (see the module docstring)."""
+    R = model.resolution
+    drags, skipped, j = [], {"no_centre_on_object": 0, "no_object": 0, "no_room": 0}, 0
+    while len(drags) < n and j < n * max_tries_per_drag:
+        rng = np.random.default_rng([seed, j])
+        j += 1
+        latent_seed = int(rng.integers(0, 2 ** 31 - 1))
+        state = initial_state(model, latent_seed)
+        inst = np.asarray(segmenter.segment(model.generate([latent_seed]))[0].instances)
+        if state.heatmaps is not None:
+            hm = state.heatmaps
+            px = to_pixels(hm.centres[0], R).round().long().tolist()
+            cands = [(x, y) for i, (x, y) in enumerate(px)
+                     if bool(hm.active[0, i]) and 0 <= x < R and 0 <= y < R and inst[y, x] > 0]
+            if not cands:
+                skipped["no_centre_on_object"] += 1
+                continue
+            handle = np.array(cands[int(rng.integers(len(cands)))], dtype=np.float64)
+        else:
+            ids = [k for k in np.unique(inst) if k > 0]
+            if not ids:
+                skipped["no_object"] += 1
+                continue
+            ys, xs = np.nonzero(inst == ids[int(rng.integers(len(ids)))])
+            k = int(np.argmin((xs - xs.mean()) ** 2 + (ys - ys.mean()) ** 2))
+            handle = np.array([xs[k], ys[k]], dtype=np.float64)
+        targets = _direction(rng, handle, fractions, R)
+        if targets is None:
+            skipped["no_room"] += 1
+            continue
+        drags.append((latent_seed, handle.tolist(), dict(zip(fractions, targets))))
+    return drags, skipped
+
+
+def run_row(model, drags, fraction, opts, progress):
+    rows = []
+    for k, (seed, handle, targets) in enumerate(drags):
+        s = DragSession(model, initial_state(model, seed), [handle], [targets[fraction]], options=opts)
+        rows.append(s.run())
+        progress(k + 1, len(drags))
+    steps = [r["optimisation_steps"] for r in rows]
+    return {"mode": opts.mode, "fraction": fraction, "n": len(rows),
+            "seconds_mean": round(statistics.fmean(r["seconds"] for r in rows), 3),
+            "steps_mean": round(statistics.fmean(steps), 1), "steps_median": statistics.median(steps),
+            "steps_min": min(steps), "steps_max": max(steps),
+            "distance_mean": round(statistics.fmean(r["distance"] for r in rows), 4),
+            "distance_median": round(statistics.median(r["distance"] for r in rows), 4),
+            "reached": round(sum(r["reached"] for r in rows) / len(rows), 3),
+            "handle_feature_error_mean": round(statistics.fmean(r["handle_feature_error"] for r in rows), 3)}
+
+
+def step_ms(model, drag, mode, opts, steps=20):
+    """p50 / p95 of one optimisation step (the first, coarse step of hybrid excluded)."""
+    seed, handle, targets = drag
+    far = max(targets.values(), key=lambda t: math.dist(t, handle))
+    s = DragSession(model, initial_state(model, seed), [handle], [far],
+                    options=replace(opts, mode=mode, max_steps=steps, tolerance=1e-3))
+    times = []
+    while not s.done:
+        t0 = time.perf_counter()
+        s.step()
+        times.append(time.perf_counter() - t0)
+    return {"p50_ms": percentile_ms(times, 0.5), "p95_ms": percentile_ms(times, 0.95), "steps": len(times)}
+
+
+def example_gif(model, drag, fraction, opts, path, scale=3):
+    """DragGAN alone (left) and the hybrid (right) on the same drag, one frame per step."""
+    seed, handle, targets = drag
+    panels = []
+    for mode in ("drag", "hybrid"):
+        s = DragSession(model, initial_state(model, seed), [handle], [targets[fraction]],
+                        options=replace(opts, mode=mode))
+        frames = [drag_frame(s.image(), s.handles, s.targets, scale)]
+        s.run(lambda info: frames.append(drag_frame(s.image(), info["handles"], s.targets, scale)))
+        panels.append(frames)
+    n = max(len(p) for p in panels)
+    w, h = panels[0][0].size
+    out = []
+    for k in range(n):
+        im = Image.new("RGB", (2 * w + 4, h), (255, 255, 255))
+        for c, p in enumerate(panels):
+            im.paste(p[min(k, len(p) - 1)], (c * (w + 4), 0))
+        out.append(im)
+    save_gif(out, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="rooms")
+    ap.add_argument("--baseline", default="rooms-stylegan2", help="'' to skip the baseline row")
+    ap.add_argument("--n", type=int, default=50)
+    ap.add_argument("--fractions", default="0.125,0.25")
+    ap.add_argument("--modes", default="drag,joint,hybrid,heatmap")
+    ap.add_argument("--max-steps", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--gif", default=None)
+    args = ap.parse_args()
+    fractions = [float(f) for f in args.fractions.split(",")]
+    opts = replace(DragOptions(), max_steps=args.max_steps)
+    segmenter = SceneSegmenter.load()
+
+    def progress(what):
+        return lambda k, n: print(f"\r{what}: {k}/{n}", end="\n" if k == n else "", file=sys.stderr, flush=True)
+
+    res = {"n": args.n, "fractions": fractions, "seed": args.seed, "threads": torch.get_num_threads(),
+           "options": opts.to_dict(), "models": {}, "rows": [], "step_ms": {}}
+    for name, modes in ((args.model, args.modes.split(",")), (args.baseline, ["drag"])):
+        if not name:
+            continue
+        m = load_model(name)
+        drags, skipped = sample_drags(m, segmenter, args.n, fractions, args.seed)
+        res["models"][m.source] = {"method": m.method.name, "drags": len(drags), "skipped": skipped}
+        if not drags:
+            continue
+        heat = "heatmap_move" in m.capabilities
+        modes = [md for md in modes if heat or md == "drag"]
+        DragSession(m, initial_state(m, drags[0][0]), [drags[0][1]], [drags[0][2][fractions[0]]],
+                    options=replace(opts, mode="drag", max_steps=3)).run()          # warm-up
+        for fraction in fractions:
+            for mode in modes:
+                row = run_row(m, drags, fraction, replace(opts, mode=mode), progress(f"{name} {mode} {fraction}"))
+                res["rows"].append({"model": m.source, **row})
+        for mode in [md for md in modes if md in ("drag", "joint")]:
+            res["step_ms"][f"{m.source} {mode}"] = step_ms(m, drags[0], mode, opts)
+        if args.gif and heat:
+            example_gif(m, drags[0], fractions[0], opts, args.gif)
+    report(res, args.json)
+
+
+if __name__ == "__main__":
+    main()

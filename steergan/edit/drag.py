@@ -1,0 +1,283 @@
+"""Point dragging: DragGAN on any steergan generator, and SpatialGAN's drag pipeline.
+
+Modes (SpatialGAN TPAMI Sec. 3.4, Table II):
+
+* ``drag``    DragGAN alone (Pan et al. 2023): Adam on the first ``n_ws`` rows of W+, motion
+              supervision (``motion.py``) and point tracking (``tracking.py``) on one block's
+              features, bilinearly upsampled to the image size. Works on every model.
+* ``joint``   latent and heatmap centres, alternating a latent step and a centre step (the
+              paper: "in one iteration ... the latent code ..., followed by adjusting the heatmap
+              centers in the subsequent iteration"; centres beat heatmap pixels).
+* ``hybrid``  the two-stage pipeline: one coarse step that moves the centres near each handle
+              by ``alpha (t - p)`` (Eq. 6, no optimisation), then ``joint`` for the remainder.
+* ``heatmap`` the coarse step alone.
+
+A ``DragSession`` runs one step at a time (the editor runs it in a worker thread and may
+stop between steps). Points are ``(x, y)`` pixels of the output image (x right, y down,
+pixel ``j`` centred at ``j``); radii and the tolerance are in pixels, and the defaults are
+chosen for 64 px models (DragGAN's ``round(r / 512 * R)`` scaling gives 0 px below 86 px).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable, Optional, Sequence
+
+import torch
+
+from ..errors import UserError
+from ..methods.spatial.edits import EditState, state_from_seed
+from .coarse import CentreOffsets, coarse_move
+from .motion import mask_loss, motion_loss, upsample_features
+from .tracking import reference_features, track_points
+
+MODES = ("drag", "joint", "hybrid", "heatmap")
+HEATMAP_MODES = ("joint", "hybrid", "heatmap")
+
+
+@dataclass
+class DragOptions:
+    mode: str = "hybrid"            # see MODES
+    max_steps: int = 200            # cap on steps (the coarse step counts as one)
+    tolerance: float = 1.0          # pixels; done when every handle is this close to its target
+    lr: float = 0.03                # Adam step on the W+ rows (DragGAN: 1e-3..2e-3 at 256-1024 px;
+                                    # chosen on a few rooms drags, bench/drag_table.py)
+    centre_lr: float = 0.05         # Adam step on heatmap centres, normalised units (0.05 = 1.6 px at 64)
+    r1: float = 3.0                 # motion supervision disc radius, pixels (clamped to >= 1)
+    r2: float = 6.0                 # point tracking window half-size, pixels (clamped to >= 2)
+    feature_res: Optional[int] = None   # generator block read; None = closest to half the image
+    n_ws: int = 6                   # first W+ rows optimised (the coarse, spatial layers)
+    lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
+    coarse_radius: float = 12.0     # Eq. 6 radius r, pixels
+    coarse_alpha: float = 1.0       # Eq. 6 alpha
+
+    def resolved(self, model) -> "DragOptions":
+        """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
+        if self.mode not in MODES:
+            raise UserError(f"unknown drag mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        for name in ("max_steps", "n_ws"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise UserError(f"drag option {name} must be a positive integer, got {v!r}")
+        for name in ("tolerance", "lr", "centre_lr", "r1", "r2", "coarse_radius"):
+            v = getattr(self, name)
+            if not _number(v) or v <= 0:
+                raise UserError(f"drag option {name} must be a positive number, got {v!r}")
+        for name in ("lambda_mask", "coarse_alpha"):
+            if not _number(getattr(self, name)) or getattr(self, name) < 0:
+                raise UserError(f"drag option {name} must be a number >= 0, got {getattr(self, name)!r}")
+        blocks = model.G.synthesis.resolutions
+        R = model.resolution
+        res = self.feature_res
+        if res is None:
+            res = min(blocks, key=lambda r: (abs(r - R / 2), -r))
+        elif res not in blocks:
+            raise UserError(f"feature_res {res!r} is not a generator block; choose one of "
+                            f"{', '.join(map(str, blocks))}")
+        r1, r2 = clamp_radii(self.r1, self.r2)
+        return replace(self, feature_res=res, r1=r1, r2=r2, n_ws=min(self.n_ws, model.G.num_ws))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def clamp_radii(r1: float, r2: float) -> tuple[float, int]:
+    """Radii that still work at low resolution: the motion disc holds at least the handle's
+    pixel (r1 >= 1) and tracking can follow a move of a pixel or two (window half-size >= 2)."""
+    return max(float(r1), 1.0), max(int(round(r2)), 2)
+
+
+def initial_state(model, seed: int, truncation: float = 1.0, noise_mode: str = "const",
+                  model_id: Optional[str] = None) -> EditState:
+    """The edit state of a seed, with heatmaps when the model has them (any model can be dragged)."""
+    if "heatmap_move" in model.capabilities:
+        return state_from_seed(model, seed, truncation, noise_mode, model_id=model_id)
+    return EditState(model_id or model.source, seed=int(seed), truncation=truncation,
+                     noise_mode=noise_mode).validate()
+
+
+def _points(points, R: int, what: str) -> list[list[float]]:
+    out = []
+    for p in points:
+        try:
+            x, y = (float(v) for v in p)
+        except (TypeError, ValueError):
+            raise UserError(f"{what} point {p!r} is not an (x, y) pair") from None
+        # pixel j covers [j - 0.5, j + 0.5): anything on the image is kept, clamped to pixel centres
+        if not (math.isfinite(x) and math.isfinite(y) and -0.5 <= x < R - 0.5 and -0.5 <= y < R - 0.5):
+            raise UserError(f"{what} point ({x:g}, {y:g}) is outside the {R}x{R} image")
+        out.append([min(max(x, 0.0), R - 1.0), min(max(y, 0.0), R - 1.0)])
+    return out
+
+
+def _mask(mask, R: int, device) -> Optional[torch.Tensor]:
+    if mask is None:
+        return None
+    m = torch.as_tensor(mask)
+    if m.shape != (R, R):
+        raise UserError(f"drag mask must be {R}x{R} (the image size), got {'x'.join(map(str, m.shape))}")
+    m = m.bool().to(device)
+    if not bool(m.any()):
+        raise UserError("drag mask marks no pixel as movable")
+    return m
+
+
+class DragSession:
+    """One drag of handle points to target points on one image (see the module docstring)."""
+
+    def __init__(self, model, state: EditState, handles: Sequence[Sequence[float]],
+                 targets: Sequence[Sequence[float]], mask: Optional[torch.Tensor] = None,
+                 options: Optional[DragOptions] = None):
+        t0 = time.perf_counter()
+        self.model = model
+        self.options = opts = (options or DragOptions()).resolved(model)
+        R = self.resolution = model.resolution
+        state.validate()
+        if len(handles) != len(targets) or not handles:
+            raise UserError(f"need as many targets as handles (at least one), got {len(handles)} "
+                            f"handle(s) and {len(targets)} target(s)")
+        self.handles = _points(handles, R, "handle")
+        self.targets = _points(targets, R, "target")
+        self.initial_handles = [list(p) for p in self.handles]
+        self.mask = _mask(mask, R, model.device)
+        if opts.mode in HEATMAP_MODES and state.heatmaps is None:
+            raise UserError(f"drag mode {opts.mode!r} moves heatmap centres, but {model.source} "
+                            f"({model.method.name}) has none; use mode 'drag'")
+        self._start = state
+        ws = self._start_ws(state)
+        n = opts.n_ws
+        self._w = ws[:, :n].clone().requires_grad_(True)
+        self._w_rest = ws[:, n:].clone()
+        self._w_adam = torch.optim.Adam([self._w], lr=opts.lr)
+        self._centres = None if state.heatmaps is None else CentreOffsets(state.heatmaps.to(model.device))
+        self._centre_adam = None
+        if self._centres is not None and opts.mode in HEATMAP_MODES:
+            self._centre_adam = torch.optim.Adam([self._centres.offsets], lr=opts.centre_lr)
+        self._steps = self._opt_steps = 0
+        self._coarse_pending = opts.mode in ("hybrid", "heatmap")
+        self.moved_centres: dict[int, int] = {}
+        self._forward()
+        self._F0 = self._F.detach()
+        self._reference = reference_features(self._F0, self.handles)
+        self._seconds = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ internals
+    def _start_ws(self, state: EditState) -> torch.Tensor:
+        G = self.model.G
+        if state.seed is not None:
+            ws = self.model.ws_from_seed(state.seed, state.truncation)
+        else:
+            ws = state.ws_tensor(self.model.device)
+        if ws.shape[1:] != (G.num_ws, G.cfg.w_dim):
+            raise UserError(f"edit state W+ is {ws.shape[1]}x{ws.shape[2]}, the model needs "
+                            f"{G.num_ws}x{G.cfg.w_dim}")
+        return ws.detach().to(self.model.device, torch.float32)
+
+    def _ws(self) -> torch.Tensor:
+        return torch.cat([self._w, self._w_rest], 1)
+
+    def _forward(self) -> None:
+        """Image and features of the current variables (kept with their graph for the next step)."""
+        control = None if self._centres is None else self._centres.heatmaps()
+        img, feats = self.model.G.synthesis(self._ws(), control, noise_mode=self._start.noise_mode,
+                                            return_features=True)
+        self._image = img.detach()
+        self._F = upsample_features(feats[self.options.feature_res].float(), self.resolution)
+
+    def _distances(self) -> list[float]:
+        return [math.dist(p, t) for p, t in zip(self.handles, self.targets)]
+
+    def _coarse_step(self) -> None:
+        """Eq. 6, then re-locate each handle in the box spanning its old and predicted place."""
+        o = self.options
+        hm, self.moved_centres = coarse_move(self._centres.base, self.handles, self.targets,
+                                             self.resolution, o.coarse_radius, o.coarse_alpha)
+        self._centres = CentreOffsets(hm)
+        self._centre_adam = torch.optim.Adam([self._centres.offsets], lr=o.centre_lr)
+        used = set(self.moved_centres.values())
+        reach = [[p[0] + o.coarse_alpha * (t[0] - p[0]), p[1] + o.coarse_alpha * (t[1] - p[1])]
+                 if j in used else p for j, (p, t) in enumerate(zip(self.handles, self.targets))]
+        self._forward()
+        self.handles = track_points(self._F, self._reference, self.handles, o.r2, reach)
+        self._coarse_pending = False
+
+    def _optimisation_step(self) -> None:
+        o = self.options
+        latent_turn = o.mode == "drag" or self._opt_steps % 2 == 0      # joint: latent, then centres
+        param, adam = (self._w, self._w_adam) if latent_turn else (self._centres.offsets, self._centre_adam)
+        loss = motion_loss(self._F, self.handles, self.targets, o.r1, min_distance=o.tolerance)
+        if loss is not None and self.mask is not None and o.lambda_mask > 0:
+            loss = loss + o.lambda_mask * mask_loss(self._F, self._F0, self.mask)
+        if loss is not None:
+            (grad,) = torch.autograd.grad(loss, [param], allow_unused=True)
+            if grad is not None:
+                param.grad = grad
+                adam.step()
+                param.grad = None
+        self._forward()
+        self.handles = track_points(self._F, self._reference, self.handles, o.r2)
+        self._opt_steps += 1
+
+    # ------------------------------------------------------------------ public
+    @property
+    def done(self) -> bool:
+        if self._steps >= self.options.max_steps:
+            return True
+        if self.options.mode == "heatmap":
+            return not self._coarse_pending
+        return not self._coarse_pending and max(self._distances()) <= self.options.tolerance
+
+    def step(self) -> dict:
+        """One step (the coarse move first in hybrid/heatmap mode); a no-op once done."""
+        if not self.done:
+            t0 = time.perf_counter()
+            if self._coarse_pending:
+                self._coarse_step()
+            else:
+                self._optimisation_step()
+            self._steps += 1
+            self._seconds += time.perf_counter() - t0
+        return {"step": self._steps, "done": self.done, "handles": [list(p) for p in self.handles],
+                "distance": max(self._distances()) / self.resolution}
+
+    def run(self, callback: Optional[Callable[[dict], Any]] = None) -> dict:
+        """Steps until done (or ``callback(step_info)`` returns False); the summary."""
+        while not self.done:
+            info = self.step()
+            if callback is not None and callback(info) is False:
+                break
+        return self.summary()
+
+    def handle_feature_error(self) -> float:
+        """Mean ``|F(p_i) - f_i| / |f_i|`` at the current handles: small when the handles still sit
+        on the content they started on (tracking can also latch onto look-alike content)."""
+        with torch.no_grad():
+            f = reference_features(self._F, self.handles)
+            err = (f - self._reference).norm(dim=1) / self._reference.norm(dim=1).clamp(min=1e-8)
+        return float(err.mean())
+
+    def summary(self) -> dict:
+        d = self._distances()
+        return {"mode": self.options.mode, "steps": self._steps, "optimisation_steps": self._opt_steps,
+                "seconds": self._seconds, "distance": max(d) / self.resolution,
+                "mean_distance": sum(d) / len(d) / self.resolution,
+                "reached": max(d) <= self.options.tolerance,
+                "handles": [list(p) for p in self.handles], "targets": [list(t) for t in self.targets],
+                "initial_handles": self.initial_handles, "handle_feature_error": self.handle_feature_error(),
+                "moved_centres": sorted(self.moved_centres)}
+
+    def image(self) -> torch.Tensor:
+        """uint8 [3, R, R] of the current state."""
+        return ((self._image[0].float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
+
+    def state(self) -> EditState:
+        """The current latent (explicit W+) and heatmaps; ``render_state`` gives ``image()``."""
+        ws = self._ws().detach()[0].cpu()
+        hm = None if self._centres is None else self._centres.heatmaps().detach().to("cpu")
+        return EditState(self._start.model, ws=ws.tolist(), heatmaps=hm, truncation=self._start.truncation,
+                         noise_mode=self._start.noise_mode).validate()
