@@ -1,0 +1,68 @@
+"""``steergan ui``: serve the browser editor (loopback only unless --host says otherwise)."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import click
+
+from ..errors import UserError
+from .common import device_option
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a busy port is a one-line error, not a traceback."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as e:
+        raise UserError(f"cannot listen on {host}:{port} ({e.strerror or e}); pick another --port or --host") from None
+    return sock
+
+
+@click.command()
+@click.option("--ckpt", "ckpts", multiple=True, metavar="NAME|PATH",
+              help="A model to offer: bundled name, generator .safetensors, checkpoint or run dir. "
+                   "Repeat for several; default: every bundled model.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on. The editor has no login: only leave loopback on a trusted network.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 = any free port).")
+@click.option("--max-sessions", default=32, show_default=True, type=click.IntRange(1, 10_000),
+              help="Editor sessions kept at once (the least recently used is dropped).")
+@device_option
+def ui(ckpts, host, port, max_sessions, device):
+    """Serve the browser editor: heatmap edits, drags, undo/redo, PNG and edit-state export."""
+    try:
+        import uvicorn
+        from ..ui import create_app
+    except ImportError as e:
+        raise UserError(f"the editor needs fastapi and uvicorn ({e.name} is missing): "
+                        "pip install 'steergan[ui]'") from None
+    loopback = is_loopback(host)
+    allowed = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else None
+    app = create_app(list(ckpts) or None, device=device, max_sessions=max_sessions, allowed_hosts=allowed)
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    models = ", ".join(app.state.catalog.entries)
+    click.echo(f"steergan editor on http://{shown}:{port}/ (models: {models}); Ctrl+C to stop")
+    if not loopback:
+        click.echo(f"warning: listening on {host}, not loopback: anyone who can reach this port can use "
+                   "the editor", err=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,324 @@
+"""The editor's web app: a JSON API over the library's edit functions, and the static page.
+
+Every route calls the library (``methods.spatial.edits`` for heatmap ops and rendering,
+``edit.drag`` for drags) and holds no edit logic. Errors are JSON ``{"error": "..."}``:
+400 bad input (any ``UserError``), 404 unknown session or route, 409 a drag is running,
+413 body too large, 422 malformed request, 429 too many drags at once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional, Sequence
+
+from fastapi import Body, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import UserError
+from ..methods.spatial.edits import EditState, state_from_seed
+from .catalog import ModelCatalog
+from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
+from .drag_jobs import DragJob, default_drag_factory
+from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
+from .panels import apply_edit_ops, panels_for
+from .sessions import SessionBusy, SessionNotFound, SessionStore
+from .views import data_url, render_png, state_view
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_POINTS = 16
+
+
+class TooBusy(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------- request bodies
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+class NewSession(_Body):
+    model: Optional[str] = Field(None, max_length=200)
+    seed: int = Field(0, ge=0, lt=MAX_SEED)
+    truncation: float = Field(1.0, ge=0.0, le=2.0)
+
+
+class SeedBody(_Body):
+    seed: int = Field(ge=0, lt=MAX_SEED)
+    truncation: Optional[float] = Field(None, ge=0.0, le=2.0)
+
+
+class LatentBody(_Body):
+    seed: Optional[int] = Field(None, ge=0, lt=MAX_SEED)
+    ws: Optional[list] = None               # W+ [num_ws][w_dim] or one w [w_dim]; checked against the model
+
+
+class OpsBody(_Body):
+    ops: list[dict]
+    gesture: Optional[str] = Field(None, max_length=64)
+
+
+Point = Annotated[list[float], Field(min_length=2, max_length=2)]     # (x, y) image pixels
+
+
+class DragBody(_Body):
+    handles: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+    targets: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
+    mask: Optional[str] = None              # PNG data URL, R x R, painted = may move
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------- helpers
+
+def start_state(model, seed: int, truncation: float, source: str) -> EditState:
+    """A seed's latent, with its heatmaps when the model has them."""
+    if "heatmap_move" in model.capabilities:
+        return state_from_seed(model, seed, truncation, model_id=source)
+    return EditState(source, seed=seed, truncation=truncation).validate()
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errs = exc.errors()
+    if not errs:
+        return "malformed request"
+    e = errs[0]
+    where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {e.get('msg', 'invalid')}" + (f" (and {len(errs) - 1} more)" if len(errs) > 1 else "")
+
+
+# ---------------------------------------------------------------------- the app
+
+def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[ModelCatalog] = None,
+               device: str = "cpu", drag_factory: Any = "default", max_sessions: int = 32,
+               max_drags: int = 2, max_body_bytes: int = MAX_BODY_BYTES,
+               allowed_hosts: Optional[Sequence[str]] = None) -> FastAPI:
+    """The editor app for ``models`` (bundled names or checkpoint paths; default: every bundled
+    model). ``drag_factory(model, state, handles, targets, mask, options) -> DragSession``;
+    "default" uses ``steergan.edit.drag``, None disables drags. ``allowed_hosts`` guards a
+    loopback server against DNS rebinding (the CLI passes the host it binds)."""
+    catalog = catalog or ModelCatalog(models, device=device)
+    if drag_factory == "default":
+        drag_factory = default_drag_factory()
+    store = SessionStore(max_sessions=max_sessions)
+    drag_start_lock = threading.Lock()
+    off = () if drag_factory is not None else ("drag",)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        store.close()                       # stop running drags on shutdown
+
+    app = FastAPI(title="steergan editor", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.catalog, app.state.store = catalog, store
+
+    # -------------------------------------------------------------- errors -> JSON
+    @app.exception_handler(UserError)
+    async def _user_error(_r: Request, e: UserError):
+        return _error(400, str(e))
+
+    @app.exception_handler(SessionNotFound)
+    async def _no_session(_r: Request, e: SessionNotFound):
+        return _error(404, "no such session (it may have expired); reload the page")
+
+    @app.exception_handler(SessionBusy)
+    async def _busy(_r: Request, e: SessionBusy):
+        return _error(409, str(e))
+
+    @app.exception_handler(TooBusy)
+    async def _too_busy(_r: Request, e: TooBusy):
+        return _error(429, str(e))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_r: Request, e: RequestValidationError):
+        return _error(422, _validation_message(e))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_r: Request, e: StarletteHTTPException):
+        return _error(e.status_code, str(e.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(_r: Request, e: Exception):
+        log.exception("unexpected error")
+        return _error(500, f"internal error ({type(e).__name__})")
+
+    # -------------------------------------------------------------- views
+    def describe(model_id: str) -> dict:
+        d = catalog.describe(model_id)
+        d["panels"] = panels_for(d["capabilities"], off)
+        return d
+
+    def png_of(s) -> bytes:
+        """The session's image, rendered once per state version."""
+        if s.png is None or s.png[0] != s.version:
+            s.png = (s.version, render_png(catalog.get(s.model_id), s.state))
+        return s.png[1]
+
+    def view(s) -> dict:
+        with s.lock:
+            return {"id": s.id, "version": s.version, "model": describe(s.model_id),
+                    "can_undo": bool(s.undo_stack), "can_redo": bool(s.redo_stack),
+                    "drag": None if s.drag is None else s.drag.view(since=1 << 62),
+                    "state": state_view(s.state), "image": data_url(png_of(s))}
+
+    def edit(sid: str, change: Callable, gesture: Optional[str] = None) -> dict:
+        """Apply ``change(session, model) -> (model_id, state)`` and commit it (one undo step)."""
+        s = store.get(sid)
+        with s.lock:
+            s.require_idle()
+            model_id, state = change(s, catalog.get(s.model_id))
+            check_state_fits(catalog.get(model_id), state)
+            s.commit(model_id, state, gesture)
+            return view(s)
+
+    # -------------------------------------------------------------- page
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(STATIC_DIR / "index.html", headers={"cache-control": "no-store"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True, "sessions": len(store)}
+
+    @app.get("/api/models")
+    def list_models():
+        return {"models": [describe(i) for i in catalog.entries], "default": catalog.default_id,
+                "drag": drag_factory is not None}
+
+    # -------------------------------------------------------------- sessions
+    @app.post("/api/sessions", status_code=201)
+    def new_session(body: NewSession = Body(default_factory=NewSession)):
+        model_id = body.model or catalog.default_id
+        model = catalog.get(model_id)
+        state = start_state(model, body.seed, body.truncation, catalog.entries[model_id].source)
+        return view(store.create(model_id, state))
+
+    @app.get("/api/sessions/{sid}")
+    def get_session(sid: str):
+        return view(store.get(sid))
+
+    @app.delete("/api/sessions/{sid}", status_code=204)
+    def delete_session(sid: str):
+        store.delete(sid)
+        return Response(status_code=204)
+
+    @app.post("/api/sessions/{sid}/seed")
+    def set_seed(sid: str, body: SeedBody):
+        """A new image: the seed's latent and layout."""
+        def change(s, model):
+            t = s.state.truncation if body.truncation is None else body.truncation
+            return s.model_id, start_state(model, body.seed, t, catalog.entries[s.model_id].source)
+        return edit(sid, change)
+
+    @app.post("/api/sessions/{sid}/latent")
+    def set_latent(sid: str, body: LatentBody):
+        """A new latent (a seed's, or uploaded W+), same layout (SpatialGAN Fig. 9c)."""
+        if (body.seed is None) == (body.ws is None):
+            raise UserError("give exactly one of seed and ws")
+
+        def change(s, model):
+            if body.seed is not None:
+                return s.model_id, replace(s.state, seed=check_seed(body.seed), ws=None)
+            return s.model_id, replace(s.state, seed=None, ws=ws_rows(model, body.ws))
+        return edit(sid, change)
+
+    @app.post("/api/sessions/{sid}/ops")
+    def apply_ops(sid: str, body: OpsBody):
+        """Heatmap edit ops (``methods.spatial.edits``); ops sharing a ``gesture`` are one undo step."""
+        return edit(sid, lambda s, model: (s.model_id, apply_edit_ops(model, s.state, body.ops)), body.gesture)
+
+    @app.post("/api/sessions/{sid}/undo")
+    def undo(sid: str):
+        s = store.get(sid)
+        with s.lock:
+            s.require_idle()
+            s.undo()
+            return view(s)
+
+    @app.post("/api/sessions/{sid}/redo")
+    def redo(sid: str):
+        s = store.get(sid)
+        with s.lock:
+            s.require_idle()
+            s.redo()
+            return view(s)
+
+    @app.get("/api/sessions/{sid}/image.png")
+    def image_png(sid: str):
+        s = store.get(sid)
+        with s.lock:
+            png = png_of(s)
+        return Response(png, media_type="image/png", headers={
+            "cache-control": "no-store", "content-disposition": f'inline; filename="steergan-{s.model_id}.png"'})
+
+    @app.get("/api/sessions/{sid}/state")
+    def export_state(sid: str):
+        """The edit state JSON, the same format ``steergan edit --state`` reads."""
+        s = store.get(sid)
+        with s.lock:
+            return JSONResponse(s.state.to_dict(), headers={
+                "cache-control": "no-store", "content-disposition": 'attachment; filename="state.json"'})
+
+    @app.put("/api/sessions/{sid}/state")
+    def import_state(sid: str, body: Any = Body(...)):
+        def change(s, _model):
+            state = EditState.from_dict(body)
+            model_id = catalog.id_for_state(state.model)
+            return model_id, replace(state, model=catalog.entries[model_id].source)
+        return edit(sid, change)
+
+    # -------------------------------------------------------------- drag
+    @app.post("/api/sessions/{sid}/drag", status_code=202)
+    def drag_start(sid: str, body: DragBody):
+        if drag_factory is None:
+            raise UserError("drag editing is not available in this installation")
+        s = store.get(sid)
+        with s.lock, drag_start_lock:
+            s.require_idle()
+            if store.running_drags() >= max_drags:
+                raise TooBusy(f"{max_drags} drags are running on this server; try again when one ends")
+            model = catalog.get(s.model_id)
+            mask = decode_mask(body.mask, model.resolution)
+            handles, targets = body.handles, body.targets
+            ds = drag_factory(model, s.state, handles, targets, mask, dict(body.options))
+            model_id, source = s.model_id, catalog.entries[s.model_id].source
+
+            def commit(state: EditState) -> None:
+                s.commit(model_id, replace(state, model=source))
+            max_steps = getattr(getattr(ds, "options", None), "max_steps", body.options.get("max_steps"))
+            s.drag = DragJob(ds, commit, s.lock, handles, targets, max_steps).start()
+            return s.drag.view()
+
+    @app.get("/api/sessions/{sid}/drag")
+    def drag_status(sid: str, since: Optional[int] = None):
+        s = store.get(sid)
+        return {"status": "idle"} if s.drag is None else s.drag.view(since)
+
+    @app.post("/api/sessions/{sid}/drag/stop")
+    def drag_stop(sid: str):
+        s = store.get(sid)
+        if s.drag is None:
+            return {"status": "idle"}
+        s.drag.stop()
+        return s.drag.view()
+
+    # -------------------------------------------------------------- middleware (outermost last)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    if allowed_hosts:
+        app.add_middleware(AllowedHosts, hosts=list(allowed_hosts))
+    app.add_middleware(SecurityHeaders)
+    return app

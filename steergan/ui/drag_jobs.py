@@ -1,0 +1,103 @@
+"""Drag edits off the request thread: a worker steps a ``DragSession`` until done or stopped.
+
+The session object is built in the request (so bad points, masks or modes are a 400 at once)
+and follows ``steergan.edit.drag.DragSession``: ``step() -> {"step", "done", "handles",
+"distance"}``, ``done``, ``image() -> uint8 [3, R, R]``, ``state() -> EditState``. After every
+step the job keeps the latest PNG for the page's polls; when it ends (done, stopped or
+failed) it commits the final state to the editor session as one undo step.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import fields
+from typing import Callable, Optional
+
+from ..errors import UserError
+from .views import data_url, png_bytes
+
+log = logging.getLogger(__name__)
+MAX_DRAG_STEPS = 2000
+
+
+def default_drag_factory() -> Optional[Callable]:
+    """(model, state, handles, targets, mask, options: dict) -> DragSession, or None when the
+    drag module is not installed (the page then hides the drag panel)."""
+    try:
+        from ..edit.drag import DragOptions, DragSession
+    except ImportError:
+        return None
+
+    def make(model, state, handles, targets, mask, options: dict):
+        known = {f.name for f in fields(DragOptions)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise UserError(f"unknown drag option(s) {unknown}; known: {', '.join(sorted(known))}")
+        steps = options.get("max_steps", DragOptions.max_steps)
+        if isinstance(steps, int) and steps > MAX_DRAG_STEPS:
+            raise UserError(f"max_steps is at most {MAX_DRAG_STEPS} in the editor, got {steps}")
+        return DragSession(model, state, handles, targets, mask, DragOptions(**options))
+
+    return make
+
+
+class DragJob:
+    """One drag running in a daemon thread; ``stop()`` takes effect between two steps."""
+
+    def __init__(self, drag_session, commit: Callable, lock: threading.RLock,
+                 handles: list, targets: list, max_steps: Optional[int] = None):
+        self._ds, self._commit, self._session_lock = drag_session, commit, lock
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.status = "running"               # running | done | stopped | error
+        self.step, self.distance, self.error = 0, None, None
+        self.handles, self.targets, self.max_steps = handles, targets, max_steps
+        self._png = png_bytes(drag_session.image())
+        self._thread = threading.Thread(target=self._run, name="steergan-drag", daemon=True)
+
+    def start(self) -> "DragJob":
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        ds = self._ds
+        try:
+            while not self._stop.is_set() and not ds.done:
+                info = ds.step()
+                png = png_bytes(ds.image())
+                with self._lock:
+                    self.step, self.distance = int(info["step"]), float(info["distance"])
+                    self.handles, self._png = info["handles"], png
+            final = ds.state()
+            with self._session_lock:          # commit and finish together: no edit slips between
+                self._commit(final)
+                self.status = "stopped" if self._stop.is_set() and not ds.done else "done"
+        except UserError as e:
+            self._fail(str(e))
+        except Exception as e:                # a bug in a drag must not take the server down
+            log.exception("drag failed")
+            self._fail(f"the drag failed ({type(e).__name__}: {e})")
+
+    def _fail(self, message: str) -> None:
+        with self._session_lock:
+            self.error, self.status = message, "error"
+
+    def view(self, since: Optional[int] = None) -> dict:
+        """Progress for a poll; the image only when newer than step ``since``."""
+        with self._lock:
+            out = {"status": self.status, "step": self.step, "max_steps": self.max_steps,
+                   "distance": self.distance, "handles": self.handles, "targets": self.targets,
+                   "error": self.error}
+            if since is None or self.step > since or not self.running:
+                out["image"] = data_url(self._png)
+        return out

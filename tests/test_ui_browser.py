@@ -1,0 +1,225 @@
+"""The editor in real headless Chromium (Playwright + Debian's /usr/bin/chromium), bundled `rooms` model.
+
+Served by uvicorn in a thread on loopback, exactly as ``steergan ui`` serves it.
+"""
+import io
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+httpx = pytest.importorskip("httpx")
+uvicorn = pytest.importorskip("uvicorn")
+
+from steergan.ui import create_app  # noqa: E402
+from ui_models import tiny_model_file  # noqa: E402
+
+pytestmark = pytest.mark.slow
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tiny_model_file(tmp_path_factory.mktemp("ui-browser"), "base")
+    app = create_app(["rooms", str(base)], allowed_hosts=["127.0.0.1"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    t0 = time.monotonic()
+    while not srv.started:
+        assert time.monotonic() - t0 < 30, "server did not start"
+        time.sleep(0.02)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield url, client
+    srv.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(server, browser):
+    url, _ = server
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, accept_downloads=True)
+    pg = context.new_page()
+    problems = []
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
+    pg.on("request", lambda r: problems.append(f"external request: {r.url}") if not r.url.startswith((url, "data:", "blob:")) else None)
+    pg.goto(url + "/")
+    pg.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    yield pg
+    context.close()
+    assert not problems, problems
+
+
+def session(page, client):
+    return client.get(f"/api/sessions/{page.evaluate('document.body.dataset.session')}").json()
+
+
+def image(page, client) -> torch.Tensor:
+    r = client.get(f"/api/sessions/{page.evaluate('document.body.dataset.session')}/image.png")
+    return torch.from_numpy(np.array(Image.open(io.BytesIO(r.content)).convert("RGB"))).permute(2, 0, 1).float()
+
+
+def wait_for(predicate, what, timeout=20.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def canvas_point(page, xy):
+    """Page coordinates of normalised image coordinates (x right, y down, [-1, 1])."""
+    box = page.locator("#view").bounding_box()
+    return box["x"] + (xy[0] + 1) / 2 * box["width"], box["y"] + (xy[1] + 1) / 2 * box["height"]
+
+
+def page_shows(page, version):
+    page.wait_for_function("v => Number(document.body.dataset.version) >= v", arg=version, timeout=20_000)
+
+
+def test_dragging_a_centre_changes_the_image_mostly_where_it_moved(page, server):
+    _, client = server
+    # object 1 of seed 0, made compact first with its sigma slider (0.15: a small object)
+    page.locator('#centres li[data-index="1"] input[type=range]').fill("0.15")
+    s = wait_for(lambda: (lambda v: v if abs(v["state"]["centres"][1]["sigma"] - 0.15) < 1e-6 else None)(
+        session(page, client)), "the sigma edit")
+    page_shows(page, s["version"])
+    before, v0 = image(page, client), s["version"]
+    c0 = s["state"]["centres"][1]["xy"]
+    goal = [c0[0] + 0.5, c0[1]]
+
+    page.mouse.move(*canvas_point(page, c0))
+    page.mouse.down()
+    for k in range(1, 11):                                     # a real mouse drag, 10 moves
+        page.mouse.move(*canvas_point(page, [c0[0] + 0.05 * k, c0[1]]))
+        time.sleep(0.03)
+    page.mouse.up()
+    s = wait_for(lambda: (lambda v: v if abs(v["state"]["centres"][1]["xy"][0] - goal[0]) < 0.01 else None)(
+        session(page, client)), "the centre to arrive")
+    page_shows(page, s["version"])
+    assert s["version"] - v0 >= 2, "the image did not follow the mouse while dragging"
+    assert abs(s["state"]["centres"][1]["xy"][1] - c0[1]) < 0.01
+    after = image(page, client)
+
+    change = (after - before).abs().sum(0)
+    R = change.shape[-1]
+    grid = (torch.arange(R) * 2 + 1) / R - 1
+    yy, xx = torch.meshgrid(grid, grid, indexing="ij")
+    near = torch.zeros(R, R, dtype=torch.bool)
+    for cx, cy in (c0, goal):                                  # discs of radius 0.4 round the old and new place
+        near |= (xx - cx) ** 2 + (yy - cy) ** 2 < 0.4 ** 2
+    inside = float(change[near].sum() / change.sum())
+    area = float(near.float().mean())
+    assert change.sum() > 0 and area < 0.3
+    assert inside > 0.6, f"only {inside:.2f} of the change lies in the moved region ({area:.2f} of the image)"
+
+    page.click("#undo")                                        # the whole gesture is one undo step
+    wait_for(lambda: session(page, client)["state"]["centres"][1]["xy"] == c0, "undo")
+    assert torch.equal(image(page, client), before)
+
+
+def test_remove_an_object(page, server):
+    _, client = server
+    before = image(page, client)
+    page.click('#centres li[data-index="2"] button:text("Remove")')
+    page.wait_for_selector('#centres li[data-index="2"].removed')
+    s = session(page, client)
+    assert s["state"]["centres"][2]["active"] is False and s["state"]["centres"][0]["active"] is True
+    assert not torch.equal(image(page, client), before)
+    page.click('#centres li[data-index="2"] button:text("Restore")')
+    page.wait_for_selector('#centres li[data-index="2"]:not(.removed)')
+    assert torch.equal(image(page, client), before)
+
+
+def test_drag_edit_counts_steps_and_stops(page, server):
+    _, client = server
+    page.check('input[name="tool"][value="points"]')
+    page.mouse.click(*canvas_point(page, [-0.3, 0.1]))         # handle
+    page.mouse.click(*canvas_point(page, [0.3, 0.1]))          # target
+    page.check('input[name="tool"][value="mask"]')            # paint the movable area: a horizontal stroke
+    page.mouse.move(*canvas_point(page, [-0.6, 0.1]))
+    page.mouse.down()
+    for x in (-0.3, 0.0, 0.3, 0.6):
+        page.mouse.move(*canvas_point(page, [x, 0.1]))
+    page.mouse.up()
+    page.fill("#drag-steps", "200")
+    with page.expect_request(lambda r: r.url.endswith("/drag") and r.method == "POST") as req:
+        page.click("#drag-run")
+    body = json.loads(req.value.post_data)
+    assert body["mask"].startswith("data:image/png;base64,") and len(body["handles"]) == 1
+    assert body["handles"][0][0] < body["targets"][0][0]       # image pixels, handle left of target
+    page.wait_for_function("() => Number(document.querySelector('#drag-step').textContent) >= 3", timeout=60_000)
+    assert page.is_disabled("#drag-run") and page.is_disabled("#undo")
+    page.click("#drag-stop")
+    page.wait_for_function("() => document.querySelector('#drag-status').textContent.startsWith('stopped')",
+                           timeout=30_000)
+    steps = int(page.text_content("#drag-step"))
+    assert 3 <= steps < 200
+    time.sleep(0.5)
+    assert int(page.text_content("#drag-step")) == steps       # it really stopped
+    s = session(page, client)
+    assert s["drag"]["status"] == "stopped" and s["drag"]["step"] == steps
+    assert s["state"]["explicit_latent"] and s["can_undo"]     # the drag's latent became the edit state
+    assert page.is_enabled("#drag-run") and page.is_enabled("#undo")
+
+
+def test_export_and_reimport_the_edit_state(page, server, tmp_path):
+    _, client = server
+    page.click('#centres li[data-index="0"] button:text("New style")')
+    page_shows(page, 1)
+    edited = image(page, client)
+    with page.expect_download() as d:
+        page.click("#export")
+    state_file = tmp_path / "state.json"
+    d.value.save_as(state_file)
+    state = json.loads(state_file.read_text())
+    assert state["model"] == "rooms" and state["seed"] == 0 and len(state["heatmaps"]["centres"][0]) == 3
+    with page.expect_download() as d:
+        page.click("#download")
+    png = tmp_path / "image.png"
+    d.value.save_as(png)
+    assert torch.equal(torch.from_numpy(np.array(Image.open(png).convert("RGB"))).permute(2, 0, 1).float(), edited)
+
+    page.fill("#seed", "5")
+    page.click("#go")
+    wait_for(lambda: session(page, client)["state"]["seed"] == 5, "seed 5")
+    assert not torch.equal(image(page, client), edited)
+    page.set_input_files("#import-file", str(state_file))
+    wait_for(lambda: session(page, client)["state"]["seed"] == 0, "the import")
+    assert torch.equal(image(page, client), edited)
+    page.wait_for_function("() => document.querySelector('#status').textContent.includes('loaded')")
+
+
+def test_model_picker_switches_panels(page, server):
+    page.select_option("#model", "tiny-base")
+    page.wait_for_function("() => document.querySelector('section[data-panel=heatmaps]').hidden")
+    assert page.is_visible("section[data-panel=drag]")
+    assert page.is_disabled('#drag-mode option[value="hybrid"]')
+    assert page.input_value("#drag-mode") == "drag"
