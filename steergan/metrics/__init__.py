@@ -6,6 +6,9 @@ that is NOT comparable to FID; 'fd_random' exists only for tests.
 
 Co-move Ratio (SpatialGAN Tab. I) of heatmap models: ``co_move_ratio`` with a ``Segmenter``
 (``SceneSegmenter.load()`` = the bundled rooms segmenter).
+
+How local an edit is (LinkGAN Tab. 2/3, restyle comparisons): ``locality(before, after, mask)``
+(masked MSE inside/outside and their ratio); per link of a model: ``metrics.link_locality``.
 """
 
 from steergan.metrics.comove import co_move_ratio, default_features
@@ -18,6 +21,7 @@ from steergan.metrics.extractors import (
 )
 from steergan.metrics.fd import fake_stats, fd, real_stats
 from steergan.metrics.frechet import FrechetStats, frechet_distance
+from steergan.metrics.locality import LocalityAccumulator, locality, masked_mse
 from steergan.metrics.segmenter import SceneSegmenter, Segmentation, Segmenter, evaluate_segmenter
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "FeatureExtractor",
     "FrechetStats",
     "InceptionExtractor",
+    "LocalityAccumulator",
     "RandomConvExtractor",
     "SceneSegmenter",
     "Segmentation",
@@ -36,5 +41,7 @@ __all__ = [
     "fd",
     "frechet_distance",
     "get_extractor",
+    "locality",
+    "masked_mse",
     "real_stats",
 ]

@@ -39,14 +39,10 @@ from typing import Callable, Optional, Protocol, Sequence, runtime_checkable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..errors import UserError
+from ..nn.segnet import ASSETS, FORMAT, META_KEY, VERSION, TinyUNet, read_segnet  # noqa: F401 (re-exported)
 
-FORMAT = "steergan-segmenter"
-VERSION = 1
-META_KEY = "steergan_segmenter"
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 BACKGROUND = {"rooms": ("wall", "floor"), "creatures": ("background",)}
 
 
@@ -149,37 +145,7 @@ def instances_from_semantic(semantic: np.ndarray, background_ids: Sequence[int],
 
 
 # ---------------------------------------------------------------------- network
-
-def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
-
-
-class TinyUNet(nn.Module):
-    """Four-scale U-Net (64 -> 32 -> 16 -> 8 px at 64 px input); ~0.2M parameters at width 16."""
-
-    def __init__(self, num_classes: int, width: int = 16):
-        super().__init__()
-        w = width
-        self.stem = _block(3, w)                                              # 1/1
-        self.down1 = nn.Sequential(_block(w, 2 * w, 2), _block(2 * w, 2 * w))  # 1/2
-        self.down2 = nn.Sequential(_block(2 * w, 4 * w, 2), _block(4 * w, 4 * w))  # 1/4
-        self.down3 = nn.Sequential(_block(4 * w, 4 * w, 2), _block(4 * w, 4 * w))  # 1/8
-        self.up2 = _block(8 * w, 2 * w)                                      # light decoder:
-        self.up1 = _block(4 * w, w)                                          # each stage halves
-        self.up0 = _block(2 * w, w)
-        self.head = nn.Conv2d(w, num_classes, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s0 = self.stem(x)
-        s1 = self.down1(s0)
-        s2 = self.down2(s1)
-        b = self.down3(s2)
-        up = lambda t, ref: F.interpolate(t, size=ref.shape[-2:], mode="bilinear", align_corners=False)  # noqa: E731
-        y = self.up2(torch.cat([up(b, s2), s2], 1))
-        y = self.up1(torch.cat([up(y, s1), s1], 1))
-        y = self.up0(torch.cat([up(y, s0), s0], 1))
-        return self.head(y)
-
+# ``TinyUNet`` and the file format live in ``steergan.nn.segnet`` (methods use them too).
 
 def _as_uint8_batch(images) -> torch.Tensor:
     t = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
@@ -260,35 +226,7 @@ class SceneSegmenter:
     @classmethod
     def load(cls, path=None) -> "SceneSegmenter":
         """A segmenter file; ``None`` or ``"rooms"`` = the bundled rooms segmenter."""
-        if path is None or str(path) in BACKGROUND and not Path(str(path)).exists():
-            path = ASSETS / f"segmenter_{path or 'rooms'}.safetensors"
-        path = Path(path)
-        if not path.is_file():
-            raise UserError(f"segmenter file {path} does not exist")
-        from safetensors import SafetensorError, safe_open
-        from safetensors.torch import load_file
-        try:
-            with safe_open(str(path), framework="pt") as f:
-                raw = (f.metadata() or {}).get(META_KEY)
-            tensors = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise UserError(f"{path} is not a readable safetensors file ({e})") from None
-        if raw is None:
-            raise UserError(f"{path} is not a steergan segmenter (no {META_KEY} metadata)")
-        try:
-            meta = json.loads(raw)
-        except json.JSONDecodeError:
-            raise UserError(f"{path} has corrupt segmenter metadata") from None
-        if meta.get("format") != FORMAT:
-            raise UserError(f"{path} is not a steergan segmenter")
-        if meta.get("version", 0) > VERSION:
-            raise UserError(f"{path} was written by a newer steergan")
-        arch = meta.get("arch", {})
-        net = TinyUNet(len(meta["classes"]), int(arch.get("width", 16)))
-        try:
-            net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
-        except RuntimeError as e:
-            raise UserError(f"{path} does not match the TinyUNet architecture ({e})") from None
+        net, meta = read_segnet(path)
         rest = {k: v for k, v in meta.items() if k not in ("format", "version", "kind", "classes", "background",
                                                            "resolution", "arch")}
         return cls(net, meta["kind"], meta["classes"], meta["background"], meta.get("resolution", 64), rest)
