@@ -13,18 +13,27 @@ from .common import device_option, emit, json_option, model_option
 @click.argument("checkpoint", required=False)
 @model_option
 @click.option("--data", default=None, help="Real images (default: the dataset recorded in the checkpoint).")
-@click.option("--metric", type=click.Choice(["fd_effnet", "fid", "comove"]), default="fd_effnet", show_default=True,
+@click.option("--metric", type=click.Choice(["fd_effnet", "fid", "comove", "link", "locality", "miou"]),
+              default="fd_effnet", show_default=True,
               help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
                    "to published FID). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
-                   "Co-move Ratio (heatmap models; bundled rooms segmenter unless --segmenter).")
-@click.option("--segmenter", default=None, help="Segmenter file for --metric comove.")
+                   "Co-move Ratio (heatmap models; bundled rooms segmenter unless --segmenter). link: LinkGAN's "
+                   "masked MSE inside/outside a link's region when its axes are resampled, and their ratio. "
+                   "locality (SemanticStyleGAN): the same for swapping one class's texture code. miou "
+                   "(SemanticStyleGAN): generated masks vs the segmenter's labels of the generated images.")
+@click.option("--segmenter", default=None, help="Segmenter file for --metric comove, miou or class links.")
+@click.option("--link", "link", default=0, show_default=True, help="Which link, for --metric link.")
+@click.option("--links", "links_json", default=None,
+              help="For --metric link on a model without links (the baseline row): JSON as in "
+                   "--method-options, e.g. '[{\"region\": {\"class\": \"floor\"}, \"axes\": 32}]'.")
 @click.option("--n", default=5000, show_default=True, help="Images from each side.")
 @click.option("--inception", default=None, help="Path to pt_inception-2015-12-05 weights (for --metric fid).")
 @click.option("--cache-dir", default=None, help="Where real-data statistics are cached.")
 @click.option("--truncation", default=1.0, show_default=True)
 @device_option
 @json_option
-def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json, segmenter):
+def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json, segmenter,
+             link, links_json):
     """Evaluate CHECKPOINT (or --model) with METRIC on N images."""
     from pathlib import Path
 
@@ -45,6 +54,18 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
         r.update(metric="co_move_ratio", model=m.source, seconds=round(time.time() - t0, 1))
         emit(r, as_json, [f"co_move_ratio = {r['mean']:.3f} (median {r['median']:.3f}, "
                           f"{r['n_valid']} valid of {r['n']})"])
+        return
+    if metric in ("locality", "miou"):
+        from .semantic_metrics import evaluate_semantic
+        return evaluate_semantic(metric, m, n, truncation, segmenter, as_json)
+    if metric == "link":
+        from ..metrics.link_locality import link_locality
+        from .resample import parse_links_option
+        t0 = time.time()
+        r = link_locality(m, parse_links_option(links_json), link, n, truncation=truncation, segmenter=segmenter)
+        r.update(metric="link_locality", model=m.source, seconds=round(time.time() - t0, 1))
+        emit(r, as_json, [f"link {link}: masked MSE inside {r['inside'] * 1e3:.2f}e-3, outside "
+                          f"{r['outside'] * 1e3:.2f}e-3, ratio outside/inside {r['ratio']:.3f} (n={n})"])
         return
     trained = m.config.get("trained") or m.config
     data = data or ((trained.get("dataset") or {}).get("path"))

@@ -7,7 +7,8 @@ import sys
 import click
 
 from ..errors import UserError
-from . import attention, data, demo, edit, eval as eval_cmd, export, generate, info, train
+from . import attention, data, demo, drag, edit, eval as eval_cmd, export, generate, info, resample, train
+from . import compose, ui
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +26,10 @@ cli.add_command(export.export)
 cli.add_command(demo.demo)
 cli.add_command(edit.edit)
 cli.add_command(attention.attention)
+cli.add_command(resample.resample)
+cli.add_command(drag.drag)
+cli.add_command(ui.ui)
+cli.add_command(compose.compose)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,9 +38,12 @@ from ..nn import PRESETS
 @click.option("--device", default="auto", show_default=True)
 @click.option("--amp", is_flag=True, help="bf16 mixed precision (CUDA only).")
 @click.option("--max-images", default=None, type=int, help="Use at most this many dataset images.")
+@click.option("--masks", default=None, help="Folder of label PNGs paired with the images by relative path "
+              "(methods that need masks, e.g. semantic; scene datasets bring their own).")
+@click.option("--classes", default=None, help="Class list of --masks: a text file, one name per line, or JSON.")
 def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, dlr, gamma, pl_weight,
           mix_prob, augment, xflip, tick_kimg, keep_last, milestones, resume, init_from, seed, device,
-          amp, max_images):
+          amp, max_images, masks, classes):
     """Train a generator. Multi-GPU / multi-node: launch the same command with torchrun."""
     from ..data import ImageDataset
     from ..nn import get_preset
@@ -63,7 +66,7 @@ def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, 
                         keep_last=keep_last, milestone_minutes=milestone_list, device=device, amp=amp,
                         init_from=init_from)
     arch = get_preset(preset)
-    dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images)
+    dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images, masks=masks, classes=classes)
     info = {"path": str(Path(data).resolve()), "fingerprint": dataset.fingerprint, "n": len(dataset)}
     trainer = Trainer(opts, dataset, arch=arch, dataset_info=info)
     last = trainer.run()

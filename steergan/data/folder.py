@@ -87,18 +87,25 @@ class _Source:
         return (self.path / name).read_bytes()
 
 
-def _decode(data: bytes, resolution: int, background) -> np.ndarray:
+def _decode(data: bytes, resolution: int, background) -> tuple[np.ndarray, tuple[int, int]]:
+    """(uint8 [R, R, 3], the file's own size (w, h))."""
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        return np.asarray(square_resize(to_rgb(img, background), resolution))
+        return np.asarray(square_resize(to_rgb(img, background), resolution)), img.size
 
 
 class ImageDataset(torch.utils.data.Dataset):
     """uint8 [3, R, R] tensors; ``images`` holds them all as one [N, 3, R, R] tensor."""
 
     def __init__(self, path, resolution: int, background=(255, 255, 255), max_images: Optional[int] = None,
-                 xflip: bool = False, threads: int = 2):
+                 xflip: bool = False, threads: int = 2, masks=None, classes=None):
+        """``masks``: a folder of label PNGs paired with the images by relative path (``a/b.jpg``
+        -> ``masks/a/b.png``) and ``classes`` their class list (file or list); see ``labels``.
+        Scene datasets bring both (``semantic/``, ``dataset.json``). Read by ``load_masks``."""
         self.path = Path(path)
+        self.mask_dir = Path(masks) if masks is not None else None
+        self.class_source = classes
+        self.threads = threads
         self.resolution = int(resolution)
         src = _Source(self.path)
         names, sizes = src.names, src.sizes
@@ -127,7 +134,8 @@ class ImageDataset(torch.utils.data.Dataset):
             raise UserError(f"none of the {len(names)} image files in {self.path} could be read")
         self.names = [n for n, _, _ in keep]
         self.skipped = len(bad)
-        self.images = torch.from_numpy(np.stack([a for _, _, a in keep])).permute(0, 3, 1, 2).contiguous()
+        self.images = torch.from_numpy(np.stack([a for _, _, (a, _) in keep])).permute(0, 3, 1, 2).contiguous()
+        self.image_sizes = [size for _, _, (_, size) in keep]
         self.xflip = xflip
         h = hashlib.sha256(f"res={self.resolution};bg={tuple(background)}".encode())
         for n, s, _ in keep:
@@ -136,6 +144,7 @@ class ImageDataset(torch.utils.data.Dataset):
             h.update(json.dumps(self.scene_meta, sort_keys=True).encode())
         self.fingerprint = h.hexdigest()[:16]
         self._objects: Optional[list] = None
+        self._masks: Optional[tuple] = None
 
     def __len__(self) -> int:
         return len(self.images) * (2 if self.xflip else 1)
@@ -149,6 +158,26 @@ class ImageDataset(torch.utils.data.Dataset):
     @property
     def classes(self) -> Optional[list]:
         return self.scene_meta.get("classes") if self.scene_meta else None
+
+    def load_masks(self) -> tuple[torch.Tensor, list[str]]:
+        """(label maps uint8 [N, R, R] aligned with ``images``, class names); read once."""
+        if self._masks is None:
+            from .labels import read_class_list, read_label_maps
+            if self.mask_dir is not None:
+                if self.class_source is None:
+                    raise UserError("label maps need their class list (--classes FILE: one name per line)")
+                names = read_class_list(self.class_source)
+                paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
+            elif self.scene_meta:
+                names = read_class_list(self.class_source if self.class_source is not None
+                                        else self.scene_meta["classes"])
+                paths = [self.path / "semantic" / Path(n).name for n in self.names]
+            else:
+                raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
+                                f"(--masks DIR) and the class list (--classes FILE)")
+            maps = read_label_maps(paths, self.image_sizes, self.resolution, len(names), self.threads)
+            self._masks = (torch.from_numpy(maps), names)
+        return self._masks
 
     def _mask(self, kind: str, i: int) -> np.ndarray:
         if not self.scene_meta:

@@ -68,7 +68,30 @@ class Method:
         """Stack per-sample control states (from ``sample_control(1, ...)``) into a batch."""
         return None
 
+    # --- what D judges; the defaults (D sees the image alone) are StyleGAN2's ---
+    uses_masks: ClassVar[bool] = False   # the trainer loads the dataset's label maps for real_for_d
+
+    def bind_classes(self, classes: list[str]) -> None:
+        """The class names of the dataset's label maps (called when ``uses_masks``)."""
+
+    def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
+        """A real batch as D sees it: images [N, 3, R, R] in [-1, 1] and, when ``uses_masks``,
+        label maps [N, R, R] (class ids). Extra channels go after RGB; augmentation applies its
+        geometric ops to every channel and its colour ops to RGB only."""
+        return images
+
+    def fake_for_d(self, G: nn.Module, ws: torch.Tensor, control: Any) -> tuple[torch.Tensor, dict]:
+        """G's output as D sees it, and extra outputs for the loss terms (``LossContext.extras``)."""
+        return G.synthesis(ws, control), {}
+
+    def r1_penalty(self, real_logits: torch.Tensor, real: torch.Tensor,
+                   gamma: float) -> Optional[tuple[torch.Tensor, dict[str, float]]]:
+        """(weighted R1 penalty, values to log) for D inputs that need more than StyleGAN2's
+        gamma/2 * ||grad D||^2; None lets the trainer compute that one."""
+        return None
+
     # --- losses: each returns {name: scalar tensor}, added to the phase's loss ---
+    # (g_losses may also return plain floats: monitors, logged but not added to the loss)
     def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
         return {}
 

@@ -13,12 +13,15 @@ from .synthesis import SynthesisNetwork
 
 
 class Generator(nn.Module):
-    def __init__(self, cfg: ArchConfig, adapter_factory: Optional[AdapterFactory] = None):
+    def __init__(self, cfg: ArchConfig, adapter_factory: Optional[AdapterFactory] = None,
+                 synthesis: Optional[nn.Module] = None):
+        """``synthesis`` replaces the StyleGAN2 synthesis network by a method's own (same call
+        signature, W+ of ``synthesis.num_ws`` entries), e.g. SemanticStyleGAN's local generators."""
         super().__init__()
         cfg.validate()
         self.cfg = cfg
         self.mapping = MappingNetwork(cfg)
-        self.synthesis = SynthesisNetwork(cfg, adapter_factory)
+        self.synthesis = synthesis if synthesis is not None else SynthesisNetwork(cfg, adapter_factory)
         self.num_ws = self.synthesis.num_ws
 
     @property

@@ -2,6 +2,8 @@
 
 The same random transform family is applied to real and fake images before D, so D
 cannot overfit a small dataset while G still gets gradients through the transform.
+Channels after the first ``color_channels`` (e.g. a label map packed after RGB) get the
+same geometric ops as the image and no colour op.
 """
 from __future__ import annotations
 
@@ -50,15 +52,21 @@ def _cutout(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.5) -> t
 
 
 class DiffAugment:
-    def __init__(self, policy: str = "color,translation,cutout", generator: torch.Generator | None = None):
+    def __init__(self, policy: str = "color,translation,cutout", generator: torch.Generator | None = None,
+                 color_channels: int = 3):
         self.ops = [p for p in policy.split(",") if p]
         unknown = set(self.ops) - set(POLICIES)
         if unknown:
             from ..errors import UserError
             raise UserError(f"unknown DiffAugment policy {sorted(unknown)}; use any of {', '.join(POLICIES)}")
         self.generator = generator
+        self.color_channels = color_channels
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.color_channels
         for op in self.ops:
-            x = {"color": _color, "translation": _translation, "cutout": _cutout}[op](x, self.generator)
+            if op == "color" and x.shape[1] > c:
+                x = torch.cat([_color(x[:, :c], self.generator), x[:, c:]], dim=1)
+            else:
+                x = {"color": _color, "translation": _translation, "cutout": _cutout}[op](x, self.generator)
         return x

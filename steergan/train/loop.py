@@ -3,7 +3,9 @@
 One iteration = a D step on (real, fake), every ``r1_interval`` steps an extra R1 step,
 a G step, every ``pl_interval`` steps an optional path-length step, then the EMA update.
 The method adds its own loss terms to the D and G steps through ``Method.d_losses`` /
-``Method.g_losses``. All randomness comes from torch's global RNG, whose state is saved
+``Method.g_losses``, and decides what D judges (``Method.real_for_d`` / ``fake_for_d``:
+the image by default, image + label map for SemanticStyleGAN). All randomness comes from
+torch's global RNG, whose state is saved
 in the checkpoint, so a resumed run continues exactly as the uninterrupted one would.
 """
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Trainer:
         self.arch = arch or get_preset(opts.preset)
         self.method: Method = build_method(opts.method, opts.method_options)
         self.images = self._dataset_tensor(dataset)
+        self.masks = self._dataset_masks(dataset) if self.method.uses_masks else None
 
         torch.manual_seed(opts.seed * 1000 + self.dist.rank)
         self.G = self.method.build_generator(self.arch).to(self.device)
@@ -118,6 +121,19 @@ class Trainer:
         if len(images) == 0:
             raise UserError("the dataset holds no images")
         return images
+
+    def _dataset_masks(self, dataset) -> torch.Tensor:
+        """Label maps uint8 [N, R, R] for methods that judge (image, mask) pairs."""
+        load = getattr(dataset, "load_masks", None)
+        if load is None:
+            raise UserError(f"method {self.method.name!r} needs label maps: use a scene dataset "
+                            f"(`steergan data make`) or an image folder with --masks and --classes")
+        masks, classes = load()
+        if tuple(masks.shape) != (len(self.images), *self.images.shape[-2:]):
+            raise UserError(f"the dataset's label maps have shape {tuple(masks.shape)}, expected "
+                            f"{(len(self.images), *self.images.shape[-2:])}")
+        self.method.bind_classes(list(classes))
+        return masks
 
     def config(self) -> dict:
         return ckpt_io.base_config(
@@ -181,6 +197,8 @@ class Trainer:
     def _real_batch(self) -> torch.Tensor:
         idx = torch.randint(len(self.images), (self.batch_gpu,))
         x = self.images[idx].to(self.device, torch.float32) / 127.5 - 1
+        if self.masks is not None:
+            x = self.method.real_for_d(x, self.masks[idx].to(self.device))
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         if self.opts.xflip:
@@ -229,7 +247,7 @@ class Trainer:
         _set_requires_grad(self.D, True)
         with torch.no_grad(), self._autocast():
             ws, control = self._fake()
-            fake = self.G.synthesis(ws, control)
+            fake, _ = self.method.fake_for_d(self.G, ws, control)
         with self._autocast():
             fake_logits = self.D(self.augment(fake))
             real_logits = self.D(self.augment(real))
@@ -248,21 +266,29 @@ class Trainer:
         if o.r1_interval > 0 and self.r1_gamma > 0 and self.step % o.r1_interval == 0:
             real_ = real.detach().requires_grad_(True)
             logits = self.D(self.augment(real_))
-            r1 = r1_penalty(logits, real_)
-            ok &= self._apply(r1 * (self.r1_gamma / 2) * o.r1_interval + 0 * logits.mean(),
-                              self.D, self.D_opt, "R1")
-            stats["D/r1"] = r1.item()
+            custom = self.method.r1_penalty(logits, real_, self.r1_gamma)
+            if custom is None:
+                r1 = r1_penalty(logits, real_)
+                penalty = r1 * (self.r1_gamma / 2)
+                stats["D/r1"] = r1.item()
+            else:
+                penalty, logged = custom
+                stats.update({f"D/{k}": v for k, v in logged.items()})
+            ok &= self._apply(penalty * o.r1_interval + 0 * logits.mean(), self.D, self.D_opt, "R1")
 
         # G main: non-saturating loss plus the method's terms.
         _set_requires_grad(self.G, True)
         _set_requires_grad(self.D, False)
         with self._autocast():
             ws, control = self._fake(update_w_avg=True)
-            fake = self.G.synthesis(ws, control)
+            fake, extras = self.method.fake_for_d(self.G, ws, control)
             g_loss = g_nonsaturating(self.D(self.augment(fake)).float())
             ctx = LossContext(self.G, self.D, self.step, real=real, fake=fake, ws=ws, control=control,
-                              augment=self.augment)
+                              augment=self.augment, extras=extras)
             for name, term in self.method.g_losses(ctx).items():
+                if not torch.is_tensor(term):    # a plain number: a monitor, logged but not optimised
+                    stats[f"G/{name}"] = float(term)
+                    continue
                 g_loss = g_loss + term
                 stats[f"G/{name}"] = term.item()
         ok &= self._apply(g_loss, self.G, self.G_opt, "G")

@@ -1,0 +1,45 @@
+"""Pictures of SemanticStyleGAN outputs: coloured label maps and per-class pseudo-depth maps."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+
+from .overlay import PALETTE
+
+EXTRA = [(128, 128, 128), (255, 255, 255), (128, 0, 0), (0, 128, 0), (0, 0, 128), (128, 128, 0),
+         (0, 128, 128), (128, 0, 128), (255, 215, 0), (0, 0, 0)]
+
+
+def class_colour(k: int) -> tuple[int, int, int]:
+    colours = PALETTE + EXTRA
+    if k < len(colours):
+        return colours[k]
+    rng = np.random.default_rng(k)                      # stable beyond the fixed palette
+    return tuple(int(c) for c in rng.integers(0, 256, 3))
+
+
+def label_image(labels: torch.Tensor, scale: int = 4) -> Image.Image:
+    """Class ids [H, W] -> an RGB picture, one colour per class, upscaled without blending."""
+    ids = labels.detach().cpu().numpy().astype(np.int64)
+    lut = np.array([class_colour(k) for k in range(int(ids.max()) + 1)], np.uint8)
+    h, w = ids.shape
+    return Image.fromarray(lut[ids]).resize((w * scale, h * scale), Image.NEAREST)
+
+
+def depth_image(depths: torch.Tensor, names: Sequence[str], size: int = 64) -> Image.Image:
+    """Pseudo-depths [K, S, S] -> one row of K grey maps (each stretched to its own range,
+    brighter = nearer) with the class names; the background's constant depth shows mid-grey."""
+    d = depths.detach().float().cpu()
+    k = d.shape[0]
+    row = Image.new("RGB", (k * size, size + 12), (0, 0, 0))
+    draw = ImageDraw.Draw(row)
+    for i in range(k):
+        lo, hi = float(d[i].min()), float(d[i].max())
+        grey = (d[i] - lo) / (hi - lo) if hi > lo else torch.full_like(d[i], 0.5)
+        tile = Image.fromarray((grey.numpy() * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+        row.paste(tile.convert("RGB"), (i * size, 12))
+        draw.text((i * size + 2, 0), str(names[i])[:10], fill=class_colour(i))
+    return row

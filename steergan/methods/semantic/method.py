@@ -1,0 +1,169 @@
+"""SemanticStyleGAN (Shi, Yang, Wan, Shen, CVPR 2022) as a steergan ``Method``.
+
+Per class k a local generator turns (base, shape_k, texture_k) codes into a pseudo-depth
+and a feature map on a coarse grid; a softmax over depths fuses them; a render network
+draws the image and a segmentation, and a dual-branch D judges (image, label map) pairs.
+Needs label maps for every training image (scene datasets bring them).
+
+Options (JSON; defaults are the official ones scaled for 64 px on CPU, see the notes):
+
+==================  ===========================================================================
+classes             class names, id order (default: taken from the dataset; class 0 = background)
+coarse_size         local-generator grid and coarse-mask size (default R/4: 16 at 64 px, 64 at
+                    256 px as the official model; 32 at 64 px costs 1.3x more per iteration)
+render_start        render-net start resolution (default min(max(R/16, 8), coarse/2): 8 at 64 px,
+                    16 at 256 px as the paper); render_start < coarse_size < R
+local_channels      width of the local MLPs (32; official 64)
+feature_channels    channels of f_k and the fused feature (32; official 512)
+base_layers         layers driven by the shared base codes (2, official 2)
+shape_layers        further layers before the depth read-out (2; official 4)
+texture_layers      layers after it (2; official 4)
+lambda_mask         weight of L_mask (100, official)
+r1_seg_ratio        R1 weight of the label map / of the image (100 = official 1000 / 10)
+seg_width           width of D's segmentation tower relative to the image tower (0.5; official 1)
+==================  ===========================================================================
+
+Training also wants ``--mix 0.3`` (per-class style mixing, official) and optionally
+``--pl-weight 0.5`` (official path-length weight; measured w.r.t. the compact W+).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import torch
+
+from ...errors import UserError
+from ...nn import ArchConfig
+from ..base import LossContext, Method, register
+from .discriminator import DualDiscriminator
+from .generator import SemanticGenerator
+from .layout import LatentLayout
+from .losses import dual_r1, mask_regulariser, one_hot_labels
+
+INT_OPTIONS = {"coarse_size": (4, 1024), "render_start": (2, 512), "local_channels": (1, 1024),
+               "feature_channels": (1, 4096), "base_layers": (0, 16), "shape_layers": (1, 16),
+               "texture_layers": (1, 16)}
+FLOAT_OPTIONS = {"lambda_mask": (0.0, 1e6), "r1_seg_ratio": (0.0, 1e6), "seg_width": (0.01, 4.0)}
+DEFAULTS = {"coarse_size": None, "render_start": None, "local_channels": 32, "feature_channels": 32,
+            "base_layers": 2, "shape_layers": 2, "texture_layers": 2,
+            "lambda_mask": 100.0, "r1_seg_ratio": 100.0, "seg_width": 0.5}
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+@register
+class SemanticStyleGAN(Method):
+    name = "semantic"
+    capabilities = ("generate", "latent", "class_shape", "class_texture", "class_depth", "class_build_up")
+    uses_masks = True
+
+    def __init__(self, classes: Optional[list] = None, **options):
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise UserError(f"unknown semantic option(s) {sorted(unknown)}; known: classes, {', '.join(DEFAULTS)}")
+        self.opts: dict[str, Any] = {}
+        for key, default in DEFAULTS.items():
+            value = options.get(key, default)
+            if value is None and default is None:
+                pass                                  # resolved from the resolution in build_generator
+            elif key in INT_OPTIONS:
+                lo, hi = INT_OPTIONS[key]
+                if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                    raise UserError(f"semantic option {key}={value!r}: expected an integer in [{lo}, {hi}]")
+            else:
+                lo, hi = FLOAT_OPTIONS[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                        or not lo <= value <= hi:
+                    raise UserError(f"semantic option {key}={value!r}: expected a number in [{lo}, {hi}]")
+                value = float(value)
+            self.opts[key] = value
+        for key in ("coarse_size", "render_start"):
+            if self.opts[key] is not None and not _is_pow2(self.opts[key]):
+                raise UserError(f"semantic option {key}={self.opts[key]} must be a power of two")
+        self.classes: Optional[list[str]] = None
+        if classes is not None:
+            self._set_classes(classes)
+
+    def _set_classes(self, classes) -> None:
+        if not isinstance(classes, (list, tuple)) or len(classes) < 2 or \
+                not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
+            raise UserError(f"semantic option classes must list at least 2 distinct names, got {classes!r}")
+        self.classes = list(classes)
+
+    def options(self) -> dict:
+        return {"classes": self.classes, **self.opts}
+
+    def require_classes(self) -> list[str]:
+        if self.classes is None:
+            raise UserError("method 'semantic' needs its class list: train on a dataset with label maps, "
+                            "or pass {\"classes\": [...]} in --method-options")
+        return self.classes
+
+    @property
+    def layout(self) -> LatentLayout:
+        return LatentLayout(len(self.require_classes()), self.opts["base_layers"], self.opts["shape_layers"],
+                            self.opts["texture_layers"])
+
+    def class_index(self, name_or_index) -> int:
+        """A class given by name or id -> its id (UserError naming the classes otherwise)."""
+        names = self.require_classes()
+        if isinstance(name_or_index, str) and name_or_index in names:
+            return names.index(name_or_index)
+        try:
+            k = int(name_or_index)
+        except (TypeError, ValueError):
+            k = -1
+        if not 0 <= k < len(names) or isinstance(name_or_index, bool):
+            raise UserError(f"unknown class {name_or_index!r}; classes: "
+                            + ", ".join(f"{i}={c}" for i, c in enumerate(names)))
+        return k
+
+    # ------------------------------------------------------------------ data
+    def bind_classes(self, classes: list[str]) -> None:
+        if self.classes is not None and list(classes) != self.classes:
+            raise UserError(f"the dataset's classes {list(classes)} differ from the method's {self.classes}")
+        self._set_classes(classes)
+
+    def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
+        if masks is None:
+            raise UserError("method 'semantic' judges (image, label map) pairs: the real batch has no label maps")
+        return torch.cat([images, one_hot_labels(masks, len(self.classes)).to(images.dtype)], dim=1)
+
+    # ------------------------------------------------------------------ networks
+    def grid_sizes(self, resolution: int) -> tuple[int, int]:
+        """(coarse_size, render_start) for an output resolution, defaults resolved and checked."""
+        coarse = self.opts["coarse_size"] or resolution // 4
+        start = self.opts["render_start"] or min(max(resolution // 16, 8), coarse // 2)
+        if not start < coarse < resolution:
+            raise UserError(f"semantic options need render_start < coarse_size < resolution, got "
+                            f"{start}, {coarse}, {resolution}")
+        return coarse, start
+
+    def build_generator(self, arch: ArchConfig) -> SemanticGenerator:
+        coarse, start = self.grid_sizes(arch.resolution)
+        return SemanticGenerator(arch, self.layout, coarse_size=coarse, render_start=start,
+                                 local_channels=self.opts["local_channels"],
+                                 feature_channels=self.opts["feature_channels"])
+
+    def build_discriminator(self, arch: ArchConfig) -> DualDiscriminator:
+        return DualDiscriminator(arch, len(self.require_classes()), self.opts["seg_width"])
+
+    def fake_for_d(self, G, ws: torch.Tensor, control: Any) -> tuple[torch.Tensor, dict]:
+        out = G.synthesis.compose(ws)
+        return torch.cat([out.image, out.segmentation], dim=1), {"segmentation": out.segmentation,
+                                                                 "coarse_mask": out.coarse_mask}
+
+    # ------------------------------------------------------------------ losses
+    def r1_penalty(self, real_logits, real, gamma):
+        img_channels = real.shape[1] - len(self.require_classes())
+        penalty, r1_img, r1_seg = dual_r1(real_logits, real, img_channels, gamma, gamma * self.opts["r1_seg_ratio"])
+        return penalty, {"r1_img": r1_img.item(), "r1_seg": r1_seg.item()}
+
+    def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
+        if self.opts["lambda_mask"] == 0 or "coarse_mask" not in ctx.extras:
+            return {}
+        loss = mask_regulariser(ctx.extras["segmentation"].float(), ctx.extras["coarse_mask"].float())
+        return {"mask": loss * self.opts["lambda_mask"]}
