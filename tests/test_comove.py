@@ -210,3 +210,16 @@ def test_real_model_without_heatmaps_is_a_user_error():
     model = _random_steer_model({"name": "stylegan2", "options": {}})
     with pytest.raises(UserError, match="heatmap_move"):
         co_move_ratio(model, 2, SceneSegmenter.load())
+
+
+def test_restyle_locality_on_the_bundled_model_and_models_without_styles():
+    """A restyle changes the object's footprint more than the rest; the baseline is refused."""
+    import pytest
+    from steergan.errors import UserError
+    from steergan.metrics import restyle_locality as rl
+    from steergan.models import load_model
+    m = load_model("rooms")
+    r = rl.restyle_locality(m, n=3)
+    assert r["inside"] > r["outside"] >= 0 and r["n"] == 3
+    with pytest.raises(UserError, match="cannot restyle"):
+        rl.restyle_locality(load_model("rooms-stylegan2"), n=1)
