@@ -48,6 +48,19 @@ def demo(out, model, seeds):
             titles = " | ".join(t for t, _ in rows[0][1])
             sections.append(f"<h3>Heatmap edits (columns: {html.escape(titles)})</h3><img src='{edits.name}'>")
             summary[slug]["files"].append(edits.name)
+        for cap, what, make in (("link_resample", "LinkGAN: the link's axes resampled, and the mean change "
+                                 "(the linked region outlined)", "link_rows"),
+                                ("class_texture", "SemanticStyleGAN: labels, a texture swap and a shape "
+                                 "resample of the largest class, the image built up class by class", "semantic_rows")):
+            if cap in m.capabilities:
+                from ..edit import method_showcase
+                from ..edit.showcase import sheet
+                rows = getattr(method_showcase, make)(m, range(4))
+                path = out_dir / f"{slug}_edits.png"
+                sheet(rows).save(path)
+                titles = " | ".join(t for t, _ in rows[0][1])
+                sections.append(f"<h3>{html.escape(what)} (columns: {html.escape(titles)})</h3><img src='{path.name}'>")
+                summary[slug]["files"].append(path.name)
         click.echo(f"{slug}: wrote {grid} and {sweep} ({1000 * dt / seeds:.1f} ms/image)")
     page = out_dir / "index.html"
     page.write_text("<!doctype html><meta charset=utf-8><title>steergan demo</title>"
