@@ -79,9 +79,9 @@ def test_models_come_with_capabilities_and_panels(client):
     assert by_id["tiny-base"]["panels"] == ["latent", "drag"] and by_id["tiny-base"]["resolution"] == 16
 
 
-def test_panels_follow_capabilities_and_skip_unbuilt_ones():
-    assert panels_for(["latent", "link_resample"]) == ["latent", "drag"]          # LinkGAN panel not built yet
-    assert panels_for(["latent", "class_shape"], unavailable=["drag"]) == ["latent"]
+def test_panels_follow_capabilities():
+    assert panels_for(["latent", "link_resample"]) == ["latent", "drag", "link"]    # more in test_ui_methods.py
+    assert panels_for(["latent", "class_shape"], unavailable=["drag"]) == ["latent", "semantic"]
     assert panels_for(["latent", "heatmap_move"]) == ["latent", "heatmaps", "drag"]
 
 

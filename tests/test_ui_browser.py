@@ -1,4 +1,5 @@
-"""The editor in real headless Chromium (Playwright + Debian's /usr/bin/chromium), bundled `rooms` model.
+"""The editor in real headless Chromium (Playwright + Debian's /usr/bin/chromium), bundled `rooms` model
+(and a tiny SemanticStyleGAN model for the class panel).
 
 Served by uvicorn in a thread on loopback, exactly as ``steergan ui`` serves it.
 """
@@ -32,8 +33,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tiny_model_file(tmp_path_factory.mktemp("ui-browser"), "base")
-    app = create_app(["rooms", str(base)], allowed_hosts=["127.0.0.1"])
+    folder = tmp_path_factory.mktemp("ui-browser")
+    base, semantic = tiny_model_file(folder, "base"), tiny_model_file(folder, "semantic")
+    app = create_app(["rooms", str(base), str(semantic)], allowed_hosts=["127.0.0.1"])
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     srv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
@@ -223,3 +225,39 @@ def test_model_picker_switches_panels(page, server):
     assert page.is_visible("section[data-panel=drag]")
     assert page.is_disabled('#drag-mode option[value="hybrid"]')
     assert page.input_value("#drag-mode") == "drag"
+
+
+CANVAS_PIXELS = """R => {             // the canvas at the centre of each image pixel (no overlays drawn)
+  const c = document.querySelector('#view'), s = c.width / R;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
+  for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) {
+    const k = ((i * s + s / 2) * c.width + (j * s + s / 2)) * 4;
+    out.push(d[k], d[k + 1], d[k + 2]);
+  }
+  return out;
+}"""
+
+
+def canvas_shows(page, img: torch.Tensor) -> bool:
+    pixels = torch.tensor(page.evaluate(CANVAS_PIXELS, 16), dtype=torch.float32).reshape(16, 16, 3).permute(2, 0, 1)
+    return torch.equal(pixels, img)
+
+
+def test_semantic_panel_new_texture_changes_the_image(page, server):
+    _, client = server
+    page.select_option("#model", "tiny-semantic")
+    page.wait_for_selector('section[data-panel=semantic] #classes li[data-class="2"]')
+    assert page.is_hidden("section[data-panel=heatmaps]") and page.is_hidden("section[data-panel=link]")
+    s0 = session(page, client)
+    assert s0["model"]["id"] == "tiny-semantic" and s0["version"] == 0
+    before = image(page, client)
+    wait_for(lambda: canvas_shows(page, before), "the semantic model's image on the canvas")
+    page.wait_for_function(                                    # the class list shows each class's share
+        "() => document.querySelector('#classes li[data-class=\"2\"] .area').textContent.endsWith('%')")
+
+    page.click('#classes li[data-class="2"] button:text("New texture")')
+    s = wait_for(lambda: (lambda v: v if v["version"] == 1 else None)(session(page, client)), "the texture edit")
+    assert s["state"]["explicit_latent"] and s["can_undo"]
+    after = image(page, client)
+    assert not torch.equal(after, before)
+    wait_for(lambda: canvas_shows(page, after), "the edited image on the canvas")

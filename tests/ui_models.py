@@ -7,10 +7,16 @@ from steergan import checkpoint as ckpt_io
 from steergan.methods import build_method
 from steergan.nn import get_preset
 
+SEMANTIC_CLASSES = ["wall", "floor", "bed"]
+LINK_BOXES = [{"region": {"box": [0.0, 0.0, 0.5, 1.0]}, "axes": 4},         # left half: w channels 0-3
+              {"region": {"box": [0.5, 0.5, 1.0, 1.0]}, "axes": [8, 12]}]   # lower right quarter: 8-11
 KINDS = {
     "multi": ("spatial", {"sampling": "multi", "n_objects": 3}),
     "hier": ("spatial", {"sampling": "hierarchical"}),
     "base": ("stylegan2", {}),
+    "link": ("link", {"links": LINK_BOXES}),
+    "link-class": ("link", {"links": [{"region": {"class": 1, "dilate": 0}, "axes": 4}]}),   # needs a segmenter
+    "semantic": ("semantic", {"classes": SEMANTIC_CLASSES}),
 }
 
 

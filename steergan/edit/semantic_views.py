@@ -29,17 +29,22 @@ def label_image(labels: torch.Tensor, scale: int = 4) -> Image.Image:
     return Image.fromarray(lut[ids]).resize((w * scale, h * scale), Image.NEAREST)
 
 
+def depth_grey(depth: torch.Tensor) -> Image.Image:
+    """One class's pseudo-depth [S, S] -> a grey map stretched to its own range (brighter =
+    nearer); a constant depth (the background's) shows mid-grey."""
+    d = depth.detach().float().cpu()
+    lo, hi = float(d.min()), float(d.max())
+    grey = (d - lo) / (hi - lo) if hi > lo else torch.full_like(d, 0.5)
+    return Image.fromarray((grey.numpy() * 255).astype(np.uint8))
+
+
 def depth_image(depths: torch.Tensor, names: Sequence[str], size: int = 64) -> Image.Image:
-    """Pseudo-depths [K, S, S] -> one row of K grey maps (each stretched to its own range,
-    brighter = nearer) with the class names; the background's constant depth shows mid-grey."""
-    d = depths.detach().float().cpu()
-    k = d.shape[0]
+    """Pseudo-depths [K, S, S] -> one row of K grey maps (``depth_grey``) with the class names."""
+    k = depths.shape[0]
     row = Image.new("RGB", (k * size, size + 12), (0, 0, 0))
     draw = ImageDraw.Draw(row)
     for i in range(k):
-        lo, hi = float(d[i].min()), float(d[i].max())
-        grey = (d[i] - lo) / (hi - lo) if hi > lo else torch.full_like(d[i], 0.5)
-        tile = Image.fromarray((grey.numpy() * 255).astype(np.uint8)).resize((size, size), Image.NEAREST)
+        tile = depth_grey(depths[i]).resize((size, size), Image.NEAREST)
         row.paste(tile.convert("RGB"), (i * size, 12))
         draw.text((i * size + 2, 0), str(names[i])[:10], fill=class_colour(i))
     return row

@@ -1,6 +1,7 @@
 """The editor's web app: a JSON API over the library's edit functions, and the static page.
 
 Every route calls the library (``methods.spatial.edits`` for heatmap ops and rendering,
+``methods.link.edits`` / ``methods.semantic.edits`` for link and per-class ops and views,
 ``edit.drag`` for drags) and holds no edit logic. Errors are JSON ``{"error": "..."}``:
 400 bad input (any ``UserError``), 404 unknown session or route, 409 a drag is running,
 413 body too large, 422 malformed request, 429 too many drags at once.
@@ -26,6 +27,7 @@ from ..methods.spatial.edits import EditState, state_from_seed
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, default_drag_factory
+from .method_views import build_up_strip, link_regions, model_info, semantic_layers
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
 from .panels import apply_edit_ops, panels_for
 from .sessions import SessionBusy, SessionNotFound, SessionStore
@@ -158,6 +160,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     def describe(model_id: str) -> dict:
         d = catalog.describe(model_id)
         d["panels"] = panels_for(d["capabilities"], off)
+        d.update(model_info(catalog.get(model_id)))         # links / classes of the method panels
         return d
 
     def png_of(s) -> bytes:
@@ -238,7 +241,8 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
 
     @app.post("/api/sessions/{sid}/ops")
     def apply_ops(sid: str, body: OpsBody):
-        """Heatmap edit ops (``methods.spatial.edits``); ops sharing a ``gesture`` are one undo step."""
+        """Edit ops (heatmap, ``resample_link``, ``set_code``; ``panels``); ops sharing a ``gesture``
+        are one undo step."""
         return edit(sid, lambda s, model: (s.model_id, apply_edit_ops(model, s.state, body.ops)), body.gesture)
 
     @app.post("/api/sessions/{sid}/undo")
@@ -280,6 +284,29 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             model_id = catalog.id_for_state(state.model)
             return model_id, replace(state, model=catalog.entries[model_id].source)
         return edit(sid, change)
+
+    # -------------------------------------------------------------- method panels (views of the state)
+    def method_view(sid: str, name: str, make: Callable) -> dict:
+        """``make(model, state)`` for the session's current state, once per state version."""
+        s = store.get(sid)
+        with s.lock:
+            value = s.cached(name, lambda: make(catalog.get(s.model_id), s.state))
+            return {"version": s.version, **value}
+
+    @app.get("/api/sessions/{sid}/link/regions")
+    def link_regions_view(sid: str):
+        """Each link's region on the current image (alpha PNGs; class regions follow the image)."""
+        return method_view(sid, "link", lambda m, st: {"regions": link_regions(m, st)})
+
+    @app.get("/api/sessions/{sid}/semantic/layers")
+    def semantic_layers_view(sid: str):
+        """Per class: mask in the generated label map, share of the image, pseudo-depth."""
+        return method_view(sid, "semantic", semantic_layers)
+
+    @app.get("/api/sessions/{sid}/semantic/build_up")
+    def build_up_view(sid: str):
+        """The image built up class by class, background first."""
+        return method_view(sid, "build_up", build_up_strip)
 
     # -------------------------------------------------------------- drag
     @app.post("/api/sessions/{sid}/drag", status_code=202)

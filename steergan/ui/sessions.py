@@ -38,12 +38,20 @@ class Session:
     version: int = 0                       # bumped on every change; the page drops older replies
     drag: object = None                    # the current or last DragJob
     png: Optional[tuple] = None            # (version, PNG bytes) of the last render
+    views: dict = field(default_factory=dict)   # name -> (version, value): method views of the state
     last_used: float = field(default_factory=time.monotonic)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def require_idle(self) -> None:
         if self.drag is not None and self.drag.running:
             raise SessionBusy("a drag is running in this session; stop it first")
+
+    def cached(self, name: str, make):
+        """``make()`` for the current state, computed once per state version (call under ``lock``)."""
+        hit = self.views.get(name)
+        if hit is None or hit[0] != self.version:
+            self.views[name] = hit = (self.version, make())
+        return hit[1]
 
     def commit(self, model_id: str, state: EditState, gesture: Optional[str] = None) -> None:
         """Make ``state`` current; a new undo step unless it continues the last gesture."""

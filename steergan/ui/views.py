@@ -19,6 +19,20 @@ def png_bytes(image: torch.Tensor) -> bytes:
     return buf.getvalue()
 
 
+def pil_png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def alpha_png(mask: torch.Tensor) -> bytes:
+    """A mask [H, W] in [0, 1] -> white RGBA PNG with the mask as alpha (the page tints it)."""
+    a = (mask.detach().float().clamp(0, 1).cpu() * 255).round().to(torch.uint8).numpy()
+    rgba = np.full((*a.shape, 4), 255, np.uint8)
+    rgba[..., 3] = a
+    return pil_png(Image.fromarray(rgba, "RGBA"))
+
+
 def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 

@@ -17,6 +17,7 @@ Every function takes a loaded ``SteerModel`` (duck-typed: ``G``, ``method``, ``d
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Optional, Sequence
 
 import torch
@@ -117,3 +118,13 @@ def build_up(model, ws: torch.Tensor, order: Optional[Sequence] = None,
         visible[step, ids[:step + 1]] = True
     out = render(model, ws.expand(len(ids), -1, -1), noise_mode, visible.to(model.device))
     return out.image, ids
+
+
+def apply_code_op(state, op: dict, model):
+    """An edit state (``methods.spatial.edits.EditState``) with one ``set_code`` op applied: a new
+    state with an explicit W+ (the editor's op; the code is truncated like the state's own)."""
+    state.validate()
+    ws = model.ws_from_seed(state.seed, state.truncation) if state.seed is not None \
+        else state.ws_tensor(model.device)
+    edited = apply_ops(ws, [op], model, state.truncation)
+    return replace(state, seed=None, ws=edited[0].cpu().tolist()).validate()

@@ -2,12 +2,14 @@
 // draws, turns mouse gestures into edit requests, and keeps the image live while dragging.
 //
 // Panels: a model gets the <section data-panel=NAME> sections its capabilities enable
-// (server: steergan/ui/panels.py). PANELS maps a panel name to its set-up function; a new
-// method's editor (LinkGAN regions, SemanticStyleGAN classes) is one more entry.
+// (server: steergan/ui/panels.py). PANELS maps a panel name to { setup, onModel(model),
+// onView(view) }: LinkGAN links (link.js) and SemanticStyleGAN classes (semantic.js) are entries.
 
 import { api, LatestOnly } from "./api.js";
 import { View, PALETTE, loadImage } from "./canvas.js";
 import { setupDragPanel } from "./drag.js";
+import { setupLinkPanel } from "./link.js";
+import { setupSemanticPanel } from "./semantic.js";
 
 const $ = sel => document.querySelector(sel);
 
@@ -56,6 +58,7 @@ export async function show(view) {
   $("#latent-info").textContent = view.state.explicit_latent ? "latent: explicit W+" : `latent: seed ${view.state.seed}`;
   renderCentreList(view);
   v.draw();
+  for (const name of view.model.panels) PANELS[name]?.onView?.(view);   // method overlays follow the state
 }
 
 export async function refresh() {
@@ -63,6 +66,7 @@ export async function refresh() {
 }
 
 function applyPanels(model) {
+  editor.view.layers = {};
   for (const sec of document.querySelectorAll("section[data-panel]")) {
     const on = model.panels.includes(sec.dataset.panel);
     sec.hidden = !on;
@@ -148,8 +152,8 @@ const PANELS = {
   },
   heatmaps: { setup: setupCentreDragging },
   drag: { setup: () => setupDragPanel(editor, { guarded, say, refresh, sessionPath }), onModel: m => editor.dragPanel?.onModel(m) },
-  // link: { setup: setupLinkPanel },          LinkGAN region resampling (issue #6)
-  // semantic: { setup: setupSemanticPanel },  SemanticStyleGAN per-class edits (issue #7)
+  link: setupLinkPanel(editor, { guarded, say, show, sessionPath, randomSeed }),
+  semantic: setupSemanticPanel(editor, { guarded, say, show, sessionPath, randomSeed }),
 };
 
 // ------------------------------------------------------------------ heatmaps panel

@@ -1,4 +1,5 @@
-// The image canvas: the model's output scaled up, heatmap centres, drag points and the mask.
+// The image canvas: the model's output scaled up, method overlays (link regions, class masks
+// and depths), heatmap centres, drag points and the mask.
 //
 // Coordinates: heatmap centres use the library's normalised units (x right, y down, [-1, 1]
 // edge to edge); drag points use image pixels with pixel j centred at j (edit/drag.py).
@@ -17,6 +18,9 @@ export class View {
     this.targets = [];
     this.mask = document.createElement("canvas");   // R x R, painted alpha = may move
     this.maskUsed = false;
+    // panel name -> overlays [{image (R x R canvas or image) | null, alpha, outline: [x0, y0, x1, y1]
+    // fractions | null, colour, label}], drawn over the image in panel order
+    this.layers = {};
   }
 
   setResolution(R) {
@@ -73,6 +77,7 @@ export class View {
     ctx.imageSmoothingEnabled = false;
     ctx.clearRect(0, 0, W, W);
     if (this.image) ctx.drawImage(this.image, 0, 0, W, W);
+    for (const items of Object.values(this.layers)) this.drawLayer(items);
     if (this.maskUsed) {
       ctx.globalAlpha = 0.35;
       ctx.drawImage(this.mask, 0, 0, W, W);
@@ -80,6 +85,26 @@ export class View {
     }
     if (this.showCentres) this.drawCentres(override);
     this.drawPoints();
+  }
+
+  drawLayer(items) {
+    const ctx = this.ctx, W = this.canvas.width;
+    for (const it of items) {
+      if (it.image) {
+        ctx.globalAlpha = it.alpha ?? 0.5;
+        ctx.drawImage(it.image, 0, 0, W, W);
+        ctx.globalAlpha = 1;
+      }
+      if (it.outline) {
+        const [x0, y0, x1, y1] = it.outline.map(f => f * W);
+        ctx.strokeStyle = it.colour; ctx.lineWidth = 2;
+        ctx.strokeRect(x0 + 1, y0 + 1, x1 - x0 - 2, y1 - y0 - 2);
+        if (it.label) {
+          ctx.fillStyle = it.colour; ctx.font = "bold 12px system-ui, sans-serif";
+          ctx.fillText(it.label, x0 + 5, y0 + 15);
+        }
+      }
+    }
   }
 
   drawCentres(override) {
@@ -125,6 +150,18 @@ export class View {
 function dot(ctx, x, y, colour) {
   ctx.beginPath(); ctx.arc(x, y, 6, 0, 2 * Math.PI);
   ctx.fillStyle = colour; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.stroke();
+}
+
+// a white mask with alpha (the server's alpha PNGs) -> the same mask in one colour
+export function tintMask(img, colour) {
+  const c = document.createElement("canvas");
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const x = c.getContext("2d");
+  x.drawImage(img, 0, 0);
+  x.globalCompositeOperation = "source-in";
+  x.fillStyle = colour;
+  x.fillRect(0, 0, c.width, c.height);
+  return c;
 }
 
 export function loadImage(src) {

@@ -48,7 +48,7 @@ export function setupDragPanel(editor, { guarded, say, refresh, sessionPath }) {
     editor.busy = busy;
     $("#drag-run").disabled = busy;
     $("#drag-stop").disabled = !busy;
-    for (const b of document.querySelectorAll("#centres button, #centres input, #undo, #redo, #go, #random, #new-latent")) {
+    for (const b of document.querySelectorAll("#centres button, #centres input, #links button, #classes button, #undo, #redo, #go, #random, #new-latent")) {
       b.disabled = busy;
     }
   }
