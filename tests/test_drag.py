@@ -9,7 +9,6 @@ from PIL import Image
 
 from steergan import checkpoint as ckpt_io
 from steergan.cli.drag import parse_points
-from steergan.cli.main import main
 from steergan.edit.coarse import CentreOffsets, coarse_move, to_normalised, to_pixels
 from steergan.edit.drag import DragOptions, DragSession, clamp_radii, initial_state
 from steergan.edit.motion import disc_pixels, mask_loss, motion_loss, sample_at
@@ -20,6 +19,7 @@ from steergan.methods.spatial import EditState, Heatmaps
 from steergan.methods.spatial.edits import render_state
 from steergan.models import load_model, to_uint8
 from steergan.nn import get_preset
+from cli_runner import invoke
 
 ARCH = get_preset("test")                 # 16 px
 INDOOR = {"sampling": "multi", "sel": "indoor", "align": "indoor"}
@@ -260,14 +260,7 @@ def test_mask_keeps_the_fixed_region_closer_to_the_start(baseline):
 
 # ---------------------------------------------------------------------- CLI
 
-def _run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+_run = invoke
 
 
 def test_parse_points():

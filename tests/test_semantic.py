@@ -8,7 +8,6 @@ import torch
 from PIL import Image
 
 from steergan import checkpoint as ckpt_io
-from steergan.cli.main import main
 from steergan.data import ImageDataset
 from steergan.data.scenes import classes as scene_classes, make_dataset
 from steergan.errors import UserError
@@ -20,6 +19,7 @@ from steergan.nn import ArchConfig, get_preset
 from steergan.nn.modulated import ModulatedConv2d
 from steergan.train import Trainer, TrainOptions
 from steergan.train.augment import DiffAugment
+from cli_runner import invoke
 
 CLASSES = ["wall", "floor", "bed"]
 
@@ -310,11 +310,4 @@ def test_training_steps_resume_and_checkpoints_round_trip(tmp_path, rooms16, cap
     assert code == 2 and "no per-class codes" in err
 
 
-def _cli(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+_cli = invoke

@@ -13,7 +13,6 @@ from torch import nn
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from steergan.cli.main import main  # noqa: E402
 from steergan.edit.semantic_views import class_colour, depth_grey  # noqa: E402
 from steergan.methods.link import BoxRegion, apply_link_op  # noqa: E402
 from steergan.methods.semantic import edits  # noqa: E402
@@ -23,6 +22,7 @@ from steergan.ui import create_app  # noqa: E402
 from steergan.ui.catalog import ModelCatalog  # noqa: E402
 from steergan.ui.panels import panels_for  # noqa: E402
 from ui_models import LINK_BOXES, SEMANTIC_CLASSES, tiny_model_file  # noqa: E402
+from cli_runner import invoke  # noqa: E402
 
 KINDS = ("link", "link-class", "semantic", "base")
 
@@ -99,14 +99,7 @@ def state_ws(client, sid) -> torch.Tensor:
     return EditState.from_dict(client.get(f"/api/sessions/{sid}/state").json()).ws_tensor()
 
 
-def run_cli(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run_cli = invoke
 
 
 # ---------------------------------------------------------------------- panels

@@ -46,3 +46,13 @@ def emit(result: dict, as_json: bool, lines: Iterable[str] = ()) -> None:
     else:
         for line in lines:
             click.echo(line)
+
+
+def read_state_file(path):
+    """An edit state JSON file (``--state``), or a one-line error."""
+    from pathlib import Path
+    from ..methods.spatial.edits import EditState
+    try:
+        return EditState.from_json(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"edit state {path} does not exist") from None

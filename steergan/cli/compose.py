@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option
+from .common import device_option, emit, json_option, model_option, read_state_file
 
 
 @click.command()
@@ -56,10 +56,7 @@ def compose(checkpoint, model, seed, state_file, swap_texture, swap_shape, from_
     if from_seed is not None and not (swap_texture or swap_shape):
         raise UserError("--from-seed is only used with --swap-texture or --swap-shape")
     if state_file:
-        try:
-            state = EditState.from_json(Path(state_file).read_text())
-        except FileNotFoundError:
-            raise UserError(f"state {state_file} does not exist") from None
+        state = read_state_file(state_file)
         m = load_model(checkpoint or model or state.model, device=device)
         truncation, noise_mode = state.truncation, state.noise_mode
         ws = state.ws_tensor(m.device) if state.ws is not None else m.ws_from_seed(state.seed, truncation)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option
+from .common import device_option, emit, json_option, model_option, read_state_file
 
 
 def parse_points(text: str) -> tuple[list[list[float]], list[list[float]]]:
@@ -80,7 +80,6 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
 
     from ..edit.animation import drag_frame, save_gif
     from ..edit.drag import DragOptions, DragSession, initial_state
-    from ..methods.spatial.edits import EditState
     from ..models import default_model_name, load_model
 
     if checkpoint and model:
@@ -89,10 +88,7 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
         raise UserError("give --seed or --state, not both")
     handles, targets = parse_points(points)
     if state_file:
-        try:
-            state = EditState.from_json(Path(state_file).read_text())
-        except FileNotFoundError:
-            raise UserError(f"edit state {state_file} does not exist") from None
+        state = read_state_file(state_file)
         m = load_model(checkpoint or model or state.model, device=device)
     else:
         m = load_model(checkpoint or model, device=device)

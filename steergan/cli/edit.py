@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option
+from .common import device_option, emit, json_option, model_option, read_state_file
 
 
 def _split(spec: str, what: str, n_values: int) -> tuple[int, list[float]]:
@@ -52,7 +52,7 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
          truncation, out, device, as_json):
     """Edit an image of a heatmap-steered model; writes before/after PNGs, overlays and state.json."""
     from ..edit import heatmap_overlay
-    from ..methods.spatial.edits import EditState, apply_ops, render_state, state_from_seed
+    from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
     from ..models import load_model
     from ..train.logger import image_grid
 
@@ -61,10 +61,7 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     if state_file and seed is not None:
         raise UserError("give --seed or --state, not both")
     if state_file:
-        try:
-            state = EditState.from_json(Path(state_file).read_text())
-        except FileNotFoundError:
-            raise UserError(f"edit state {state_file} does not exist") from None
+        state = read_state_file(state_file)
         m = load_model(checkpoint or model or state.model, device=device)
     else:
         m = load_model(checkpoint or model, device=device)
