@@ -24,7 +24,7 @@ def test_registered_with_defaults_and_capabilities():
     m = build_method("spatial")
     assert m.options() == {"sampling": "hierarchical", "sel": "norm", "align": "standard", "align_weight": 1.0,
                            "align_interval": 1, "align_second_order": False, "tau": 0.25, "n_objects": 3,
-                           "prior": "paper", "sel_hidden": 32, "indoor_mix": "convex"}
+                           "prior": "paper", "sel_hidden": 32, "indoor_mix": "convex", "paired": False}
     assert m.capabilities == ("generate", "latent", "heatmap_move", "heatmap_sigma")
     indoor = build_method("spatial", {"sampling": "multi"})
     assert (indoor.sel, indoor.align) == ("indoor", "indoor")

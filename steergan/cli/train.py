@@ -33,7 +33,10 @@ from ..nn import PRESETS
 @click.option("--milestones", default="", help="Minutes at which to keep extra snapshots, e.g. 10,20,40.")
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from the run directory's latest checkpoint if there is one.")
-@click.option("--init-from", default=None, help="Start from another run's weights (fine-tuning).")
+@click.option("--init-from", default=None, help="Start from another run's weights (fine-tuning); a "
+              "generator file or bundled model name (e.g. rooms-stylegan2) gives G only, D starts fresh.")
+@click.option("--d-warmup-kimg", default=None, type=float,
+              help="Train D alone for this many kimg first (default: 2 when --init-from gives G only, else 0).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
 @click.option("--amp", is_flag=True, help="bf16 mixed precision (CUDA only).")
@@ -42,7 +45,7 @@ from ..nn import PRESETS
               "(methods that need masks, e.g. semantic; scene datasets bring their own).")
 @click.option("--classes", default=None, help="Class list of --masks: a text file, one name per line, or JSON.")
 def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, dlr, gamma, pl_weight,
-          mix_prob, augment, xflip, tick_kimg, keep_last, milestones, resume, init_from, seed, device,
+          mix_prob, augment, xflip, tick_kimg, keep_last, milestones, resume, init_from, d_warmup_kimg, seed, device,
           amp, max_images, masks, classes):
     """Train a generator. Multi-GPU / multi-node: launch the same command with torchrun."""
     from ..data import ImageDataset
@@ -57,6 +60,9 @@ def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, 
         milestone_list = [float(m) for m in milestones.split(",") if m.strip()]
     except ValueError:
         raise UserError(f"--milestones must be comma-separated minutes, got {milestones!r}") from None
+    if init_from is not None and not Path(init_from).exists():
+        from ..models import _resolve
+        init_from = str(_resolve(init_from)[0])      # a bundled model name
     run = Path(out)
     if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
         raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")
@@ -64,7 +70,7 @@ def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, 
                         minutes=minutes, batch=batch, g_lr=glr, d_lr=dlr, r1_gamma=gamma, pl_weight=pl_weight,
                         mix_prob=mix_prob, augment=augment, xflip=xflip, seed=seed, tick_kimg=tick_kimg,
                         keep_last=keep_last, milestone_minutes=milestone_list, device=device, amp=amp,
-                        init_from=init_from)
+                        init_from=init_from, d_warmup_kimg=d_warmup_kimg)
     arch = get_preset(preset)
     dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images, masks=masks, classes=classes)
     info = {"path": str(Path(data).resolve()), "fingerprint": dataset.fingerprint, "n": len(dataset)}

@@ -144,7 +144,7 @@ class ImageDataset(torch.utils.data.Dataset):
             h.update(json.dumps(self.scene_meta, sort_keys=True).encode())
         self.fingerprint = h.hexdigest()[:16]
         self._objects: Optional[list] = None
-        self._masks: Optional[tuple] = None
+        self._masks: dict[str, tuple] = {}
 
     def __len__(self) -> int:
         return len(self.images) * (2 if self.xflip else 1)
@@ -159,25 +159,42 @@ class ImageDataset(torch.utils.data.Dataset):
     def classes(self) -> Optional[list]:
         return self.scene_meta.get("classes") if self.scene_meta else None
 
-    def load_masks(self) -> tuple[torch.Tensor, list[str]]:
-        """(label maps uint8 [N, R, R] aligned with ``images``, class names); read once."""
-        if self._masks is None:
+    def load_masks(self, kind: str = "semantic") -> tuple[torch.Tensor, list[str]]:
+        """(label maps uint8 [N, R, R] aligned with ``images``, class names); read once per kind.
+
+        ``kind="semantic"``: class-id maps and their names. ``kind="instances"``: instance-id
+        maps (0 = no object, 1..K the objects; scene datasets' ``instances/``, or the --masks
+        folder) and no names."""
+        if kind not in ("semantic", "instances"):
+            raise ValueError(f"unknown mask kind {kind!r}")
+        if kind not in self._masks:
             from .labels import read_class_list, read_label_maps
-            if self.mask_dir is not None:
-                if self.class_source is None:
-                    raise UserError("label maps need their class list (--classes FILE: one name per line)")
-                names = read_class_list(self.class_source)
-                paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
-            elif self.scene_meta:
-                names = read_class_list(self.class_source if self.class_source is not None
-                                        else self.scene_meta["classes"])
-                paths = [self.path / "semantic" / Path(n).name for n in self.names]
+            if kind == "instances":
+                names: list[str] = []
+                if self.mask_dir is not None:
+                    paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
+                elif self.scene_meta:
+                    paths = [self.path / "instances" / Path(n).name for n in self.names]
+                else:
+                    raise UserError(f"{self.path} has no instance maps: pass a folder of instance-id PNGs "
+                                    f"(--masks DIR; 0 = no object, 1..K the objects)")
+                maps = read_label_maps(paths, self.image_sizes, self.resolution, 256, self.threads)
             else:
-                raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
-                                f"(--masks DIR) and the class list (--classes FILE)")
-            maps = read_label_maps(paths, self.image_sizes, self.resolution, len(names), self.threads)
-            self._masks = (torch.from_numpy(maps), names)
-        return self._masks
+                if self.mask_dir is not None:
+                    if self.class_source is None:
+                        raise UserError("label maps need their class list (--classes FILE: one name per line)")
+                    names = read_class_list(self.class_source)
+                    paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
+                elif self.scene_meta:
+                    names = read_class_list(self.class_source if self.class_source is not None
+                                            else self.scene_meta["classes"])
+                    paths = [self.path / "semantic" / Path(n).name for n in self.names]
+                else:
+                    raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
+                                    f"(--masks DIR) and the class list (--classes FILE)")
+                maps = read_label_maps(paths, self.image_sizes, self.resolution, len(names), self.threads)
+            self._masks[kind] = (torch.from_numpy(maps), names)
+        return self._masks[kind]
 
     def _mask(self, kind: str, i: int) -> np.ndarray:
         if not self.scene_meta:

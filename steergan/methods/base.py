@@ -70,9 +70,14 @@ class Method:
 
     # --- what D judges; the defaults (D sees the image alone) are StyleGAN2's ---
     uses_masks: ClassVar[bool] = False   # the trainer loads the dataset's label maps for real_for_d
+    mask_kind: ClassVar[str] = "semantic"   # which maps: "semantic" (class ids) or "instances"
 
     def bind_classes(self, classes: list[str]) -> None:
         """The class names of the dataset's label maps (called when ``uses_masks``)."""
+
+    def bind_masks(self, masks: torch.Tensor) -> None:
+        """Every label map of the dataset, uint8 [N, R, R] (called once when ``uses_masks``),
+        for methods that draw their control states from the data's statistics."""
 
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
         """A real batch as D sees it: images [N, 3, R, R] in [-1, 1] and, when ``uses_masks``,

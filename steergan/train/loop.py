@@ -106,6 +106,10 @@ class Trainer:
         self.pl_mean = torch.zeros((), device=self.device)
         self.nonfinite_in_a_row = 0
         self.milestones_done: list[float] = []
+        # Fine-tuning: a fresh D first learns alone (its first gradients would wreck a converged
+        # G), and G_ema starts from the loaded G with its full half-life (no ramp-up).
+        self.d_warmup_images = int((opts.d_warmup_kimg or 0) * 1000)
+        self.finetune = False
         self.fixed_z = torch.randn(16, self.arch.z_dim, generator=torch.Generator().manual_seed(123))
 
     # ------------------------------------------------------------------ setup
@@ -128,18 +132,22 @@ class Trainer:
         if load is None:
             raise UserError(f"method {self.method.name!r} needs label maps: use a scene dataset "
                             f"(`steergan data make`) or an image folder with --masks and --classes")
-        masks, classes = load()
+        kind = self.method.mask_kind
+        masks, classes = load() if kind == "semantic" else load(kind)
         if tuple(masks.shape) != (len(self.images), *self.images.shape[-2:]):
             raise UserError(f"the dataset's label maps have shape {tuple(masks.shape)}, expected "
                             f"{(len(self.images), *self.images.shape[-2:])}")
-        self.method.bind_classes(list(classes))
+        if kind == "semantic":
+            self.method.bind_classes(list(classes))
+        self.method.bind_masks(masks)
         return masks
 
     def config(self) -> dict:
         return ckpt_io.base_config(
             "training", self.arch.to_dict(), self.method.to_dict(), train=self.opts.to_dict(),
             step=self.step, images_seen=self.images_seen, train_seconds=self.train_seconds,
-            dataset=self.dataset_info, milestones_done=self.milestones_done)
+            dataset=self.dataset_info, milestones_done=self.milestones_done,
+            d_warmup_images=self.d_warmup_images, finetune=self.finetune)
 
     def resume_if_possible(self) -> bool:
         """Continue from the newest complete checkpoint of this run, if there is one."""
@@ -159,23 +167,45 @@ class Trainer:
         self.step, self.images_seen = cfg["step"], cfg["images_seen"]
         self.train_seconds = cfg.get("train_seconds", 0.0)
         self.milestones_done = cfg.get("milestones_done", [])
+        self.d_warmup_images = cfg.get("d_warmup_images", self.d_warmup_images)
+        self.finetune = cfg.get("finetune", False)
         restore_training_state(self, state)
         log.info("resumed from %s (step %d, %.1f kimg)", ckpts[-1], self.step, self.images_seen / 1000)
         return True
 
     def init_from(self, path: str) -> None:
-        """Fine-tuning: take G/D/G_ema weights from another run, keep fresh optimisers."""
+        """Fine-tuning: take G/D/G_ema weights from another run (fresh optimisers), or G from
+        a generator file (D then starts from scratch unless the file carries one). Tensors
+        whose shape differs (e.g. D's input layer when a method adds a channel) start fresh."""
         p = ckpt_io.resolve_checkpoint_path(path)
         if p.is_file():
-            raise UserError(f"{p} is a generator-only file; --init-from needs a training checkpoint with D")
-        cfg, model, _ = ckpt_io.read_training_checkpoint(p)
+            cfg, tensors = ckpt_io.read_generator_file(p)
+            model = {f"{prefix}{k}": v for k, v in tensors.items() if not k.startswith("D.")
+                     for prefix in ("G.", "G_ema.")}
+            model.update({k: v for k, v in tensors.items() if k.startswith("D.")})
+            if not any(k.startswith("D.") for k in tensors):
+                warm = self.opts.d_warmup_kimg if self.opts.d_warmup_kimg is not None else 2.0
+                self.d_warmup_images = int(warm * 1000)
+                log.warning("%s holds a generator only: D starts from scratch and trains alone for "
+                            "%.1f kimg (--d-warmup-kimg)", p, warm)
+        else:
+            cfg, model, _ = ckpt_io.read_training_checkpoint(p)
         if ArchConfig.from_dict(cfg["arch"]) != self.arch:
             raise UserError(f"{p} has a different architecture than preset {self.opts.preset!r}")
         self._load_model_tensors(model, strict=False)
+        self.finetune = True
+        log.info("initialised from %s", p)
 
     def _load_model_tensors(self, tensors: dict[str, torch.Tensor], strict: bool = True) -> None:
         for prefix, module in (("G.", self.G), ("D.", self.D), ("G_ema.", self.G_ema)):
             sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            if not strict:
+                own = module.state_dict()
+                skipped = [k for k, v in sd.items() if k in own and own[k].shape != v.shape]
+                if skipped:
+                    log.warning("%s: %d tensors of another shape start fresh (%s)", prefix[:-1],
+                                len(skipped), ", ".join(skipped[:3]))
+                sd = {k: v for k, v in sd.items() if k not in skipped}
             missing, unexpected = module.load_state_dict(sd, strict=False)
             if strict and (missing or unexpected):
                 raise UserError(f"checkpoint does not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
@@ -276,6 +306,12 @@ class Trainer:
                 stats.update({f"D/{k}": v for k, v in logged.items()})
             ok &= self._apply(penalty * o.r1_interval + 0 * logits.mean(), self.D, self.D_opt, "R1")
 
+        if self.images_seen < self.d_warmup_images:      # D warm-up: G (and G_ema) wait
+            self.step += 1
+            self.images_seen += o.batch
+            stats["D/warmup"] = 1.0
+            return stats
+
         # G main: non-saturating loss plus the method's terms.
         _set_requires_grad(self.G, True)
         _set_requires_grad(self.D, False)
@@ -310,7 +346,7 @@ class Trainer:
             self.nonfinite_in_a_row = 0
         self.step += 1
         self.images_seen += o.batch
-        beta = ema_beta(o.batch, self.images_seen, o.resolved_ema_kimg(), o.ema_rampup)
+        beta = ema_beta(o.batch, self.images_seen, o.resolved_ema_kimg(), None if self.finetune else o.ema_rampup)
         update_ema(self.G_ema, self.G, beta)
         return stats
 

@@ -37,6 +37,7 @@ class TrainOptions:
     amp: bool = False                   # bf16 autocast, CUDA only
     max_nonfinite: int = 20             # consecutive skipped steps before giving up
     init_from: Optional[str] = None     # start G/D from a checkpoint's weights (fine-tuning)
+    d_warmup_kimg: Optional[float] = None  # D trains alone first; None: 2 when init_from brings no D
 
     def resolved_r1_gamma(self, resolution: int) -> float:
         return self.r1_gamma if self.r1_gamma is not None else 0.0002 * resolution ** 2 / self.batch
@@ -61,5 +62,7 @@ class TrainOptions:
             raise UserError(f"--batch must be positive, got {self.batch}")
         if self.kimg <= 0:
             raise UserError(f"--kimg must be positive, got {self.kimg}")
+        if self.d_warmup_kimg is not None and not self.d_warmup_kimg >= 0:
+            raise UserError(f"--d-warmup-kimg must be >= 0, got {self.d_warmup_kimg}")
         if self.tick_kimg <= 0:
             raise UserError(f"--tick-kimg must be positive, got {self.tick_kimg}")

@@ -29,6 +29,14 @@ n_objects              sub-heatmaps for ``multi`` (3, Sec. 4.1)
 prior                  hierarchical sampling law: "paper" (Sec. 4.1) or "official" (code)
 sel_hidden             channels of SEL_norm's heatmap conv (32, capped at the layer's width)
 indoor_mix             "convex" | "sum" blend of SEL_indoor (see sel.SELIndoor)
+paired                 (ours, not in the paper; needs instance masks) D judges (image,
+                       heatmap) pairs: real images come with heatmaps of their own objects
+                       (``layouts``), G draws its heatmaps from the same layouts. The
+                       paper's alignment is self-supervised; this is the supervised route
+                       for data that has object masks (scene datasets, or --masks DIR of
+                       instance-id PNGs). Needs ``sampling="multi"``.
+layouts                stored with a paired model: 256 of the training layouts, so
+                       generation and editing sample realistic layouts without the data
 =====================  ==============================================================
 """
 from __future__ import annotations
@@ -36,16 +44,21 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+import logging
+
 import torch
+from torch import nn
 
 from ...errors import UserError
-from ...nn import ArchConfig, LayerSpec
+from ...nn import ArchConfig, Discriminator, LayerSpec
 from ..base import LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
+from .layouts import LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts, layouts_from_instances
 from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELNorm
 
+log = logging.getLogger(__name__)
 LEVEL_OF_BLOCK = {4: 0, 8: 1, 16: 2}     # Sec. 4.1: levels 0/1/2 are the 4/8/16 px blocks
 CHOICES = {"sampling": (HIERARCHICAL, MULTI), "sel": ("norm", "concat", "indoor"),
            "align": ("standard", "indoor", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES}
@@ -78,11 +91,12 @@ class SpatialGAN(Method):
     def __init__(self, sampling: str = HIERARCHICAL, sel: Optional[str] = None, align: Optional[str] = None,
                  align_weight: float = 1.0, align_interval: int = 1, align_second_order: bool = False,
                  tau: float = 0.25, n_objects: int = 3, prior: str = "paper", sel_hidden: int = 32,
-                 indoor_mix: str = "convex", **unknown):
+                 indoor_mix: str = "convex", paired: bool = False, layouts: Optional[list] = None,
+                 **unknown):
         if unknown:
             raise UserError(f"unknown spatial option(s) {sorted(unknown)}; known: sampling, sel, align, "
                             "align_weight, align_interval, align_second_order, tau, n_objects, prior, "
-                            "sel_hidden, indoor_mix")
+                            "sel_hidden, indoor_mix, paired, layouts")
         self.sampling = _choice("sampling", sampling)
         multi = sampling == MULTI
         self.sel = _choice("sel", sel if sel is not None else ("indoor" if multi else "norm"))
@@ -100,6 +114,17 @@ class SpatialGAN(Method):
         self.prior = _choice("prior", prior)
         self.sel_hidden = _int("sel_hidden", sel_hidden, 1, 1024)
         self.indoor_mix = _choice("indoor_mix", indoor_mix)
+        if not isinstance(paired, bool):
+            raise UserError(f"spatial option paired={paired!r}: expected true/false")
+        if paired and not multi:
+            raise UserError("spatial option paired=true needs sampling='multi' (one heatmap per object)")
+        self.paired = paired
+        self.layouts = layouts
+        self._bank: Optional[LayoutBank] = None
+        if layouts is not None:
+            if not paired:
+                raise UserError("spatial option layouts only applies with paired=true")
+            self._bank = LayoutBank(*from_json(layouts, self.n_objects))
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
         if multi:
             caps.append("heatmap_remove")          # Sec. 4.2, Fig. 9b: multi-object only
@@ -112,7 +137,8 @@ class SpatialGAN(Method):
                 "align_weight": self.align_weight, "align_interval": self.align_interval,
                 "align_second_order": self.align_second_order, "tau": self.tau,
                 "n_objects": self.n_objects, "prior": self.prior, "sel_hidden": self.sel_hidden,
-                "indoor_mix": self.indoor_mix}
+                "indoor_mix": self.indoor_mix, "paired": self.paired,
+                **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
     # ------------------------------------------------------------------ networks
     def adapter_factory(self, arch: ArchConfig):
@@ -134,12 +160,48 @@ class SpatialGAN(Method):
             return SELNorm(spec, source, min(self.sel_hidden, max(8, spec.in_channels)))
         return factory
 
+    def build_discriminator(self, arch: ArchConfig) -> nn.Module:
+        return Discriminator(arch, in_channels=arch.img_channels + 1) if self.paired else Discriminator(arch)
+
+    # ------------------------------------------------------------------ paired D
+    @property
+    def uses_masks(self) -> bool:                   # the trainer loads instance maps for paired D
+        return self.paired
+
+    mask_kind = "instances"
+
+    def bind_masks(self, masks: torch.Tensor) -> None:
+        """Training: every image's layout; G samples from all of them, the config keeps 256."""
+        c, s, a = layouts_from_instances(masks, self.n_objects)
+        dropped = int((masks.flatten(1).amax(1) > self.n_objects).sum())
+        if dropped:
+            log.warning("%d images have more than n_objects=%d objects; the extra ones are ignored",
+                        dropped, self.n_objects)
+        self._bank = LayoutBank(c, s, a)
+        self.layouts = self._bank.subset_json()
+
+    def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
+        c, s, a = layouts_from_instances(masks.cpu(), self.n_objects)
+        hm = heatmaps_from_layouts(c, s, a).to(images.device)
+        return torch.cat([images, heatmap_channel(hm, images.shape[-1]).to(images.dtype)], 1)
+
+    def fake_for_d(self, G, ws: torch.Tensor, control) -> tuple[torch.Tensor, dict]:
+        img = G.synthesis(ws, control)
+        if not self.paired:
+            return img, {}
+        return torch.cat([img, heatmap_channel(control, img.shape[-1]).to(img.dtype)], 1), {"image": img}
+
     # ------------------------------------------------------------------ control state
     def sample_control(self, batch: int, G, device: torch.device,
                        generator: Optional[torch.Generator] = None) -> Heatmaps:
         if self.sampling == HIERARCHICAL:
             return sample_hierarchical(batch, generator, prior=self.prior, device=device)
-        hm = sample_multi_object(batch, self.n_objects, generator, device=device)
+        if self._bank is not None:
+            hm = heatmaps_from_layouts(*self._bank.sample(batch, generator)).to(device)
+        elif self.paired:
+            raise UserError("this paired SpatialGAN has no stored layouts (train it on data with instance maps)")
+        else:
+            hm = sample_multi_object(batch, self.n_objects, generator, device=device)
         if self.sel == "indoor":                     # one appearance code per object (Sec. 3.2)
             z_dim = G.cfg.z_dim
             z = torch.randn(batch * self.n_objects, z_dim, generator=generator).to(device)

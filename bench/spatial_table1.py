@@ -1,0 +1,105 @@
+"""SpatialGAN Table I analogue on procedural rooms: one fine-tune per row at equal kimg, then
+Co-move Ratio (n samples) and fd_effnet for each.
+
+Every row starts from the same generator (default: the bundled 60-minute ``rooms-stylegan2``,
+D from scratch) and trains for the same number of images, so the rows differ only by the
+method's configuration: the paper's ablation (TPAMI Tab. I) plus our paired discriminator.
+
+    python bench/spatial_table1.py --data data/rooms64 --runs runs/table1 --kimg 10 --n 2000 \\
+        --json bench/results/spatial_table1.json [--rows baseline,conference,...] [--threads 1]
+
+A row whose run already reached ``--kimg`` is not retrained (the trainer resumes and stops).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# (label, method, options): TPAMI Tab. I rows, then ours.
+ALIGN_EVERY = 4           # lazy alignment (scaled by 4), as the bundled models; the paper: every step
+ROWS = {
+    "baseline": ("StyleGAN2 baseline (no heatmap)", "stylegan2", {}),
+    "conference": ("conference: hierarchical + SEL_norm + L_align", "spatial",
+                   {"sampling": "hierarchical", "sel": "norm", "align": "standard", "align_interval": ALIGN_EVERY}),
+    "multi": ("+ multi-object sampling", "spatial",
+              {"sampling": "multi", "sel": "norm", "align": "standard", "align_interval": ALIGN_EVERY}),
+    "sel_indoor": ("+ SEL_indoor", "spatial",
+                   {"sampling": "multi", "sel": "indoor", "align": "standard", "align_interval": ALIGN_EVERY}),
+    "align_indoor": ("+ L_align_indoor (full journal model)", "spatial",
+                     {"sampling": "multi", "sel": "indoor", "align": "indoor", "align_interval": ALIGN_EVERY}),
+    "paired": ("ours: SEL_indoor + paired D on instance layouts (no L_align)", "spatial",
+               {"sampling": "multi", "sel": "indoor", "align": "none", "paired": True, "n_objects": 4}),
+}
+
+
+def run(cmd: list[str], env: dict) -> str:
+    print("  $", " ".join(cmd), file=sys.stderr, flush=True)
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stderr[-2000:])
+        raise SystemExit(f"command failed ({p.returncode}): {' '.join(cmd)}")
+    return p.stdout
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--runs", required=True, help="one run directory per row is made under it")
+    ap.add_argument("--init-from", default="rooms-stylegan2")
+    ap.add_argument("--kimg", type=float, default=10.0)
+    ap.add_argument("--n", type=int, default=2000, help="Co-move samples per row")
+    ap.add_argument("--fd-n", type=int, default=1000, help="fd_effnet samples per row (0: skip)")
+    ap.add_argument("--rows", default=",".join(ROWS))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        print(f"error: unknown rows {unknown}; known: {', '.join(ROWS)}", file=sys.stderr)
+        return 2
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    exe = [sys.executable, "-m", "steergan.cli.main"]
+    out = {"data": args.data, "init_from": args.init_from, "kimg": args.kimg, "n": args.n,
+           "threads": args.threads, "align_interval": ALIGN_EVERY, "rows": []}
+    prev = Path(args.json) if args.json else None
+    if prev and prev.is_file():                         # keep rows measured by an earlier call
+        out["rows"] = [r for r in json.loads(prev.read_text()).get("rows", []) if r["row"] not in rows]
+    for key in rows:
+        label, method, opts = ROWS[key]
+        run_dir = Path(args.runs) / key
+        print(f"[{key}] {label}", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        run(exe + ["train", "--data", args.data, "--out", str(run_dir), "--method", method,
+                   "--method-options", json.dumps(opts), "--init-from", args.init_from,
+                   "--kimg", str(args.kimg), "--tick-kimg", "2"], env)
+        row = {"row": key, "label": label, "method": method, "options": opts,
+               "train_wall_seconds": round(time.perf_counter() - t0, 1)}
+        stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines() if line.strip()]
+        if stats:
+            row["kimg"] = round(stats[-1].get("kimg", 0.0), 2)
+            row["train_minutes"] = round(stats[-1].get("train_minutes", 0.0), 2)
+        if method == "spatial":
+            res = json.loads(run(exe + ["eval", str(run_dir), "--metric", "comove", "--n", str(args.n),
+                                        "--json"], env))
+            row["comove"] = {k: res.get(k) for k in ("mean", "median", "n", "n_valid")}
+        if args.fd_n:
+            res = json.loads(run(exe + ["eval", str(run_dir), "--metric", "fd_effnet", "--n", str(args.fd_n),
+                                        "--data", args.data, "--json"], env))
+            row["fd_effnet"] = res["value"]
+        print(f"  -> {json.dumps({k: row.get(k) for k in ('kimg', 'comove', 'fd_effnet')})}", file=sys.stderr)
+        out["rows"].append(row)
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

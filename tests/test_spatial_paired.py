@@ -1,0 +1,142 @@
+"""SpatialGAN with the paired discriminator: layouts from instance maps, D's extra plane,
+G's heatmaps drawn from the data's layouts, training, reload and init from a generator file."""
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from steergan.data import ImageDataset
+from steergan.data.scenes import make_dataset
+from steergan.errors import UserError
+from steergan.methods import build_method, method_from_dict
+from steergan.methods.spatial.layouts import (LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts,
+                                              layouts_from_instances, to_json)
+from steergan.models import load_model
+from steergan.nn import get_preset
+from steergan.train import Trainer, TrainOptions
+
+from cli_runner import invoke
+
+ARCH = get_preset("test")
+PAIRED = {"sampling": "multi", "paired": True, "align": "none", "n_objects": 2}
+
+
+@pytest.fixture(scope="module")
+def rooms16(tmp_path_factory):
+    return make_dataset("rooms", tmp_path_factory.mktemp("rooms16p"), n=8, resolution=16, workers=1, progress=False)
+
+
+def square_instances() -> torch.Tensor:
+    """Two 16x16 maps: image 0 has object 1 on columns 2..5, rows 8..11 and object 2 on one
+    pixel (13, 1); image 1 has no object."""
+    m = torch.zeros(2, 16, 16, dtype=torch.uint8)
+    m[0, 8:12, 2:6] = 1
+    m[0, 1, 13] = 2
+    return m
+
+
+def test_layouts_from_instances_by_hand():
+    c, s, a = layouts_from_instances(square_instances(), max_objects=3)
+    px = lambda j: (2 * j + 1) / 16 - 1                               # noqa: E731  pixel centre
+    assert torch.allclose(c[0, 0], torch.tensor([(px(2) + px(5)) / 2, (px(8) + px(11)) / 2]))
+    # 4 pixel centres 2/16 apart: variance of {-3, -1, 1, 3}/16 = 5/256 on each axis
+    assert s[0, 0].item() == pytest.approx((5 / 256) ** 0.5)
+    assert torch.allclose(c[0, 1], torch.tensor([px(13), px(1)]))
+    assert s[0, 1].item() == pytest.approx(0.04)                        # clamped from 0
+    assert a.tolist() == [[True, True, False], [False, False, False]]
+    # the rendered plane peaks on the object and is -1 far from every object
+    plane = heatmap_channel(heatmaps_from_layouts(c, s, a), 16)
+    assert plane.shape == (2, 1, 16, 16) and plane.max() <= 1
+    assert plane[0, 0, 9:11, 3:5].min() > 0.5 and plane[0, 0, 0, 0] == pytest.approx(-1, abs=1e-4)
+    assert torch.equal(plane[1], torch.full((1, 16, 16), -1.0))
+
+
+def test_layout_json_round_trip_and_errors():
+    c, s, a = layouts_from_instances(square_instances(), max_objects=3)
+    js = to_json(c, s, a)
+    assert len(js) == 2 and len(js[0]) == 2 and js[1] == []
+    c2, s2, a2 = from_json(js, 3)
+    assert torch.equal(a2, a) and torch.allclose(c2[a], c[a], atol=1e-4) and torch.allclose(s2[a], s[a], atol=1e-4)
+    for bad in ([], [[[0, 0]]], [[[0, 0, 0]]], [[[5, 0, 0.1]]], [[[0, 0, 0.1]] * 4], "x", [[[0, True, 0.1]]]):
+        with pytest.raises(UserError):
+            from_json(bad, 3)
+    with pytest.raises(UserError, match="no image"):
+        LayoutBank(c[1:], s[1:], a[1:])
+
+
+def test_bank_samples_only_real_layouts_deterministically():
+    c, s, a = layouts_from_instances(square_instances(), max_objects=3)
+    bank = LayoutBank(c, s, a)
+    assert len(bank) == 1                                              # the empty image is dropped
+    x = bank.sample(5, torch.Generator().manual_seed(0))
+    y = bank.sample(5, torch.Generator().manual_seed(0))
+    assert all(torch.equal(u, v) for u, v in zip(x, y))
+    assert torch.allclose(x[0], c[:1].expand(5, -1, -1))
+    mirrored = bank.sample(64, torch.Generator().manual_seed(1), mirror=True)[0][:, 0, 0]
+    assert {round(v, 4) for v in mirrored.tolist()} == {round(c[0, 0, 0].item(), 4), round(-c[0, 0, 0].item(), 4)}
+
+
+def test_paired_options_and_discriminator():
+    with pytest.raises(UserError, match="multi"):
+        build_method("spatial", {"paired": True})
+    with pytest.raises(UserError, match="paired"):
+        build_method("spatial", {"sampling": "multi", "layouts": [[[0, 0, 0.1]]]})
+    with pytest.raises(UserError):
+        build_method("spatial", {"sampling": "multi", "paired": 1})
+    m = build_method("spatial", PAIRED)
+    assert m.uses_masks and m.mask_kind == "instances"
+    assert not build_method("spatial", {"sampling": "multi"}).uses_masks
+    D = m.build_discriminator(ARCH)
+    assert D.from_rgb.weight.shape[1] == 4 and D(torch.zeros(2, 4, 16, 16)).shape == (2,)
+    with pytest.raises(UserError, match="no stored layouts"):
+        m.sample_control(1, m.build_generator(ARCH), torch.device("cpu"))
+
+
+def test_real_and_fake_planes_pair_up():
+    m = build_method("spatial", PAIRED)
+    m.bind_masks(square_instances())
+    G = m.build_generator(ARCH)
+    real = m.real_for_d(torch.zeros(2, 3, 16, 16), square_instances())
+    assert real.shape == (2, 4, 16, 16) and torch.equal(real[:, :3], torch.zeros(2, 3, 16, 16))
+    hm = m.sample_control(2, G, torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert hm.active.tolist() == [[True, True]] * 2                    # the one non-empty layout
+    fake, extras = m.fake_for_d(G, G.mapping_ws(torch.randn(2, ARCH.z_dim)), hm)
+    assert fake.shape == (2, 4, 16, 16) and torch.equal(fake[:, :3], extras["image"])
+    assert torch.allclose(fake[:, 3], real[0, 3].expand(2, -1, -1))   # same layout -> same plane
+
+
+def test_train_reload_generate_and_init_from_generator_file(tmp_path, rooms16, capsys):
+    opts = dict(data=str(rooms16), out=str(tmp_path / "p"), preset="test", batch=4, kimg=0.008, tick_kimg=0.008,
+                seed=1, method="spatial", method_options=dict(PAIRED, n_objects=4))
+    t = Trainer(TrainOptions(**opts), ImageDataset(rooms16, 16), arch=ARCH, progress=False)
+    assert t.masks is not None and int(t.masks.max()) >= 1              # instance ids, not classes
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    stats = t.train_step()
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+    t.run()
+    m = load_model(str(t.run_dir))
+    stored = m.method.options()["layouts"]
+    assert 1 <= len(stored) <= 8 and all(len(objs) <= 4 for objs in stored)
+    again = method_from_dict(json.loads(json.dumps(m.config["method"])))
+    assert again.options() == m.method.options()
+    hm = m.control_from_seed(3)
+    assert hm.active.any() and m.generate([3, 4]).shape[0] == 2
+    # G-only init (a generator file): G copied, D fresh with its 4-plane input
+    gfile = tmp_path / "g.safetensors"
+    assert invoke(["export", str(t.run_dir), str(gfile)], capsys)[0] == 0
+    opts2 = dict(opts, out=str(tmp_path / "q"), init_from=str(gfile), kimg=0.004)
+    u = Trainer(TrainOptions(**opts2), ImageDataset(rooms16, 16), arch=ARCH, progress=False)
+    u.init_from(str(gfile))
+    for k, v in u.G.state_dict().items():
+        assert torch.equal(v, m.G.state_dict()[k].half().float()), k         # the fp16 export, exactly
+    assert u.D.from_rgb.weight.shape[1] == 4
+    # the fresh D trains alone first (2 kimg by default); G and G_ema wait
+    assert u.d_warmup_images == 2000 and u.finetune
+    u.logger = SimpleNamespace(log=lambda *a, **k: None)
+    g0, d0 = u.G.state_dict()["mapping.net.0.weight"].clone(), u.D.from_rgb.weight.detach().clone()
+    assert u.train_step().get("D/warmup") == 1.0
+    assert torch.equal(u.G.state_dict()["mapping.net.0.weight"], g0) and not torch.equal(u.D.from_rgb.weight, d0)
+    u.d_warmup_images = 0
+    assert "G/loss" in u.train_step()
+    assert u.config()["finetune"] and u.config()["d_warmup_images"] == 0
