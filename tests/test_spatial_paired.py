@@ -106,6 +106,10 @@ def test_real_and_fake_planes_pair_up():
     assert torch.allclose(fake[:, 3], real[0, 3].expand(2, -1, -1))   # same layout -> same plane
 
 
+def ckpt_dir(t):
+    return sorted((t.run_dir / "checkpoints").iterdir())[-1]
+
+
 def test_train_reload_generate_and_init_from_generator_file(tmp_path, rooms16, capsys):
     opts = dict(data=str(rooms16), out=str(tmp_path / "p"), preset="test", batch=4, kimg=0.008, tick_kimg=0.008,
                 seed=1, method="spatial", method_options=dict(PAIRED, n_objects=4))
@@ -137,6 +141,11 @@ def test_train_reload_generate_and_init_from_generator_file(tmp_path, rooms16, c
     g0, d0 = u.G.state_dict()["mapping.net.0.weight"].clone(), u.D.from_rgb.weight.detach().clone()
     assert u.train_step().get("D/warmup") == 1.0
     assert torch.equal(u.G.state_dict()["mapping.net.0.weight"], g0) and not torch.equal(u.D.from_rgb.weight, d0)
-    u.d_warmup_images = 0
-    assert "G/loss" in u.train_step()
-    assert u.config()["finetune"] and u.config()["d_warmup_images"] == 0
+    # through the loop and its progress bar: 2 warm-up steps, then 2 G steps
+    opts3 = dict(opts2, out=str(tmp_path / "r"), kimg=0.016, d_warmup_kimg=0.008)
+    v = Trainer(TrainOptions(**opts3), ImageDataset(rooms16, 16), arch=ARCH, progress=True)
+    v.run()
+    assert v.images_seen == 16 and v.d_warmup_images == 8 and v.finetune
+    assert not torch.equal(v.G.state_dict()["mapping.net.0.weight"], g0)
+    cfg = json.loads((ckpt_dir(v) / "config.json").read_text())
+    assert cfg["finetune"] and cfg["d_warmup_images"] == 8

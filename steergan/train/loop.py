@@ -387,7 +387,7 @@ class Trainer:
                     counts[k] = counts.get(k, 0) + 1
                 if bar is not None:
                     bar.update(int(self.train_seconds) - bar.n if by_time else o.batch)
-                    bar.set_postfix(kimg=f"{self.images_seen / 1000:.1f}", G=f"{stats['G/loss']:.2f}",
+                    bar.set_postfix(kimg=f"{self.images_seen / 1000:.1f}", G=f"{stats.get('G/loss', float('nan')):.2f}",
                                     D=f"{stats['D/loss']:.2f}", img_s=f"{o.batch / max(time.time() - t0, 1e-9):.1f}",
                                     refresh=False)
                 milestone = self._milestone_due()
