@@ -149,3 +149,52 @@ def test_train_reload_generate_and_init_from_generator_file(tmp_path, rooms16, c
     assert not torch.equal(v.G.state_dict()["mapping.net.0.weight"], g0)
     cfg = json.loads((ckpt_dir(v) / "config.json").read_text())
     assert cfg["finetune"] and cfg["d_warmup_images"] == 8
+
+
+# ---------------------------------------------------------------------- align="segmenter"
+
+class Stand(torch.nn.Module):
+    """Stand-in segmentation net: classes (bg, obj), logit(obj) - logit(bg) = 4 * red channel."""
+
+    def forward(self, x):
+        return torch.cat([-2 * x[:, :1], 2 * x[:, :1]], 1)
+
+
+def test_objectness_net_and_loss_by_hand():
+    from steergan.methods.spatial.objectness import ObjectnessNet, objectness_loss, objectness_targets
+    net = ObjectnessNet(Stand(), ["bg", "obj"], ["bg"], resolution=16)
+    x = torch.zeros(1, 3, 16, 16, requires_grad=True)
+    assert torch.allclose(net(x), torch.full((1, 16, 16), 0.5))                  # sigmoid(0)
+    with pytest.raises(UserError):
+        ObjectnessNet(Stand(), ["bg", "obj"], ["wall"])
+    hm = heatmaps_from_layouts(torch.tensor([[[-0.5, -0.5]]]), torch.tensor([[0.15]]), torch.tensor([[True]]))
+    core, clear = objectness_targets(hm, 16)
+    assert core[0, 4, 4] and not core[0, 12, 12] and clear[0, 12, 12] and not clear[0, 4, 4]
+    good = torch.where(core[:, None].expand(-1, 3, -1, -1), 1.0, -1.0)           # an object on the heatmap
+    bad = -good
+    assert objectness_loss(net(good), hm) < 0.1 < objectness_loss(net(bad), hm)
+    loss = objectness_loss(net(x), hm)
+    loss.backward()                          # gradient: more object in the core, less far away
+    assert x.grad[0, 0][core[0]].max() < 0 and x.grad[0, 0][clear[0]].min() > 0
+    assert x.grad[0, 0][~core[0] & ~clear[0]].abs().max() == 0                    # the free band
+
+
+def test_segmenter_alignment_in_the_method():
+    from steergan.methods import LossContext
+    with pytest.raises(UserError, match="segmenter"):
+        build_method("spatial", {"segmenter": "x.safetensors"})
+    m = build_method("spatial", {"sampling": "multi", "align": "segmenter", "align_interval": 2})
+    assert m.options()["segmenter"] is None
+    from steergan.methods.spatial.objectness import ObjectnessNet
+    m.set_segmenter(ObjectnessNet(Stand(), ["bg", "obj"], ["bg"], resolution=16))
+    G, D = m.build_generator(ARCH), m.build_discriminator(ARCH)
+    hm = m.sample_control(2, G, torch.device("cpu"), torch.Generator().manual_seed(0))
+    ws = G.mapping_ws(torch.randn(2, ARCH.z_dim))
+    fake, extras = m.fake_for_d(G, ws, hm)
+    assert m.g_losses(LossContext(G, D, 1, fake=fake, ws=ws, control=hm, extras=extras)) == {}   # lazy
+    terms = m.g_losses(LossContext(G, D, 2, fake=fake, ws=ws, control=hm, extras=extras))
+    terms["align_seg"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+    # the bundled rooms segmenter loads by default
+    assert 0 <= float(build_method("spatial", {"sampling": "multi", "align": "segmenter"})
+                      .objectness(torch.device("cpu"))(fake.detach()).mean()) <= 1

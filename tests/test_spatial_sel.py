@@ -156,3 +156,22 @@ def test_per_forward_memo_renders_once_and_never_goes_stale():
                                .move(2, [0.3, 0.3], False), noise_mode="const")
     torch.testing.assert_close(moved, expected)
     assert not torch.allclose(moved, first.detach())
+
+
+def test_indoor_norm_equals_indoor_at_init_and_learns_a_spatial_branch():
+    torch.manual_seed(0)
+    both = build_method("spatial", {"sampling": "multi", "sel": "indoor_norm"})
+    only = build_method("spatial", {"sampling": "multi", "sel": "indoor"})
+    G = both.build_generator(ARCH).eval()
+    H = only.build_generator(ARCH).eval()
+    missing, unexpected = H.load_state_dict(G.state_dict(), strict=False)
+    assert not missing and unexpected and all(".norm." in k for k in unexpected)
+    hm = both.sample_control(2, G, torch.device("cpu"), torch.Generator().manual_seed(3))
+    ws = _ws(G, 2)
+    assert torch.equal(G.synthesis(ws, hm), H.synthesis(ws, hm))      # the SEL_norm branch starts as x + 0
+    assert both.capabilities[-1] == "heatmap_style"
+    G.synthesis(ws, hm).square().mean().backward()
+    grads = [p.grad for n, p in G.named_parameters() if ".norm.phi." in n]
+    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads)
+    with pytest.raises(UserError):
+        build_method("spatial", {"sel": "indoor_norm"})                  # needs multi-object heatmaps

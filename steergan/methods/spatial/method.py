@@ -15,9 +15,13 @@ Options (all JSON values; ``None`` defaults resolve from ``sampling``):
 
 =====================  ==============================================================
 sampling               "hierarchical" | "multi"
-sel                    "norm" | "concat" | "indoor" (indoor needs multi); default norm
+sel                    "norm" | "concat" | "indoor" | "indoor_norm" (indoor ones need multi;
+                       indoor_norm, ours: SEL_indoor styles + a SEL_norm branch); default norm
                        for hierarchical, indoor for multi
-align                  "standard" | "indoor" | "none" (indoor needs multi)
+align                  "standard" | "indoor" | "segmenter" | "none" (indoor needs multi;
+                       segmenter (ours): Eq. 4 with a frozen segmenter's object
+                       probability in place of D's GradCAM, see ``objectness``)
+segmenter              segmenter file for align="segmenter"; null = the bundled rooms one
 align_weight           weight of the alignment loss (1, official code)
 align_interval         apply it every k-th G step, scaled by k (lazy, as StyleGAN2's
                        regularisers). Paper and official code: every step (k = 1). Each
@@ -55,13 +59,14 @@ from ..base import LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
+from .objectness import ObjectnessNet, objectness_loss
 from .layouts import LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts, layouts_from_instances
-from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELNorm
+from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
 
 log = logging.getLogger(__name__)
 LEVEL_OF_BLOCK = {4: 0, 8: 1, 16: 2}     # Sec. 4.1: levels 0/1/2 are the 4/8/16 px blocks
-CHOICES = {"sampling": (HIERARCHICAL, MULTI), "sel": ("norm", "concat", "indoor"),
-           "align": ("standard", "indoor", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES}
+CHOICES = {"sampling": (HIERARCHICAL, MULTI), "sel": ("norm", "concat", "indoor", "indoor_norm"),
+           "align": ("standard", "indoor", "segmenter", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES}
 
 
 def _choice(name: str, value) -> str:
@@ -92,17 +97,17 @@ class SpatialGAN(Method):
                  align_weight: float = 1.0, align_interval: int = 1, align_second_order: bool = False,
                  tau: float = 0.25, n_objects: int = 3, prior: str = "paper", sel_hidden: int = 32,
                  indoor_mix: str = "convex", paired: bool = False, layouts: Optional[list] = None,
-                 **unknown):
+                 segmenter: Optional[str] = None, **unknown):
         if unknown:
             raise UserError(f"unknown spatial option(s) {sorted(unknown)}; known: sampling, sel, align, "
                             "align_weight, align_interval, align_second_order, tau, n_objects, prior, "
-                            "sel_hidden, indoor_mix, paired, layouts")
+                            "sel_hidden, indoor_mix, paired, layouts, segmenter")
         self.sampling = _choice("sampling", sampling)
         multi = sampling == MULTI
         self.sel = _choice("sel", sel if sel is not None else ("indoor" if multi else "norm"))
         self.align = _choice("align", align if align is not None else ("indoor" if multi else "standard"))
-        if not multi and "indoor" in (self.sel, self.align):
-            raise UserError("spatial options sel='indoor' and align='indoor' need sampling='multi' "
+        if not multi and ("indoor" in (self.sel, self.align) or self.sel == "indoor_norm"):
+            raise UserError("spatial options sel='indoor'/'indoor_norm' and align='indoor' need sampling='multi' "
                             "(they work on per-object sub-heatmaps)")
         self.align_weight = _float("align_weight", align_weight, 0.0, 1e6)
         self.align_interval = _int("align_interval", align_interval, 1, 10_000)
@@ -119,6 +124,12 @@ class SpatialGAN(Method):
         if paired and not multi:
             raise UserError("spatial option paired=true needs sampling='multi' (one heatmap per object)")
         self.paired = paired
+        if segmenter is not None and not isinstance(segmenter, str):
+            raise UserError(f"spatial option segmenter={segmenter!r}: expected a file path or null")
+        if segmenter is not None and self.align != "segmenter":
+            raise UserError("spatial option segmenter only applies with align='segmenter'")
+        self.segmenter_path = segmenter
+        self._objectness: Optional[nn.Module] = None
         self.layouts = layouts
         self._bank: Optional[LayoutBank] = None
         if layouts is not None:
@@ -128,7 +139,7 @@ class SpatialGAN(Method):
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
         if multi:
             caps.append("heatmap_remove")          # Sec. 4.2, Fig. 9b: multi-object only
-            if self.sel == "indoor":
+            if self.sel in ("indoor", "indoor_norm"):
                 caps.append("heatmap_style")       # per-object codes only act through SEL_indoor
         self.capabilities = tuple(caps)
 
@@ -138,6 +149,7 @@ class SpatialGAN(Method):
                 "align_second_order": self.align_second_order, "tau": self.tau,
                 "n_objects": self.n_objects, "prior": self.prior, "sel_hidden": self.sel_hidden,
                 "indoor_mix": self.indoor_mix, "paired": self.paired,
+                **({"segmenter": self.segmenter_path} if self.align == "segmenter" else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
     # ------------------------------------------------------------------ networks
@@ -145,7 +157,7 @@ class SpatialGAN(Method):
         multi = self.sampling == MULTI
 
         def factory(spec: LayerSpec):
-            if spec.kind == "rgb" and self.sel != "indoor":
+            if spec.kind == "rgb" and self.sel not in ("indoor", "indoor_norm"):
                 return None                          # SEL_norm/concat act on conv features only
             if multi:
                 source = "sum"                       # one heatmap for every layer (Sec. 3.2)
@@ -155,6 +167,10 @@ class SpatialGAN(Method):
                 return None                          # no SEL above 16 px (Sec. 4.1)
             if self.sel == "indoor":
                 return SELIndoor(spec, self.indoor_mix)
+            if self.sel == "indoor_norm":
+                if spec.kind == "rgb":
+                    return SELIndoor(spec, self.indoor_mix)      # toRGB: styles only, as SEL_norm
+                return SELIndoorNorm(spec, self.indoor_mix, min(self.sel_hidden, max(8, spec.in_channels)))
             if self.sel == "concat":
                 return SELConcat(spec, source)
             return SELNorm(spec, source, min(self.sel_hidden, max(8, spec.in_channels)))
@@ -202,7 +218,7 @@ class SpatialGAN(Method):
             raise UserError("this paired SpatialGAN has no stored layouts (train it on data with instance maps)")
         else:
             hm = sample_multi_object(batch, self.n_objects, generator, device=device)
-        if self.sel == "indoor":                     # one appearance code per object (Sec. 3.2)
+        if self.sel in ("indoor", "indoor_norm"):    # one appearance code per object (Sec. 3.2)
             z_dim = G.cfg.z_dim
             z = torch.randn(batch * self.n_objects, z_dim, generator=generator).to(device)
             w = G.mapping(z).reshape(batch, self.n_objects, -1)
@@ -225,11 +241,25 @@ class SpatialGAN(Method):
             return align_loss_indoor(cams, control, self.tau, size)
         return align_loss(cams, control, self.tau, size)
 
+    def set_segmenter(self, module: nn.Module) -> None:
+        """Plug in the object-probability network of align="segmenter": any module mapping images
+        [N, 3, H, W] in [-1, 1] to P(object) [N, H, W], differentiably (see ``ObjectnessNet``)."""
+        self._objectness = module
+
+    def objectness(self, device) -> nn.Module:
+        if self._objectness is None:
+            self._objectness = ObjectnessNet.load(self.segmenter_path)
+        return self._objectness.to(device)
+
     def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
         if self.align == "none" or self.align_weight == 0 or ctx.fake is None or ctx.control is None:
             return {}
         if ctx.step % self.align_interval:
             return {}
+        if self.align == "segmenter":
+            image = ctx.extras.get("image", ctx.fake[:, :3])
+            loss = objectness_loss(self.objectness(image.device)(image), ctx.control)
+            return {"align_seg": loss * (self.align_weight * self.align_interval)}
         loss, _ = self.alignment(ctx.D, ctx.fake, ctx.control)
         return {"align": loss * (self.align_weight * self.align_interval)}
 

@@ -144,3 +144,19 @@ class SELIndoor(LayerAdapter):
         s = torch.einsum("nkc,nkhw->nhwc", s_i, a) + s_bg[:, None, None, :] * bg[..., None]
         s = s.permute(0, 3, 1, 2)                               # [N, C, r, r], channels_last strides
         return s if getattr(self, "_channels_last", False) else s.contiguous()
+
+
+class SELIndoorNorm(SELIndoor):
+    """SEL_indoor's spatial styles plus SEL_norm's heatmap-driven normalisation (ours).
+
+    SEL_indoor alone can only *restyle* where a heatmap is; the SEL_norm branch (identity at
+    init) also gives every layer a direct, additive spatial signal from H = sum_i H_i, the
+    shortest path for "put an object here". Per-object style codes keep working.
+    """
+
+    def __init__(self, spec: LayerSpec, mix: str = "convex", hidden: int = 32):
+        super().__init__(spec, mix)
+        self.norm = SELNorm(spec, "sum", hidden)
+
+    def before_conv(self, x: torch.Tensor, control) -> torch.Tensor:
+        return self.norm.before_conv(super().before_conv(x, control), control)

@@ -1,0 +1,79 @@
+"""Alignment with a frozen segmenter's object map (``align="segmenter"``, ours).
+
+The paper's L_align (Eq. 4) compares the heatmap with D's GradCAM: D's attention is a
+self-supervised stand-in for "where the objects are". When a segmenter for the domain
+exists (steergan ships one for rooms; any network mapping images to class logits can be
+plugged in), its *object probability* ``p = 1 - sum_{background classes} softmax(logits)``
+is a direct, differentiable answer to the same question. The loss asks for objects inside
+each heatmap's core and for none far from every heatmap:
+
+    L = BCE(p, 1) averaged over pixels with H > hi  +  BCE(p, 0) averaged over pixels with H < lo
+
+with H = max_i H_i (so overlapping heatmaps do not add up). The band between lo and hi is
+free: real objects are not Gaussian. Defaults: hi = 0.5 (within 1.18 sigma of a centre, inside
+a box whose RMS radius is sigma), lo = 0.05 (beyond 2.45 sigma).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...errors import UserError
+from .heatmaps import Heatmaps
+
+CORE, CLEAR = 0.5, 0.05
+
+
+class ObjectnessNet(nn.Module):
+    """Frozen segmentation logits -> object probability [N, H, W]; gradients reach the image."""
+
+    def __init__(self, net: nn.Module, classes: Sequence[str], background: Sequence[str], resolution: int = 64):
+        super().__init__()
+        unknown = [b for b in background if b not in classes]
+        if unknown or not background or len(background) == len(classes):
+            raise UserError(f"segmenter background classes {list(background)} must be a proper subset of "
+                            f"its classes {list(classes)}")
+        self.net = net.eval().requires_grad_(False)
+        self.register_buffer("bg", torch.tensor([c in background for c in classes]), persistent=False)
+        self.resolution = int(resolution)
+
+    @classmethod
+    def load(cls, path: Optional[str] = None) -> "ObjectnessNet":
+        from ...nn.segnet import read_segnet
+        net, meta = read_segnet(path)
+        return cls(net, meta["classes"], meta.get("background", []), meta.get("resolution", 64))
+
+    def train(self, mode: bool = True) -> "ObjectnessNet":
+        return super().train(False)            # BatchNorm stays in inference mode
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        size = images.shape[-2:]
+        x = images.float()
+        if tuple(size) != (self.resolution, self.resolution):
+            x = F.interpolate(x, size=(self.resolution,) * 2, mode="bilinear", align_corners=False)
+        logp = self.net(x).log_softmax(1)
+        # log P(object) = log(1 - P(bg)) computed stably as logsumexp over the object classes
+        obj = logp[:, ~self.bg].logsumexp(1, keepdim=True)
+        if tuple(size) != (self.resolution, self.resolution):
+            obj = F.interpolate(obj, size=tuple(size), mode="bilinear", align_corners=False)
+        return obj[:, 0].exp().clamp(1e-6, 1 - 1e-6)
+
+
+def objectness_targets(hm: Heatmaps, size: int, core: float = CORE, clear: float = CLEAR):
+    """(core mask, clear mask) [N, S, S] from H = max_i H_i."""
+    h = hm.render(size).amax(1) if hm.num_centres else hm.centres.new_zeros(len(hm), size, size)
+    return h > core, h < clear
+
+
+def objectness_loss(p: torch.Tensor, hm: Heatmaps, core: float = CORE, clear: float = CLEAR) -> torch.Tensor:
+    """The loss of the module docstring for object probabilities ``p`` [N, S, S]."""
+    inside, outside = objectness_targets(hm.detach(), p.shape[-1], core, clear)
+    loss = p.new_zeros(())
+    if bool(inside.any()):
+        loss = loss - torch.log(p[inside]).mean()
+    if bool(outside.any()):
+        loss = loss - torch.log1p(-p[outside]).mean()
+    return loss
