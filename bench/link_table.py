@@ -12,7 +12,7 @@
     python bench/link_table.py --model linkgan --baseline rooms-stylegan2 --n 1000 --fd-n 1000 \
         --figures linkgan --json bench/results/link_table.json
     python bench/link_table.py --model linkgan --baseline rooms-stylegan2 --n 500 \
-        --sweep-axes 8,16,32,64 --minutes 5 --init-from runs/rooms-baseline --data data/rooms64 \
+        --sweep-axes 8,16,32,64 --minutes 5 --init-from rooms-stylegan2 --data data/rooms64 \
         --sweep-dir runs/link-sweep --json bench/results/link_sweep.json
 
 Figures (``bench/results/link_heatmaps_<name>.png``, one block per link): any model with links, e.g. the class and the
@@ -76,9 +76,12 @@ def sweep(args) -> list[dict]:
     from steergan.data import ImageDataset
     from steergan.nn import ArchConfig
     from steergan.train import Trainer, TrainOptions
-    from steergan.checkpoint import read_training_checkpoint, resolve_checkpoint_path
+    from steergan.checkpoint import read_generator_file, read_training_checkpoint, resolve_checkpoint_path
+    from steergan.models import resolve_model
 
-    cfg, _, _ = read_training_checkpoint(resolve_checkpoint_path(args.init_from))
+    # a run directory (G and D), or a generator file / bundled name (G only: D warms up first)
+    init = resolve_checkpoint_path(args.init_from) if Path(args.init_from).exists() else resolve_model(args.init_from)[0]
+    cfg = read_generator_file(init)[0] if init.is_file() else read_training_checkpoint(init)[0]
     arch = ArchConfig.from_dict(cfg["arch"])
     dataset = ImageDataset(args.data, resolution=arch.resolution, max_images=args.max_images)
     region = json.loads(args.region)
@@ -89,7 +92,7 @@ def sweep(args) -> list[dict]:
         opts = TrainOptions(data=args.data, out=str(out), preset="tiny", method="link",
                             method_options={"links": [{"region": region, "axes": n_axes}], **extra},
                             minutes=args.minutes, kimg=1e6, batch=args.batch, augment="", seed=0,
-                            init_from=args.init_from, tick_kimg=4.0, keep_last=1)
+                            init_from=str(init), tick_kimg=4.0, keep_last=1)
         t0 = time.time()
         trainer = Trainer(opts, dataset, arch=arch, progress=False)
         trainer.run()                                   # resumes (or does nothing) if already done
@@ -156,7 +159,7 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", default="", help="comma-separated models to draw difference heat-maps for")
     ap.add_argument("--sweep-axes", default="", help="e.g. 8,16,32,64: Table 3 fine-tunes (needs --init-from)")
     ap.add_argument("--minutes", type=float, default=5.0, help="training minutes of each sweep fine-tune")
-    ap.add_argument("--init-from", default=None, help="baseline run directory the sweep fine-tunes start from")
+    ap.add_argument("--init-from", default=None, help="baseline the sweep fine-tunes start from: a run directory, or a generator file or bundled name (D warms up first)")
     ap.add_argument("--sweep-dir", default="runs/link-sweep")
     ap.add_argument("--region", default='{"box": [0.0, 0.5, 0.5, 1.0]}', help="the sweep's region (JSON)")
     ap.add_argument("--method-options", default='{"interval": 4}', help="other link options of the sweep (JSON)")

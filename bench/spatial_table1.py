@@ -34,6 +34,11 @@ ROWS = {
                      {"sampling": "multi", "sel": "indoor", "align": "indoor", "align_interval": ALIGN_EVERY}),
     "paired": ("ours: SEL_indoor + paired D on instance layouts (no L_align)", "spatial",
                {"sampling": "multi", "sel": "indoor", "align": "none", "paired": True, "n_objects": 4}),
+    "segmenter": ("ours: SEL_indoor_norm + L_align with a segmenter (prior layouts, plain D)", "spatial",
+                  {"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2}),
+    "ours": ("ours: SEL_indoor_norm + segmenter L_align + paired D (the bundled rooms)", "spatial",
+             {"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2,
+              "paired": True, "n_objects": 4}),
 }
 
 

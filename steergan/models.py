@@ -108,12 +108,12 @@ def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> 
 
 def load_model(name_or_path: Optional[str] = None, device: str | torch.device = "cpu") -> SteerModel:
     """A bundled model name, a generator ``.safetensors`` file, a checkpoint or run directory."""
-    p, source = _resolve(name_or_path)
+    p, source = resolve_model(name_or_path)
     cfg, tensors = _read_generator(p)
     return _build(cfg, tensors, source, device)
 
 
-def _resolve(name_or_path: Optional[str]) -> tuple[Path, str]:
+def resolve_model(name_or_path: Optional[str]) -> tuple[Path, str]:
     """(file or checkpoint path, display name) of a bundled name or a path."""
     bundled = bundled_models()
     name = name_or_path or default_model_name()
@@ -134,7 +134,7 @@ def _resolve(name_or_path: Optional[str]) -> tuple[Path, str]:
 def load_discriminator(name_or_path: Optional[str] = None, device: str | torch.device = "cpu"):
     """(D, method, config) of a training checkpoint / run dir, or of a generator file exported
     with its discriminator; for looking at D's attention (SpatialGAN Fig. 3/13)."""
-    p, source = _resolve(name_or_path)
+    p, source = resolve_model(name_or_path)
     if p.is_file():
         cfg, tensors = ckpt_io.read_generator_file(p)
     else:

@@ -126,6 +126,10 @@ def test_train_reload_generate_and_init_from_generator_file(tmp_path, rooms16, c
     assert again.options() == m.method.options()
     hm = m.control_from_seed(3)
     assert hm.active.any() and m.generate([3, 4]).shape[0] == 2
+    # D's attention on (image, heatmap) pairs: fakes with their heatmaps, reals with their layouts
+    code, out, err = invoke(["attention", str(t.run_dir), "--n", "2", "--real", "1", "--data", str(rooms16),
+                             "--out", str(tmp_path / "att.png")], capsys)
+    assert code == 0 and (tmp_path / "att.png").is_file(), err
     # G-only init (a generator file): G copied, D fresh with its 4-plane input
     gfile = tmp_path / "g.safetensors"
     assert invoke(["export", str(t.run_dir), str(gfile)], capsys)[0] == 0

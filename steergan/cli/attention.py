@@ -5,6 +5,8 @@ import click
 import torch
 
 from ..data.folder import ImageDataset
+from ..errors import UserError
+from ..methods.spatial.layouts import heatmap_channel
 from ..edit.attention import attention_sheet
 from ..methods.spatial.gradcam import minmax_normalise
 from ..methods.spatial.heatmaps import Heatmaps
@@ -32,16 +34,23 @@ def attention(model, out, n, seed, real_data, data):
     heat = None
     if isinstance(control, Heatmaps):
         heat = minmax_normalise(control.render_sum(G.resolution))
+    paired = getattr(D, "in_channels", 3) > 3
+    if paired and not getattr(G.method, "paired", False):
+        raise UserError(f"{model}: its discriminator takes {D.in_channels} planes, which this command cannot make")
+    d_inputs = torch.cat([images, heatmap_channel(control, G.resolution)], 1) if paired else None
     if real_data:
         if not data:
             raise click.UsageError("--real needs --data")
         ds = ImageDataset(data, G.resolution)
         k = min(int(real_data), len(ds))
         real = ds.images[:k].float() / 127.5 - 1
+        if paired:     # D judges (image, heatmap) pairs: the real rows need their own layouts
+            real_in = G.method.real_for_d(real, ds.load_masks("instances")[0][:k])
+            d_inputs = torch.cat([real_in, d_inputs])
         images = torch.cat([real, images])
         labels = [f"real {i}" for i in range(k)] + labels
         if heat is not None:
             heat = torch.cat([torch.full((k, 1, G.resolution, G.resolution), float("nan")), heat])
-    sheet = attention_sheet(D, images, heat, labels)
+    sheet = attention_sheet(D, images, heat, labels, d_inputs=d_inputs)
     sheet.save(out)
     click.echo(f"wrote {out} ({len(labels)} rows)")

@@ -61,8 +61,8 @@ def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, 
     except ValueError:
         raise UserError(f"--milestones must be comma-separated minutes, got {milestones!r}") from None
     if init_from is not None and not Path(init_from).exists():
-        from ..models import _resolve
-        init_from = str(_resolve(init_from)[0])      # a bundled model name
+        from ..models import resolve_model
+        init_from = str(resolve_model(init_from)[0])      # a bundled model name
     run = Path(out)
     if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
         raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")

@@ -31,11 +31,13 @@ def _to_hwc(image: torch.Tensor) -> np.ndarray:
 
 
 def attention_sheet(D, images: torch.Tensor, heatmaps=None, labels: Optional[Sequence[str]] = None,
-                    resolutions: Sequence[int] = CAM_RESOLUTIONS, scale: int = 3, alpha: float = 0.55) -> Image.Image:
-    """images: float [N, 3, R, R] in [-1, 1] (what D sees); heatmaps: optional [N, 1, R, R] in [0, 1]."""
+                    resolutions: Sequence[int] = CAM_RESOLUTIONS, scale: int = 3, alpha: float = 0.55,
+                    d_inputs: Optional[torch.Tensor] = None) -> Image.Image:
+    """images: float [N, 3, R, R] in [-1, 1]; heatmaps: optional [N, 1, R, R] in [0, 1];
+    d_inputs: what D sees when it takes more than RGB (e.g. a paired D's heatmap plane)."""
     N, _, R, _ = images.shape
     res = [r for r in resolutions if r <= R]
-    cams = gradcam_maps(D, images, res, size=R)
+    cams = gradcam_maps(D, images if d_inputs is None else d_inputs, res, size=R)
     cols = 1 + len(res) + (heatmaps is not None)
     cell = R * scale
     header = 14
