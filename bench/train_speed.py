@@ -5,7 +5,7 @@ interval of 16), the GFLOPs per image of G and D (forward, counted by torch's
 FlopCounterMode), and the achieved GFLOP/s next to what a plain 3x3 convolution reaches.
 
     python bench/train_speed.py [--presets tiny,ref64,paper256] [--batch 4] [--json out.json]
-    python bench/train_speed.py --presets tiny,tiny+spatial-hier,tiny+spatial-multi --batch 32   # method cost
+    python bench/train_speed.py --presets tiny,tiny+spatial-hier,tiny+spatial-multi,tiny+spatial-steer --batch 32
 """
 from __future__ import annotations
 
@@ -63,11 +63,27 @@ def plain_conv_gflops(batch=32, channels=128, res=16, reps=10):
 METHODS = {"": ("stylegan2", {}),
            "spatial-hier": ("spatial", {"sampling": "hierarchical"}),
            "spatial-multi": ("spatial", {"sampling": "multi"}),
-           "spatial-multi-lazy4": ("spatial", {"sampling": "multi", "align_interval": 4})}
+           "spatial-multi-lazy4": ("spatial", {"sampling": "multi", "align_interval": 4}),
+           # the bundled rooms configuration (needs instance maps: random boxes stand in below)
+           "spatial-steer": ("spatial", {"sampling": "multi", "sel": "indoor_norm", "align": "segmenter",
+                                         "align_interval": 2, "paired": True, "n_objects": 4})}
+
+
+def _boxes(n, r):
+    """Instance maps with 1..3 random rectangles (ids 1..3), for methods that read instances."""
+    g = torch.Generator().manual_seed(0)
+    maps = torch.zeros(n, r, r, dtype=torch.uint8)
+    for i in range(n):
+        for k in range(1, int(torch.randint(1, 4, (1,), generator=g)) + 1):
+            x, y = torch.randint(0, r - r // 4, (2,), generator=g).tolist()
+            maps[i, y:y + r // 4, x:x + r // 4] = k
+    return maps
 
 
 def iteration_speed(arch, batch, steps, method=""):
-    data = SimpleNamespace(images=torch.randint(0, 256, (64, 3, arch.resolution, arch.resolution), dtype=torch.uint8))
+    masks = _boxes(64, arch.resolution)
+    data = SimpleNamespace(images=torch.randint(0, 256, (64, 3, arch.resolution, arch.resolution), dtype=torch.uint8),
+                           load_masks=lambda kind="semantic": (masks, []))
     name, mopts = METHODS[method]
     opts = TrainOptions(out="/tmp/steergan-bench", batch=batch, kimg=1e9, device="cpu", r1_interval=16,
                         method=name, method_options=mopts, augment="")
