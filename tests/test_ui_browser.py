@@ -164,14 +164,15 @@ def test_remove_an_object(page, server):
 def test_drag_edit_counts_steps_and_stops(page, server):
     _, client = server
     page.check('input[name="tool"][value="points"]')
-    page.mouse.click(*canvas_point(page, [-0.3, 0.1]))         # handle
-    page.mouse.click(*canvas_point(page, [0.3, 0.1]))          # target
-    page.check('input[name="tool"][value="mask"]')            # paint the movable area: a horizontal stroke
-    page.mouse.move(*canvas_point(page, [-0.6, 0.1]))
+    page.mouse.click(*canvas_point(page, [-0.7, 0.1]))         # handle
+    page.mouse.click(*canvas_point(page, [0.7, 0.1]))          # target: a long drag, so it is still
+    page.check('input[name="tool"][value="mask"]')            # running when Stop is pressed
+    page.mouse.move(*canvas_point(page, [-0.9, 0.1]))         # paint the movable area: a horizontal stroke
     page.mouse.down()
-    for x in (-0.3, 0.0, 0.3, 0.6):
+    for x in (-0.6, -0.3, 0.0, 0.3, 0.6, 0.9):
         page.mouse.move(*canvas_point(page, [x, 0.1]))
     page.mouse.up()
+    page.select_option("#drag-mode", "drag")                  # DragGAN alone: no coarse jump
     page.fill("#drag-steps", "200")
     with page.expect_request(lambda r: r.url.endswith("/drag") and r.method == "POST") as req:
         page.click("#drag-run")

@@ -45,10 +45,9 @@ layouts                stored with a paired model: 256 of the training layouts, 
 """
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, Optional
-
-import logging
 
 import torch
 from torch import nn
@@ -59,8 +58,8 @@ from ..base import LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
-from .objectness import ObjectnessNet, objectness_loss
 from .layouts import LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts, layouts_from_instances
+from .objectness import ObjectnessNet, objectness_loss
 from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
 
 log = logging.getLogger(__name__)
