@@ -32,9 +32,10 @@ def edit_rows(model, seeds, scale: int = 3):
                 ("original", _tile(render_state(model, s), scale)),
                 ("move object 0", _tile(render_state(model, apply_ops(s, [
                     {"op": "move", "index": 0, "delta": [step, 0.0]}], model)), scale))]
-        if "heatmap_remove" in caps and s.heatmaps.num_centres > 1:
-            cols.append(("remove object 1", _tile(render_state(model, apply_ops(
-                s, [{"op": "remove", "index": 1}], model)), scale)))
+        active = [i for i in range(s.heatmaps.num_centres) if bool(s.heatmaps.active[0, i])]
+        if "heatmap_remove" in caps and len(active) > 1:      # the last object that is there
+            cols.append(("remove an object", _tile(render_state(model, apply_ops(
+                s, [{"op": "remove", "index": active[-1]}], model)), scale)))
         else:
             cols.append(("shrink sigma 0", _tile(render_state(model, apply_ops(
                 s, [{"op": "set_sigma", "index": 0, "sigma": 0.05}], model)), scale)))
