@@ -45,6 +45,7 @@ def test_layouts_from_instances_by_hand():
     assert torch.allclose(c[0, 1], torch.tensor([px(13), px(1)]))
     assert s[0, 1].item() == pytest.approx(0.04)                        # clamped from 0
     assert a.tolist() == [[True, True, False], [False, False, False]]
+    assert s[0, 2] == s[1, 0] == 0.15                                   # empty slots: a mid-sized object
     # the rendered plane peaks on the object and is -1 far from every object
     plane = heatmap_channel(heatmaps_from_layouts(c, s, a), 16)
     assert plane.shape == (2, 1, 16, 16) and plane.max() <= 1

@@ -22,6 +22,8 @@ from .heatmaps import MULTI, Heatmaps
 
 SIGMA_RANGE = (0.04, 0.6)     # normalised units; a 1-pixel object at 64 px has sigma ~0.01
 STORED_LAYOUTS = 256          # kept in the model's config for sampling without data
+EMPTY_SIGMA = 0.15            # an empty slot: restoring it in the editor adds a mid-sized object
+                              # at the image centre (an inactive slot never reaches the image)
 
 
 def layouts_from_instances(instances: torch.Tensor, max_objects: int,
@@ -36,7 +38,7 @@ def layouts_from_instances(instances: torch.Tensor, max_objects: int,
     n, r = instances.shape[0], instances.shape[-1]
     coords = (torch.arange(r, dtype=torch.float32) * 2 + 1) / r - 1
     centres = torch.zeros(n, max_objects, 2)
-    sigmas = torch.full((n, max_objects), SIGMA_RANGE[0])
+    sigmas = torch.full((n, max_objects), EMPTY_SIGMA)
     active = torch.zeros(n, max_objects, dtype=torch.bool)
     for start in range(0, n, chunk):
         inst = instances[start:start + chunk].long()
@@ -51,7 +53,7 @@ def layouts_from_instances(instances: torch.Tensor, max_objects: int,
             vy = (py * (coords - cy[:, None]).square()).sum(1) / a
             sl = slice(start, start + len(inst))
             centres[sl, k] = torch.stack([cx, cy], -1)
-            sigmas[sl, k] = ((vx + vy) / 2).sqrt().clamp(*SIGMA_RANGE)
+            sigmas[sl, k] = torch.where(ok, ((vx + vy) / 2).sqrt().clamp(*SIGMA_RANGE), EMPTY_SIGMA)
             active[sl, k] = ok
     return centres, sigmas, active
 
@@ -81,7 +83,7 @@ def from_json(layouts: Sequence, max_objects: int) -> tuple[torch.Tensor, torch.
         raise UserError("spatial option layouts: expected a non-empty list of layouts")
     n = len(layouts)
     centres = torch.zeros(n, max_objects, 2)
-    sigmas = torch.full((n, max_objects), SIGMA_RANGE[0])
+    sigmas = torch.full((n, max_objects), EMPTY_SIGMA)
     active = torch.zeros(n, max_objects, dtype=torch.bool)
     for i, objs in enumerate(layouts):
         if not isinstance(objs, (list, tuple)) or len(objs) > max_objects:
