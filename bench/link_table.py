@@ -76,11 +76,11 @@ def sweep(args) -> list[dict]:
     from steergan.data import ImageDataset
     from steergan.nn import ArchConfig
     from steergan.train import Trainer, TrainOptions
-    from steergan.checkpoint import read_generator_file, read_training_checkpoint, resolve_checkpoint_path
+    from steergan.checkpoint import read_generator_file, read_training_checkpoint
     from steergan.models import resolve_model
 
     # a run directory (G and D), or a generator file / bundled name (G only: D warms up first)
-    init = resolve_checkpoint_path(args.init_from) if Path(args.init_from).exists() else resolve_model(args.init_from)[0]
+    init = resolve_model(args.init_from)[0]
     cfg = read_generator_file(init)[0] if init.is_file() else read_training_checkpoint(init)[0]
     arch = ArchConfig.from_dict(cfg["arch"])
     dataset = ImageDataset(args.data, resolution=arch.resolution, max_images=args.max_images)

@@ -6,7 +6,6 @@ import torch
 
 from ..data.folder import ImageDataset
 from ..errors import UserError
-from ..methods.spatial.layouts import heatmap_channel
 from ..edit.attention import attention_sheet
 from ..methods.spatial.gradcam import minmax_normalise
 from ..methods.spatial.heatmaps import Heatmaps
@@ -34,18 +33,24 @@ def attention(model, out, n, seed, real_data, data):
     heat = None
     if isinstance(control, Heatmaps):
         heat = minmax_normalise(control.render_sum(G.resolution))
-    paired = getattr(D, "in_channels", 3) > 3
-    if paired and not getattr(G.method, "paired", False):
+    # A D that judges extra planes (a paired D's heatmap) sees them as the method makes them
+    # for training: fakes through fake_for_d, reals with the dataset's maps through real_for_d.
+    extra = getattr(D, "in_channels", 3) > 3
+    if extra and not G.method.uses_masks:
         raise UserError(f"{model}: its discriminator takes {D.in_channels} planes, which this command cannot make")
-    d_inputs = torch.cat([images, heatmap_channel(control, G.resolution)], 1) if paired else None
+    d_inputs = None
+    if extra:
+        with torch.no_grad():
+            planes = G.method.fake_for_d(G.G, ws, control)[0][:, 3:]
+        d_inputs = torch.cat([images, planes.to(images.dtype)], 1)
     if real_data:
         if not data:
             raise click.UsageError("--real needs --data")
         ds = ImageDataset(data, G.resolution)
         k = min(int(real_data), len(ds))
         real = ds.images[:k].float() / 127.5 - 1
-        if paired:     # D judges (image, heatmap) pairs: the real rows need their own layouts
-            real_in = G.method.real_for_d(real, ds.load_masks("instances")[0][:k])
+        if extra:
+            real_in = G.method.real_for_d(real, ds.load_masks(G.method.mask_kind)[0][:k])
             d_inputs = torch.cat([real_in, d_inputs])
         images = torch.cat([real, images])
         labels = [f"real {i}" for i in range(k)] + labels

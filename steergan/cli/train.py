@@ -60,9 +60,9 @@ def train(data, out, preset, method, method_options, kimg, minutes, batch, glr, 
         milestone_list = [float(m) for m in milestones.split(",") if m.strip()]
     except ValueError:
         raise UserError(f"--milestones must be comma-separated minutes, got {milestones!r}") from None
-    if init_from is not None and not Path(init_from).exists():
+    if init_from is not None:
         from ..models import resolve_model
-        init_from = str(resolve_model(init_from)[0])      # a bundled model name
+        init_from = str(resolve_model(init_from)[0])      # a bundled name or a path
     run = Path(out)
     if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
         raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")

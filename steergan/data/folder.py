@@ -169,30 +169,25 @@ class ImageDataset(torch.utils.data.Dataset):
             raise ValueError(f"unknown mask kind {kind!r}")
         if kind not in self._masks:
             from .labels import read_class_list, read_label_maps
-            if kind == "instances":
-                names: list[str] = []
-                if self.mask_dir is not None:
-                    paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
-                elif self.scene_meta:
-                    paths = [self.path / "instances" / Path(n).name for n in self.names]
-                else:
-                    raise UserError(f"{self.path} has no instance maps: pass a folder of instance-id PNGs "
-                                    f"(--masks DIR; 0 = no object, 1..K the objects)")
-                maps = read_label_maps(paths, self.image_sizes, self.resolution, 256, self.threads)
+            semantic = kind == "semantic"
+            if semantic and self.mask_dir is not None and self.class_source is None:
+                raise UserError("label maps need their class list (--classes FILE: one name per line)")
+            if self.mask_dir is not None:
+                paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
+            elif self.scene_meta:
+                paths = [self.path / kind / Path(n).name for n in self.names]
+            elif semantic:
+                raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
+                                f"(--masks DIR) and the class list (--classes FILE)")
             else:
-                if self.mask_dir is not None:
-                    if self.class_source is None:
-                        raise UserError("label maps need their class list (--classes FILE: one name per line)")
-                    names = read_class_list(self.class_source)
-                    paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
-                elif self.scene_meta:
-                    names = read_class_list(self.class_source if self.class_source is not None
-                                            else self.scene_meta["classes"])
-                    paths = [self.path / "semantic" / Path(n).name for n in self.names]
-                else:
-                    raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
-                                    f"(--masks DIR) and the class list (--classes FILE)")
-                maps = read_label_maps(paths, self.image_sizes, self.resolution, len(names), self.threads)
+                raise UserError(f"{self.path} has no instance maps: pass a folder of instance-id PNGs "
+                                f"(--masks DIR; 0 = no object, 1..K the objects)")
+            names: list[str] = []
+            if semantic:
+                names = read_class_list(self.class_source if self.class_source is not None
+                                        else self.scene_meta["classes"])
+            maps = read_label_maps(paths, self.image_sizes, self.resolution, len(names) if semantic else 256,
+                                   self.threads)
             self._masks[kind] = (torch.from_numpy(maps), names)
         return self._masks[kind]
 

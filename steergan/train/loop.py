@@ -133,7 +133,7 @@ class Trainer:
             raise UserError(f"method {self.method.name!r} needs label maps: use a scene dataset "
                             f"(`steergan data make`) or an image folder with --masks and --classes")
         kind = self.method.mask_kind
-        masks, classes = load() if kind == "semantic" else load(kind)
+        masks, classes = load(kind)
         if tuple(masks.shape) != (len(self.images), *self.images.shape[-2:]):
             raise UserError(f"the dataset's label maps have shape {tuple(masks.shape)}, expected "
                             f"{(len(self.images), *self.images.shape[-2:])}")
@@ -307,9 +307,8 @@ class Trainer:
             ok &= self._apply(penalty * o.r1_interval + 0 * logits.mean(), self.D, self.D_opt, "R1")
 
         if self.images_seen < self.d_warmup_images:      # D warm-up: G (and G_ema) wait
-            self.step += 1
-            self.images_seen += o.batch
             stats["D/warmup"] = 1.0
+            self._end_step(ok)
             return stats
 
         # G main: non-saturating loss plus the method's terms.
@@ -341,14 +340,16 @@ class Trainer:
             ok &= self._apply(pl * o.pl_weight * o.pl_interval + 0 * fake.mean(), self.G, self.G_opt, "PL")
             stats["G/pl"] = pl.item()
         _set_requires_grad(self.D, True)
-
-        if ok:
-            self.nonfinite_in_a_row = 0
-        self.step += 1
-        self.images_seen += o.batch
+        self._end_step(ok)
         beta = ema_beta(o.batch, self.images_seen, o.resolved_ema_kimg(), None if self.finetune else o.ema_rampup)
         update_ema(self.G_ema, self.G, beta)
         return stats
+
+    def _end_step(self, ok: bool) -> None:
+        if ok:
+            self.nonfinite_in_a_row = 0
+        self.step += 1
+        self.images_seen += self.opts.batch
 
     # ------------------------------------------------------------------ main loop
     def run(self, on_tick: Optional[Callable[["Trainer"], None]] = None) -> Path | None:

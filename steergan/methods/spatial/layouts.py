@@ -28,18 +28,19 @@ EMPTY_SIGMA = 0.15            # an empty slot: restoring it in the editor adds a
 
 def layouts_from_instances(instances: torch.Tensor, max_objects: int,
                            chunk: int = 2048) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """uint8 instance maps [N, R, R] (0 = none) -> centres [N, K, 2], sigmas [N, K], active [N, K].
+    """uint8 instance maps [N, R, R] (0 = none) -> centres [N, K, 2], sigmas [N, K], active [N, K],
+    on the maps' device (the trainer calls it on every real batch).
 
     Ids 1..K are taken in order; objects beyond ``max_objects`` are ignored (counted in the
     warning the caller may print), so are empty ids.
     """
     if instances.ndim != 3 or instances.shape[-1] != instances.shape[-2]:
         raise UserError(f"instance maps must be [N, R, R], got {tuple(instances.shape)}")
-    n, r = instances.shape[0], instances.shape[-1]
-    coords = (torch.arange(r, dtype=torch.float32) * 2 + 1) / r - 1
-    centres = torch.zeros(n, max_objects, 2)
-    sigmas = torch.full((n, max_objects), EMPTY_SIGMA)
-    active = torch.zeros(n, max_objects, dtype=torch.bool)
+    n, r, dev = instances.shape[0], instances.shape[-1], instances.device
+    coords = (torch.arange(r, dtype=torch.float32, device=dev) * 2 + 1) / r - 1
+    centres = torch.zeros(n, max_objects, 2, device=dev)
+    sigmas = torch.full((n, max_objects), EMPTY_SIGMA, device=dev)
+    active = torch.zeros(n, max_objects, dtype=torch.bool, device=dev)
     for start in range(0, n, chunk):
         inst = instances[start:start + chunk].long()
         for k in range(max_objects):

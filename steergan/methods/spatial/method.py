@@ -196,8 +196,7 @@ class SpatialGAN(Method):
         self.layouts = self._bank.subset_json()
 
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
-        c, s, a = layouts_from_instances(masks.cpu(), self.n_objects)
-        hm = heatmaps_from_layouts(c, s, a).to(images.device)
+        hm = heatmaps_from_layouts(*layouts_from_instances(masks.to(images.device), self.n_objects))
         return torch.cat([images, heatmap_channel(hm, images.shape[-1]).to(images.dtype)], 1)
 
     def fake_for_d(self, G, ws: torch.Tensor, control) -> tuple[torch.Tensor, dict]:
