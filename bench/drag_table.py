@@ -9,6 +9,9 @@
 drag), optimisation steps, final handle-to-target distance / image size, the share of drags
 that reached the tolerance, and the handle feature error (see ``DragSession.handle_feature_error``:
 near 0 when the tracked handle still sits on its original content). Also the time of one step.
+``--coarse-steps K`` (ours) lets hybrid/heatmap repeat the Eq. 6 move up to K times from the
+tracked handle; ``steps_total_mean`` counts those forward-only steps, ``steps_mean`` only the
+optimisation steps.
 
 Drag ``j`` draws its latent seed, handle and direction from ``numpy.random.default_rng([seed, j])``:
 handles lie on objects found by the bundled rooms segmenter: on the heatmap model, the pixel of a
@@ -93,6 +96,7 @@ def run_row(model, drags, fraction, opts, progress):
             "seconds_mean": round(statistics.fmean(r["seconds"] for r in rows), 3),
             "steps_mean": round(statistics.fmean(steps), 1), "steps_median": statistics.median(steps),
             "steps_min": min(steps), "steps_max": max(steps),
+            "steps_total_mean": round(statistics.fmean(r["steps"] for r in rows), 1),   # + coarse steps
             "distance_mean": round(statistics.fmean(r["distance"] for r in rows), 4),
             "distance_median": round(statistics.median(r["distance"] for r in rows), 4),
             "reached": round(sum(r["reached"] for r in rows) / len(rows), 3),
@@ -142,12 +146,16 @@ def main():
     ap.add_argument("--fractions", default="0.125,0.25")
     ap.add_argument("--modes", default="drag,joint,hybrid,heatmap")
     ap.add_argument("--max-steps", type=int, default=200)
+    ap.add_argument("--coarse-steps", type=int, default=DragOptions.coarse_steps,
+                    help="Eq. 6 steps of hybrid/heatmap (ours: >1 repeats it from the tracked handle)")
+    ap.add_argument("--coarse-alpha", type=float, default=DragOptions.coarse_alpha)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None)
     ap.add_argument("--gif", default=None)
     args = ap.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
-    opts = replace(DragOptions(), max_steps=args.max_steps)
+    opts = replace(DragOptions(), max_steps=args.max_steps, coarse_steps=args.coarse_steps,
+                   coarse_alpha=args.coarse_alpha)
     segmenter = SceneSegmenter.load()
 
     def progress(what):

@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _runs import train_and_measure, write_json
 
 # (label, method, options): TPAMI Tab. I rows, then ours.
 ALIGN_EVERY = 4           # lazy alignment (scaled by 4), as the bundled models; the paper: every step
@@ -42,15 +42,6 @@ ROWS = {
 }
 
 
-def run(cmd: list[str], env: dict) -> str:
-    print("  $", " ".join(cmd), file=sys.stderr, flush=True)
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stderr[-2000:])
-        raise SystemExit(f"command failed ({p.returncode}): {' '.join(cmd)}")
-    return p.stdout
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True)
@@ -69,7 +60,6 @@ def main(argv=None) -> int:
         print(f"error: unknown rows {unknown}; known: {', '.join(ROWS)}", file=sys.stderr)
         return 2
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    exe = [sys.executable, "-m", "steergan.cli.main"]
     out = {"data": args.data, "init_from": args.init_from, "kimg": args.kimg, "n": args.n,
            "threads": args.threads, "align_interval": ALIGN_EVERY, "rows": []}
     prev = Path(args.json) if args.json else None
@@ -79,29 +69,11 @@ def main(argv=None) -> int:
         label, method, opts = ROWS[key]
         run_dir = Path(args.runs) / key
         print(f"[{key}] {label}", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        run(exe + ["train", "--data", args.data, "--out", str(run_dir), "--method", method,
-                   "--method-options", json.dumps(opts), "--init-from", args.init_from,
-                   "--kimg", str(args.kimg), "--tick-kimg", "2"], env)
-        row = {"row": key, "label": label, "method": method, "options": opts,
-               "train_wall_seconds": round(time.perf_counter() - t0, 1)}
-        stats = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines() if line.strip()]
-        if stats:
-            row["kimg"] = round(stats[-1].get("kimg", 0.0), 2)
-            row["train_minutes"] = round(stats[-1].get("train_minutes", 0.0), 2)
-        if method == "spatial":
-            res = json.loads(run(exe + ["eval", str(run_dir), "--metric", "comove", "--n", str(args.n),
-                                        "--json"], env))
-            row["comove"] = {k: res.get(k) for k in ("mean", "median", "n", "n_valid")}
-        if args.fd_n:
-            res = json.loads(run(exe + ["eval", str(run_dir), "--metric", "fd_effnet", "--n", str(args.fd_n),
-                                        "--data", args.data, "--json"], env))
-            row["fd_effnet"] = res["value"]
-        print(f"  -> {json.dumps({k: row.get(k) for k in ('kimg', 'comove', 'fd_effnet')})}", file=sys.stderr)
+        row = {"row": key, "label": label, **train_and_measure(
+            run_dir, args.data, method, opts, args.init_from, args.kimg, env,
+            comove_n=args.n, fd_n=args.fd_n)}
         out["rows"].append(row)
-        if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps(out, indent=2))
+        write_json(args.json, out)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -122,6 +122,40 @@ def test_emoji_import_filters_category(tmp_path):
         import_emoji("google", tmp_path / "out2", category="Food", source=str(pkg))
     with pytest.raises(UserError, match="unknown vendor"):
         import_emoji("samsung", tmp_path / "out3", source=str(pkg))
+    # instance maps from alpha, read by the dataset; the label folder is not taken for images
+    ds = ImageDataset(tmp_path / "out", 64)
+    assert len(ds) == 2
+    inst, _ = ds.load_masks("instances")
+    assert inst.shape == (2, 64, 64) and inst[0, 16:48, 16:48].eq(1).all() and inst.sum() == 2 * 32 * 32
+
+
+def test_emoji_random_placement_moves_and_scales_the_emoji_with_its_mask(tmp_path):
+    pkg = _fake_emoji_package(tmp_path / "pkg")
+    info = import_emoji("google", tmp_path / "out", category="Smileys & Emotion", source=str(pkg),
+                        placement="random", copies=3, scale=(0.5, 0.9), seed=1)
+    assert info["n"] == 6 and info["placement"] == "random"
+    inst, _ = ImageDataset(tmp_path / "out", 64).load_masks("instances")
+    centres, areas = set(), set()
+    for k in range(6):
+        img = np.asarray(Image.open(tmp_path / "out" / "images" / f"{k:08d}.png")).astype(int)
+        m = inst[k].numpy().astype(bool)
+        ys, xs = np.nonzero(m)
+        # the square (half the source side) is pasted at scale 0.5..0.9 of the canvas
+        assert 0.25 * 0.5 * 64 ** 2 * 0.8 <= m.sum() <= 0.25 * 0.9 * 64 ** 2 * 1.2 + 64
+        near = np.pad(m, 1)
+        near = near[:-2, 1:-1] | near[2:, 1:-1] | near[1:-1, :-2] | near[1:-1, 2:] | m   # 1-pixel rim
+        assert (img[m] != 255).any(-1).all() and (img[~near] == 255).all()     # mask = the pasted pixels
+        centres.add((round(xs.mean()), round(ys.mean())))
+        areas.add(int(m.sum()))
+    assert len(centres) > 3 and len(areas) > 3                                  # positions and sizes vary
+    again = import_emoji("google", tmp_path / "again", category="Smileys & Emotion", source=str(pkg),
+                         placement="random", copies=3, scale=(0.5, 0.9), seed=1)
+    assert again["n"] == 6 and all(
+        (tmp_path / "out" / "images" / f"{k:08d}.png").read_bytes()
+        == (tmp_path / "again" / "images" / f"{k:08d}.png").read_bytes() for k in range(6))
+    for bad in (dict(placement="grid"), dict(copies=0), dict(copies=2), dict(placement="random", scale=(0.9, 0.5))):
+        with pytest.raises(UserError):
+            import_emoji("google", tmp_path / "bad", source=str(pkg), **bad)
 
 
 def test_emoji_tarball_with_path_traversal_is_refused(tmp_path):

@@ -177,6 +177,36 @@ def test_joint_mode_alternates_latent_and_centre_steps(spatial):
 
 # ---------------------------------------------------------------------- Eq. 6 coarse step
 
+def test_repeated_coarse_steps_start_from_the_tracked_handle(spatial, monkeypatch):
+    """A generator whose objects follow their heatmap half the way (faked in the tracker): each
+    repeat moves the centre by alpha (t - tracked handle); repeats stop when one gains < 20%."""
+    import steergan.edit.drag as drag_mod
+    target = [11.0, 8.0]
+    half_way = lambda F, ref, handles, half, reach=None: [                   # noqa: E731
+        [p[0] + 0.5 * (target[0] - p[0]), p[1] + 0.5 * (target[1] - p[1])] for p in handles]
+    monkeypatch.setattr(drag_mod, "track_points", half_way)
+    st = initial_state(spatial, 2)
+    c0 = to_pixels(st.heatmaps.centres[0], 16)
+    i = int(((c0 - torch.tensor([3.0, 8.0])).norm(dim=1)).argmin())
+    handle = c0[i].tolist()
+    s = DragSession(spatial, st, [handle], [target],
+                    options=DragOptions(mode="heatmap", coarse_steps=3, coarse_radius=0.5))
+    infos = []
+    s.run(infos.append)
+    d0 = math.dist(handle, target)
+    assert [round(x["distance"] * 16, 4) for x in infos] == [round(d0 / 2, 4), round(d0 / 4, 4), round(d0 / 8, 4)]
+    shift = to_pixels(s.state().heatmaps.centres[0], 16)[i] - c0[i]
+    want = (torch.tensor(target) - torch.tensor(handle)) * (1 + 0.5 + 0.25)
+    assert torch.allclose(shift, want, atol=1e-3) and s.summary()["moved_centres"] == [i]
+    # no gain (the object ignores its heatmap): one coarse step, then stop
+    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None: handles)
+    s = DragSession(spatial, initial_state(spatial, 2), [handle], [target],
+                    options=DragOptions(mode="heatmap", coarse_steps=3, coarse_radius=0.5))
+    assert s.run()["steps"] == 1
+    with pytest.raises(UserError):
+        DragOptions(mode="hybrid", coarse_steps=0).resolved(spatial)
+
+
 def _multi(centres_px, R=16):
     c = to_normalised(torch.tensor([centres_px], dtype=torch.float32), R)
     return Heatmaps(c, torch.full((1, len(centres_px)), 0.3), (0,) * len(centres_px), (-1,) * len(centres_px))

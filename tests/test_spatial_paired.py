@@ -79,8 +79,6 @@ def test_bank_samples_only_real_layouts_deterministically():
 
 
 def test_paired_options_and_discriminator():
-    with pytest.raises(UserError, match="multi"):
-        build_method("spatial", {"paired": True})
     with pytest.raises(UserError, match="paired"):
         build_method("spatial", {"sampling": "multi", "layouts": [[[0, 0, 0.1]]]})
     with pytest.raises(UserError):
@@ -105,6 +103,39 @@ def test_real_and_fake_planes_pair_up():
     fake, extras = m.fake_for_d(G, G.mapping_ws(torch.randn(2, ARCH.z_dim)), hm)
     assert fake.shape == (2, 4, 16, 16) and torch.equal(fake[:, :3], extras["image"])
     assert torch.allclose(fake[:, 3], real[0, 3].expand(2, -1, -1))   # same layout -> same plane
+
+
+def test_hierarchical_paired_draws_the_object_from_real_layouts(tmp_path):
+    """Hierarchical + paired: level 0 is the whole object's layout (union of instances),
+    deeper centres keep their prior offsets around it, D sees the level-0 map only."""
+    m = build_method("spatial", {"paired": True, "align": "none"})
+    masks = square_instances()
+    m.bind_masks(masks)
+    assert len(m.options()["layouts"]) == 1 and len(m.options()["layouts"][0]) == 1
+    union = layouts_from_instances((masks > 0).to(torch.uint8), 1)
+    G = m.build_generator(ARCH)
+    hm = m.sample_control(3, G, torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert hm.kind == "hierarchical" and hm.num_centres == 7
+    assert torch.allclose(hm.centres[:, 0], union[0][0, 0].expand(3, 2))
+    assert torch.allclose(hm.sigmas[:, 0], union[1][0, 0].expand(3))
+    from steergan.methods.spatial.heatmaps import sample_hierarchical
+    free = sample_hierarchical(3, torch.Generator().manual_seed(5))
+    rooted = sample_hierarchical(3, torch.Generator().manual_seed(5), root=(hm.centres[:, 0], hm.sigmas[:, 0]))
+    # the deeper centres keep the free draw's offsets and widths, around the real level-0 centre
+    assert torch.allclose(rooted.centres[:, 1:] - rooted.centres[:, :1], free.centres[:, 1:] - free.centres[:, :1])
+    assert torch.equal(rooted.sigmas[:, 1:], free.sigmas[:, 1:]) and torch.equal(rooted.sigmas[:, 0], hm.sigmas[:, 0])
+    real = m.real_for_d(torch.zeros(2, 3, 16, 16), masks)
+    fake, _ = m.fake_for_d(G, G.mapping_ws(torch.randn(3, ARCH.z_dim)), hm)
+    assert torch.allclose(fake[:, 3], real[0, 3].expand(3, -1, -1), atol=1e-6)   # level 0 only
+    # objectness targets from level 0 only: a deeper centre far from the object is not "object"
+    from steergan.methods.spatial.objectness import objectness_targets
+    far = hm.move(6, torch.tensor([0.9, -0.9]) - hm.centres[:, 6])       # a part centre in a corner
+    core_all, _ = objectness_targets(far, 16)
+    core0, _ = objectness_targets(far, 16, indices=far.level_indices(0))
+    assert core_all[:, 0, 15].all() and not core0[:, 0, 15].any()
+    again = method_from_dict(json.loads(json.dumps({"name": "spatial", "options": m.options()})))
+    hm2 = again.sample_control(3, G, torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert torch.allclose(hm2.centres[:, 0], hm.centres[:, 0], atol=1e-4)      # stored layouts (4 decimals)
 
 
 def ckpt_dir(t):
@@ -203,3 +234,54 @@ def test_segmenter_alignment_in_the_method():
     # the bundled rooms segmenter loads by default
     assert 0 <= float(build_method("spatial", {"sampling": "multi", "align": "segmenter"})
                       .objectness(torch.device("cpu"))(fake.detach()).mean()) <= 1
+
+
+# ---------------------------------------------------------------------- plain backgrounds (emoji)
+
+def test_foreground_objectness_and_segmenter_by_hand():
+    from steergan.methods.spatial.objectness import ForegroundObjectness, load_objectness
+    from steergan.metrics import ForegroundSegmenter, load_segmenter
+    img = torch.ones(1, 3, 16, 16)                                   # white in [-1, 1]
+    img[0, :, 2:6, 2:6] = torch.tensor([1.0, -1.0, -1.0])[:, None, None]   # a red square
+    img[0, :, 10, 10] = 0.9                                          # a near-white pixel
+    img.requires_grad_(True)
+    p = ForegroundObjectness()(img)
+    assert p[0, 3, 3] > 0.99 and p[0, 12, 12] < 0.01 and 0.01 < p[0, 10, 10] < 0.2
+    p[0, 10, 10].backward()
+    assert (img.grad[0, :, 10, 10] < 0).all()                        # darker -> more object
+    assert isinstance(load_objectness("foreground"), ForegroundObjectness)
+    u8 = torch.full((1, 3, 16, 16), 255, dtype=torch.uint8)
+    u8[0, 0, 2:6, 2:6], u8[0, 1, 10:14, 9:15] = 0, 0                 # two blobs ...
+    u8[0, 2, 0, 15] = 0                                               # ... and a 1-pixel speck (dropped)
+    inst = ForegroundSegmenter()(u8)[0]
+    assert inst.max() == 2 and (inst[2:6, 2:6] == 1).all() and (inst[10:14, 9:15] == 2).all() and inst[0, 15] == 0
+    assert isinstance(load_segmenter("foreground"), ForegroundSegmenter)
+
+
+def test_hierarchical_paired_trains_on_imported_emoji(tmp_path):
+    """Emoji placed at random on a canvas: instance maps from alpha feed the paired D, the
+    foreground objectness aligns G; a few steps run and the stored layouts vary."""
+    import numpy as np
+    from PIL import Image
+    from steergan.data.emoji import import_emoji
+    pkg = tmp_path / "pkg"
+    (pkg / "img" / "google" / "64").mkdir(parents=True)
+    entries = []
+    for i in range(3):
+        rgba = np.zeros((64, 64, 4), np.uint8)
+        rgba[12:52, 12:52] = [220, 60 * i, 30, 255]
+        Image.fromarray(rgba).save(pkg / "img" / "google" / "64" / f"{i}.png")
+        entries.append({"image": f"{i}.png", "category": "Smileys & Emotion", "has_img_google": True})
+    (pkg / "emoji.json").write_text(json.dumps(entries))
+    import_emoji("google", tmp_path / "emoji", source=str(pkg), resolution=16, placement="random", copies=3)
+    opts = dict(data=str(tmp_path / "emoji"), out=str(tmp_path / "run"), preset="test", batch=4, kimg=0.008,
+                tick_kimg=0.008, seed=1, method="spatial",
+                method_options={"paired": True, "align": "segmenter", "segmenter": "foreground"})
+    t = Trainer(TrainOptions(**opts), ImageDataset(tmp_path / "emoji", 16), arch=ARCH, progress=False)
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    stats = t.train_step()
+    stats.update(t.train_step())
+    assert "G/align_seg" in stats or "align_seg" in " ".join(stats), sorted(stats)
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+    stored = t.method.options()["layouts"]
+    assert len(stored) == 9 and len({tuple(l[0][:2]) for l in stored}) > 3

@@ -42,11 +42,25 @@ def make(kind, out, n, resolution, seed, workers, as_json):
 @click.option("--source", default=None, help="An extracted emoji-datasource package or its .tgz "
                                                "(default: fetch it with `npm pack`).")
 @click.option("--resolution", default=64, show_default=True)
+@click.option("--placement", type=click.Choice(["centre", "random"]), default="centre", show_default=True,
+              help="centre: the images as shipped; random: each emoji pasted at a random size and "
+                   "position (a layout for heatmap models to learn).")
+@click.option("--copies", default=1, show_default=True, help="Placements per emoji (--placement random).")
+@click.option("--scale", default="0.45,0.8", show_default=True, help="Size range of a placed emoji, "
+              "as a fraction of the image side (--placement random).")
+@click.option("--seed", default=0, show_default=True)
 @json_option
-def emoji(vendor, out, category, source, resolution, as_json):
-    """Import real emoji images from the npm package emoji-datasource-VENDOR."""
+def emoji(vendor, out, category, source, resolution, placement, copies, scale, seed, as_json):
+    """Import real emoji images from the npm package emoji-datasource-VENDOR, with instance
+    maps (instances/: 1 = the emoji) from their alpha channel."""
     from ..data.emoji import import_emoji
-    result = import_emoji(vendor, out, category=category, source=source, resolution=resolution)
+    from ..errors import UserError
+    try:
+        lo, hi = (float(v) for v in scale.split(","))
+    except ValueError:
+        raise UserError(f"--scale {scale!r}: expected MIN,MAX, e.g. 0.45,0.8") from None
+    result = import_emoji(vendor, out, category=category, source=source, resolution=resolution,
+                          placement=placement, copies=copies, scale=(lo, hi), seed=seed)
     n = result["n"]
     emit({"vendor": vendor, "category": category, "out": out, "n": n}, as_json,
          [f"wrote {n} {vendor} emoji to {out}"])

@@ -17,11 +17,12 @@ from .common import device_option, emit, json_option, model_option
               default="fd_effnet", show_default=True,
               help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
                    "to published FID). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
-                   "Co-move Ratio (heatmap models; bundled rooms segmenter unless --segmenter). link: LinkGAN's "
+                   "Co-move Ratio (heatmap models; the segmenter the model was aligned with, else the bundled rooms one, unless --segmenter). link: LinkGAN's "
                    "masked MSE inside/outside a link's region when its axes are resampled, and their ratio. "
                    "locality (SemanticStyleGAN): the same for swapping one class's texture code. miou "
                    "(SemanticStyleGAN): generated masks vs the segmenter's labels of the generated images.")
-@click.option("--segmenter", default=None, help="Segmenter file for --metric comove, miou or class links.")
+@click.option("--segmenter", default=None, help="Segmenter file or bundled kind (rooms, creatures) for --metric "
+              "comove, miou or class links; 'foreground' (comove) for plain-background data such as emoji.")
 @click.option("--link", "link", default=0, show_default=True, help="Which link, for --metric link.")
 @click.option("--links", "links_json", default=None,
               help="For --metric link on a model without links (the baseline row): JSON as in "
@@ -46,9 +47,10 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
         raise UserError("--n must be at least 2")
     m = load_model(checkpoint or model, device=device)
     if metric == "comove":
-        from ..metrics import SceneSegmenter, co_move_ratio
+        from ..metrics import co_move_ratio, load_segmenter
         t0 = time.time()
-        seg = SceneSegmenter.load(segmenter)
+        # the segmenter the model was aligned with (e.g. creatures), else the bundled rooms one
+        seg = load_segmenter(segmenter or m.method.options().get("segmenter"))
         r = co_move_ratio(m, n, seg, truncation=truncation)
         r = {k: v for k, v in r.items() if k != "per_sample"}
         r.update(metric="co_move_ratio", model=m.source, seconds=round(time.time() - t0, 1))

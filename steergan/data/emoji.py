@@ -3,11 +3,19 @@
 Each package holds ~3,700 64x64 PNGs in ``img/<vendor>/64/`` and ``emoji.json`` with
 their categories. Without ``source`` the package is fetched with ``npm pack`` (the npm
 registry); tests and offline users pass an extracted package or its .tgz.
+
+Every image comes with an instance map (``instances/``: 1 where the emoji's alpha is at
+least half, 0 elsewhere), so methods that learn from object layouts (SpatialGAN's paired
+discriminator) can train on emoji. ``placement="random"`` pastes each emoji ``copies`` times
+at a random size (``scale`` of the canvas side) and position on a plain canvas: the native
+images are all centred and full-size, so a model trained on them has no layout to steer.
+That is a compositing of real emoji, not a photograph of them; the dataset JSON records it.
 """
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import tarfile
@@ -15,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 from PIL import Image
 
 from ..errors import UserError
@@ -22,6 +31,21 @@ from .folder import square_resize, to_rgb
 
 VENDORS = ("google", "apple", "twitter", "facebook")
 GENERATOR = "steergan.data.emoji"
+PLACEMENTS = ("centre", "random")
+ALPHA_OBJECT = 128          # alpha >= this is the emoji in the instance map
+
+
+def _placed(img: Image.Image, resolution: int, placement: str, scale: tuple[float, float],
+            rng: random.Random) -> Image.Image:
+    """RGBA emoji -> RGBA canvas of ``resolution`` with the emoji centred (full size) or placed."""
+    rgba = square_resize(img.convert("RGBA"), resolution)
+    if placement == "centre":
+        return rgba
+    size = max(4, round(rng.uniform(*scale) * resolution))
+    small = rgba.resize((size, size), Image.BOX)     # area average: no ringing halo in alpha
+    canvas = Image.new("RGBA", (resolution, resolution), (0, 0, 0, 0))
+    canvas.alpha_composite(small, (rng.randint(0, resolution - size), rng.randint(0, resolution - size)))
+    return canvas
 
 
 def _safe_extract(tgz: Path, dest: Path) -> Path:
@@ -52,9 +76,18 @@ def _fetch(vendor: str, workdir: Path) -> Path:
 
 
 def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: Optional[str] = None,
-                 resolution: int = 64, background=(255, 255, 255)) -> dict:
+                 resolution: int = 64, background=(255, 255, 255), placement: str = "centre",
+                 copies: int = 1, scale: tuple[float, float] = (0.45, 0.8), seed: int = 0) -> dict:
     if vendor not in VENDORS:
         raise UserError(f"unknown vendor {vendor!r}; choose one of {', '.join(VENDORS)}")
+    if placement not in PLACEMENTS:
+        raise UserError(f"unknown placement {placement!r}; choose one of {', '.join(PLACEMENTS)}")
+    if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+        raise UserError(f"copies must be a positive integer, got {copies!r}")
+    if placement == "centre" and copies != 1:
+        raise UserError("copies > 1 only makes sense with placement 'random' (centred copies are identical)")
+    if not 0.05 <= scale[0] <= scale[1] <= 1:
+        raise UserError(f"scale must satisfy 0.05 <= min <= max <= 1, got {scale}")
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty; choose a new --out (nothing was changed)")
@@ -80,19 +113,25 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
                   and (img_dir / e.get("image", "")).is_file()]
         if not chosen:
             raise UserError(f"no {vendor} images for category {category!r}")
-        (out / "images").mkdir(parents=True, exist_ok=True)
+        for sub in ("images", "instances"):
+            (out / sub).mkdir(parents=True, exist_ok=True)
         n = 0
-        for e in chosen:
+        for k, e in enumerate(chosen):
             try:
                 with Image.open(img_dir / e["image"]) as img:
                     img.load()
-                    rgb = square_resize(to_rgb(img, background), resolution)
+                    src = img.copy()
             except OSError:
                 continue
-            rgb.save(out / "images" / f"{n:08d}.png")
-            n += 1
+            for c in range(copies):
+                rgba = _placed(src, resolution, placement, scale, random.Random(f"{seed}/{k}/{c}"))
+                to_rgb(rgba, background).save(out / "images" / f"{n:08d}.png")
+                mask = (np.asarray(rgba)[..., 3] >= ALPHA_OBJECT).astype(np.uint8)
+                Image.fromarray(mask).save(out / "instances" / f"{n:08d}.png")
+                n += 1
     info = {"kind": "emoji", "vendor": vendor, "category": category, "n": n, "resolution": resolution,
-            "classes": None, "generator": GENERATOR}
+            "classes": None, "generator": GENERATOR, "instances": "instances", "placement": placement,
+            "copies": copies, **({"scale": list(scale), "seed": seed} if placement == "random" else {})}
     tmpmeta = out / "dataset.json.tmp"
     tmpmeta.write_text(json.dumps(info, indent=2))
     os.replace(tmpmeta, out / "dataset.json")

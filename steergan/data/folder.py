@@ -25,6 +25,7 @@ from ..errors import UserError
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 SCENE_GENERATOR = "steergan.data.scenes"
+EMOJI_GENERATOR = "steergan.data.emoji"
 
 
 def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
@@ -55,6 +56,7 @@ class _Source:
         self.path = path
         self.zip: Optional[zipfile.ZipFile] = None
         self.scene_meta: Optional[dict] = None
+        self.instance_dir: Optional[Path] = None     # instance maps of an imported (emoji) dataset
         if not path.exists():
             raise UserError(f"dataset path {path} does not exist")
         if path.is_file():
@@ -75,6 +77,10 @@ class _Source:
                 if m.get("generator") == SCENE_GENERATOR:
                     self.scene_meta = m
                     root = path / "images"
+                elif m.get("generator") == EMOJI_GENERATOR:
+                    root = path / "images"          # instances/ beside it are labels, not images
+                    if m.get("instances") and (path / m["instances"]).is_dir():
+                        self.instance_dir = path / m["instances"]
             files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
             self.names = [str(p.relative_to(path)) for p in files]
             self.sizes = [p.stat().st_size for p in files]
@@ -112,6 +118,7 @@ class ImageDataset(torch.utils.data.Dataset):
         if max_images is not None:
             names, sizes = names[:max_images], sizes[:max_images]
         self.scene_meta = src.scene_meta
+        self.instance_dir = src.instance_dir
 
         def load(name):
             try:
@@ -163,8 +170,8 @@ class ImageDataset(torch.utils.data.Dataset):
         """(label maps uint8 [N, R, R] aligned with ``images``, class names); read once per kind.
 
         ``kind="semantic"``: class-id maps and their names. ``kind="instances"``: instance-id
-        maps (0 = no object, 1..K the objects; scene datasets' ``instances/``, or the --masks
-        folder) and no names."""
+        maps (0 = no object, 1..K the objects; scene and emoji datasets' ``instances/``, or
+        the --masks folder) and no names."""
         if kind not in ("semantic", "instances"):
             raise ValueError(f"unknown mask kind {kind!r}")
         if kind not in self._masks:
@@ -176,6 +183,8 @@ class ImageDataset(torch.utils.data.Dataset):
                 paths = [self.mask_dir / Path(n).with_suffix(".png") for n in self.names]
             elif self.scene_meta:
                 paths = [self.path / kind / Path(n).name for n in self.names]
+            elif not semantic and self.instance_dir is not None:
+                paths = [self.instance_dir / Path(n).name for n in self.names]
             elif semantic:
                 raise UserError(f"{self.path} has no label maps: pass a folder of label PNGs "
                                 f"(--masks DIR) and the class list (--classes FILE)")

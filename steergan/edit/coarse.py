@@ -4,6 +4,7 @@
   ``r`` of a handle ``p`` moves to ``c' = c + alpha (t - p)``; no optimisation. A centre near
   several handles follows the nearest one; descendants (hierarchical heatmaps) follow their
   moved ancestor, as a heatmap ``move`` does.
+* ``follow_move`` (ours) repeats the step for the same centres from the tracked handle.
 * ``CentreOffsets`` makes the centres an optimisation variable for the joint step
   (the paper found optimising centres better than optimising heatmap pixels): one offset per
   centre, and a centre's position adds the offsets of its ancestors, so moving an object's
@@ -46,14 +47,32 @@ def ancestry_matrix(hm: Heatmaps) -> torch.Tensor:
     return A
 
 
+def _subtree_shifts(hm: Heatmaps, own: torch.Tensor, moved: dict[int, int]) -> torch.Tensor:
+    """Pixel shifts [K, 2]: a moved centre and its descendants take the shift of the top-most
+    moved centre on their chain."""
+    shifts = torch.zeros_like(own)
+    for i in range(hm.num_centres):
+        chain, j = [i], hm.parents[i]
+        while j != -1:
+            chain.append(j)
+            j = hm.parents[j]
+        top = [c for c in reversed(chain) if c in moved]        # the top-most moved ancestor wins
+        if top:
+            shifts[i] = own[top[0]]
+    return shifts
+
+
+def _points(points) -> torch.Tensor:
+    return torch.tensor([[float(a), float(b)] for a, b in points], dtype=torch.float64)
+
+
 def coarse_shifts(hm: Heatmaps, handles: Sequence[Sequence[float]], targets: Sequence[Sequence[float]],
                   resolution: int, radius: float, alpha: float) -> tuple[torch.Tensor, dict[int, int]]:
     """Eq. 6 as pixel shifts [K, 2] for the first image of ``hm``, and {centre: handle} for the
     centres a handle moved (descendants of a moved centre move along but are not listed)."""
     K = hm.num_centres
     centres = to_pixels(hm.centres[0].detach().double().cpu(), resolution)          # [K, 2]
-    p = torch.tensor([[float(a), float(b)] for a, b in handles], dtype=torch.float64)
-    t = torch.tensor([[float(a), float(b)] for a, b in targets], dtype=torch.float64)
+    p, t = _points(handles), _points(targets)
     own = torch.zeros(K, 2, dtype=torch.float64)
     moved: dict[int, int] = {}
     for i in range(K):
@@ -64,24 +83,31 @@ def coarse_shifts(hm: Heatmaps, handles: Sequence[Sequence[float]], targets: Seq
         if float(d[j]) <= radius:
             own[i] = alpha * (t[j] - p[j])
             moved[i] = j
-    shifts = torch.zeros(K, 2, dtype=torch.float64)
-    for i in range(K):
-        chain, j = [i], hm.parents[i]
-        while j != -1:
-            chain.append(j)
-            j = hm.parents[j]
-        top = [c for c in reversed(chain) if c in moved]        # the top-most moved ancestor wins
-        if top:
-            shifts[i] = own[top[0]]
-    return shifts, moved
+    return _subtree_shifts(hm, own, moved), moved
+
+
+def _apply(hm: Heatmaps, shifts: torch.Tensor, resolution: int) -> Heatmaps:
+    delta = (shifts * (2.0 / resolution)).to(hm.device, hm.centres.dtype)
+    return with_centres(hm, hm.centres + delta[None])
 
 
 def coarse_move(hm: Heatmaps, handles, targets, resolution: int, radius: float,
                 alpha: float) -> tuple[Heatmaps, dict[int, int]]:
     """Heatmaps after the Eq. 6 step, and {centre: handle} for the centres a handle moved."""
     shifts, moved = coarse_shifts(hm, handles, targets, resolution, radius, alpha)
-    delta = (shifts * (2.0 / resolution)).to(hm.device, hm.centres.dtype)
-    return with_centres(hm, hm.centres + delta[None]), moved
+    return _apply(hm, shifts, resolution), moved
+
+
+def follow_move(hm: Heatmaps, moved: dict[int, int], handles, targets, resolution: int,
+                alpha: float) -> Heatmaps:
+    """A repeat of Eq. 6 (ours): the centres an earlier coarse step gave to handle ``j`` move again
+    by ``alpha (t_j - p_j)`` from the *tracked* handle ``p_j``. (Selecting by radius again would
+    miss them: a centre runs ahead of an object that follows it only part of the way.)"""
+    p, t = _points(handles), _points(targets)
+    own = torch.zeros(hm.num_centres, 2, dtype=torch.float64)
+    for i, j in moved.items():
+        own[i] = alpha * (t[j] - p[j])
+    return _apply(hm, _subtree_shifts(hm, own, moved), resolution)
 
 
 class CentreOffsets:

@@ -28,12 +28,13 @@ import torch
 
 from ..errors import UserError
 from ..methods.spatial.edits import EditState, state_from_seed
-from .coarse import CentreOffsets, coarse_move
+from .coarse import CentreOffsets, coarse_move, follow_move
 from .motion import mask_loss, motion_loss, upsample_features
 from .tracking import reference_features, track_points
 
 MODES = ("drag", "joint", "hybrid", "heatmap")
 HEATMAP_MODES = ("joint", "hybrid", "heatmap")
+COARSE_GAIN = 0.2       # a repeated coarse step must close 20% of the remaining distance to go on
 
 
 @dataclass
@@ -51,12 +52,14 @@ class DragOptions:
     lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
     coarse_radius: float = 12.0     # Eq. 6 radius r, pixels
     coarse_alpha: float = 1.0       # Eq. 6 alpha
+    coarse_steps: int = 1           # Eq. 6 steps (ours: > 1 repeats it from the tracked handles while
+                                    # each repeat closes at least COARSE_GAIN of the remaining distance)
 
     def resolved(self, model) -> "DragOptions":
         """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
         if self.mode not in MODES:
             raise UserError(f"unknown drag mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        for name in ("max_steps", "n_ws"):
+        for name in ("max_steps", "n_ws", "coarse_steps"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise UserError(f"drag option {name} must be a positive integer, got {v!r}")
@@ -159,7 +162,7 @@ class DragSession:
         if self._centres is not None and opts.mode in HEATMAP_MODES:
             self._centre_adam = torch.optim.Adam([self._centres.offsets], lr=opts.centre_lr)
         self._steps = self._opt_steps = 0
-        self._coarse_pending = opts.mode in ("hybrid", "heatmap")
+        self._coarse_left = opts.coarse_steps if opts.mode in ("hybrid", "heatmap") else 0
         self.moved_centres: dict[int, int] = {}
         self._forward()
         self._F0 = self._F.detach()
@@ -192,19 +195,35 @@ class DragSession:
     def _distances(self) -> list[float]:
         return [math.dist(p, t) for p, t in zip(self.handles, self.targets)]
 
+    @property
+    def _coarse_pending(self) -> bool:
+        return self._coarse_left > 0
+
     def _coarse_step(self) -> None:
-        """Eq. 6, then re-locate each handle in the box spanning its old and predicted place."""
+        """Eq. 6, then re-locate each handle in the box spanning its old and predicted place.
+        A repeat starts from the tracked handles (closed loop: the object may have followed its
+        heatmap only part of the way); repeats stop once one gains too little."""
         o = self.options
-        hm, self.moved_centres = coarse_move(self._centres.base, self.handles, self.targets,
-                                             self.resolution, o.coarse_radius, o.coarse_alpha)
+        before = max(self._distances())
+        if self.moved_centres:                       # a repeat: the same centres, from the tracked handles
+            moved = self.moved_centres
+            hm = follow_move(self._centres.base, moved, self.handles, self.targets, self.resolution,
+                             o.coarse_alpha)
+        else:
+            hm, moved = coarse_move(self._centres.base, self.handles, self.targets,
+                                    self.resolution, o.coarse_radius, o.coarse_alpha)
+            self.moved_centres = moved
         self._centres = CentreOffsets(hm)
         self._centre_adam = torch.optim.Adam([self._centres.offsets], lr=o.centre_lr)
-        used = set(self.moved_centres.values())
+        used = set(moved.values())
         reach = [[p[0] + o.coarse_alpha * (t[0] - p[0]), p[1] + o.coarse_alpha * (t[1] - p[1])]
                  if j in used else p for j, (p, t) in enumerate(zip(self.handles, self.targets))]
         self._forward()
         self.handles = track_points(self._F, self._reference, self.handles, o.r2, reach)
-        self._coarse_pending = False
+        after = max(self._distances())
+        self._coarse_left -= 1
+        if after <= o.tolerance or after > (1 - COARSE_GAIN) * before:
+            self._coarse_left = 0
 
     def _optimisation_step(self) -> None:
         o = self.options

@@ -22,7 +22,8 @@ from steergan.metrics.extractors import (
 from steergan.metrics.fd import fake_stats, fd, real_stats
 from steergan.metrics.frechet import FrechetStats, frechet_distance
 from steergan.metrics.locality import LocalityAccumulator, locality, masked_mse
-from steergan.metrics.segmenter import SceneSegmenter, Segmentation, Segmenter, evaluate_segmenter
+from steergan.metrics.segmenter import (ForegroundSegmenter, SceneSegmenter, Segmentation, Segmenter,
+                                       evaluate_segmenter, load_segmenter)
 
 __all__ = [
     "EffNetLite0Extractor",
@@ -31,12 +32,14 @@ __all__ = [
     "InceptionExtractor",
     "LocalityAccumulator",
     "RandomConvExtractor",
+    "ForegroundSegmenter",
     "SceneSegmenter",
     "Segmentation",
     "Segmenter",
     "co_move_ratio",
     "default_features",
     "evaluate_segmenter",
+    "load_segmenter",
     "fake_stats",
     "fd",
     "frechet_distance",

@@ -156,7 +156,37 @@ def _as_uint8_batch(images) -> torch.Tensor:
     return t.detach().cpu()
 
 
-# ---------------------------------------------------------------------- segmenter
+# ---------------------------------------------------------------------- segmenters
+
+class ForegroundSegmenter:
+    """Plain-background images (imported emoji): every connected region whose colour differs
+    from ``background`` by more than ``tol`` (max over channels, 0..255) is an object."""
+
+    def __init__(self, background=(255, 255, 255), tol: int = 24):
+        self.background = np.asarray(background, np.int16).reshape(3, 1, 1)
+        self.tol = int(tol)
+
+    def __call__(self, images) -> list[np.ndarray]:
+        batch = _as_uint8_batch(images).numpy().astype(np.int16)
+        out = []
+        for img in batch:
+            fg = np.abs(img - self.background).max(0) > self.tol
+            lab, n = label_components(fg)
+            sizes = np.bincount(lab.ravel(), minlength=n + 1)
+            keep = np.zeros(n + 1, np.int32)
+            small = min_pixels(*fg.shape)
+            for k in range(1, n + 1):
+                if sizes[k] >= small:
+                    keep[k] = keep.max() + 1
+            out.append(keep[lab])
+        return out
+
+
+def load_segmenter(name: Optional[str] = None):
+    """``"foreground"`` -> ``ForegroundSegmenter()``; else ``SceneSegmenter.load(name)`` (a file
+    or a bundled kind; ``None`` = rooms)."""
+    return ForegroundSegmenter() if name == "foreground" else SceneSegmenter.load(name)
+
 
 class SceneSegmenter:
     """Semantic U-Net + connected components; callable as a ``Segmenter``."""

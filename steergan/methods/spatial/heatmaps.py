@@ -416,11 +416,13 @@ def hierarchical_structure() -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def sample_hierarchical(batch: int, generator: Optional[torch.Generator] = None, *, prior: str = "paper",
-                        device: Any = None) -> Heatmaps:
+                        device: Any = None, root: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> Heatmaps:
     """Hierarchical sampling for single-object scenes (Sec. 3.2, Sec. 4.1), see ``PRIORS``.
 
     Draws on the CPU (``generator`` or torch's global RNG) in a fixed order, so a seed
-    gives the same heatmaps on every machine.
+    gives the same heatmaps on every machine. ``root = (centres [N, 2], sigmas [N])`` replaces
+    the level-0 centre and width (a paired model draws them from real layouts); the deeper
+    centres are then derived from it as usual.
     """
     if prior not in PRIORS:
         raise UserError(f"unknown heatmap prior {prior!r}; choose one of {', '.join(PRIORS)}")
@@ -430,7 +432,10 @@ def sample_hierarchical(batch: int, generator: Optional[torch.Generator] = None,
     else:
         c0 = torch.randn(batch, 2, generator=generator) * OFFICIAL_C0_STD
     c0 = c0.clamp(-C0_CLAMP, C0_CLAMP)
-    centres, sigmas = [c0[:, None]], [_sample_width((batch, 1), 0, generator)]
+    s0 = _sample_width((batch, 1), 0, generator)
+    if root is not None:
+        c0, s0 = root[0].reshape(batch, 2).to(c0.dtype), root[1].reshape(batch, 1).to(s0.dtype)
+    centres, sigmas = [c0[:, None]], [s0]
     for level in (1, 2):
         n = CENTRES_PER_LEVEL[level]
         if prior == "paper":

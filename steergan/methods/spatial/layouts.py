@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import torch
 
 from ...errors import UserError
-from .heatmaps import MULTI, Heatmaps
+from .heatmaps import HIERARCHICAL, MULTI, Heatmaps
 
 SIGMA_RANGE = (0.04, 0.6)     # normalised units; a 1-pixel object at 64 px has sigma ~0.01
 STORED_LAYOUTS = 256          # kept in the model's config for sampling without data
@@ -59,6 +59,12 @@ def layouts_from_instances(instances: torch.Tensor, max_objects: int,
     return centres, sigmas, active
 
 
+def foreground_layouts(instances: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One-slot layouts of everything that is not background (the single object of a
+    hierarchical scene with all its parts, or an emoji's alpha mask)."""
+    return layouts_from_instances((instances > 0).to(torch.uint8), 1)
+
+
 def heatmaps_from_layouts(centres: torch.Tensor, sigmas: torch.Tensor, active: torch.Tensor) -> Heatmaps:
     k = centres.shape[1]
     return Heatmaps(centres, sigmas, (0,) * k, (-1,) * k, active, kind=MULTI)
@@ -66,8 +72,14 @@ def heatmaps_from_layouts(centres: torch.Tensor, sigmas: torch.Tensor, active: t
 
 def heatmap_channel(hm: Heatmaps, resolution: int) -> torch.Tensor:
     """The plane D sees next to RGB: H = sum_i H_i clipped to [0, 1], mapped to [-1, 1]
-    like the image (overlapping objects saturate instead of growing)."""
-    return hm.render_sum(resolution).clamp(max=1.0) * 2 - 1
+    like the image (overlapping objects saturate instead of growing). Hierarchical heatmaps
+    show D their level-0 map only: real images have a layout for the whole object, none
+    for the deeper (unsupervised) centres."""
+    if hm.kind == HIERARCHICAL:
+        h = hm.render(resolution, indices=hm.level_indices(0)).sum(1, keepdim=True)
+    else:
+        h = hm.render_sum(resolution)
+    return h.clamp(max=1.0) * 2 - 1
 
 
 def to_json(centres: torch.Tensor, sigmas: torch.Tensor, active: torch.Tensor) -> list:

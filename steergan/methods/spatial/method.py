@@ -21,7 +21,9 @@ sel                    "norm" | "concat" | "indoor" | "indoor_norm" (indoor ones
 align                  "standard" | "indoor" | "segmenter" | "none" (indoor needs multi;
                        segmenter (ours): Eq. 4 with a frozen segmenter's object
                        probability in place of D's GradCAM, see ``objectness``)
-segmenter              segmenter file for align="segmenter"; null = the bundled rooms one
+segmenter              segmenter for align="segmenter": a file, a bundled kind ("rooms",
+                       "creatures"), or "foreground" (plain-background data such as the
+                       imported emoji: distance from the background colour); null = rooms
 align_weight           weight of the alignment loss (1, official code)
 align_interval         apply it every k-th G step, scaled by k (lazy, as StyleGAN2's
                        regularisers). Paper and official code: every step (k = 1). Each
@@ -38,7 +40,10 @@ paired                 (ours, not in the paper; needs instance masks) D judges (
                        (``layouts``), G draws its heatmaps from the same layouts. The
                        paper's alignment is self-supervised; this is the supervised route
                        for data that has object masks (scene datasets, or --masks DIR of
-                       instance-id PNGs). Needs ``sampling="multi"``.
+                       instance-id PNGs). Multi-object: one slot per instance id.
+                       Hierarchical: the level-0 centre and sigma come from the union of
+                       all instances (the whole object), the deeper centres from the prior
+                       around it, and D sees the level-0 map only.
 layouts                stored with a paired model: 256 of the training layouts, so
                        generation and editing sample realistic layouts without the data
 =====================  ==============================================================
@@ -58,8 +63,9 @@ from ..base import LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
-from .layouts import LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts, layouts_from_instances
-from .objectness import ObjectnessNet, objectness_loss
+from .layouts import (LayoutBank, foreground_layouts, from_json, heatmap_channel, heatmaps_from_layouts,
+                      layouts_from_instances)
+from .objectness import load_objectness, objectness_loss
 from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
 
 log = logging.getLogger(__name__)
@@ -120,9 +126,8 @@ class SpatialGAN(Method):
         self.indoor_mix = _choice("indoor_mix", indoor_mix)
         if not isinstance(paired, bool):
             raise UserError(f"spatial option paired={paired!r}: expected true/false")
-        if paired and not multi:
-            raise UserError("spatial option paired=true needs sampling='multi' (one heatmap per object)")
         self.paired = paired
+        self._slots = self.n_objects if multi else 1       # layout slots: objects, or the one object
         if segmenter is not None and not isinstance(segmenter, str):
             raise UserError(f"spatial option segmenter={segmenter!r}: expected a file path or null")
         if segmenter is not None and self.align != "segmenter":
@@ -134,7 +139,7 @@ class SpatialGAN(Method):
         if layouts is not None:
             if not paired:
                 raise UserError("spatial option layouts only applies with paired=true")
-            self._bank = LayoutBank(*from_json(layouts, self.n_objects))
+            self._bank = LayoutBank(*from_json(layouts, self._slots))
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
         if multi:
             caps.append("heatmap_remove")          # Sec. 4.2, Fig. 9b: multi-object only
@@ -187,16 +192,21 @@ class SpatialGAN(Method):
 
     def bind_masks(self, masks: torch.Tensor) -> None:
         """Training: every image's layout; G samples from all of them, the config keeps 256."""
-        c, s, a = layouts_from_instances(masks, self.n_objects)
-        dropped = int((masks.flatten(1).amax(1) > self.n_objects).sum())
+        c, s, a = self._layouts(masks)
+        dropped = int((masks.flatten(1).amax(1) > self.n_objects).sum()) if self.sampling == MULTI else 0
         if dropped:
             log.warning("%d images have more than n_objects=%d objects; the extra ones are ignored",
                         dropped, self.n_objects)
         self._bank = LayoutBank(c, s, a)
         self.layouts = self._bank.subset_json()
 
+    def _layouts(self, masks: torch.Tensor):
+        if self.sampling == MULTI:
+            return layouts_from_instances(masks, self.n_objects)
+        return foreground_layouts(masks)
+
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
-        hm = heatmaps_from_layouts(*layouts_from_instances(masks.to(images.device), self.n_objects))
+        hm = heatmaps_from_layouts(*self._layouts(masks.to(images.device)))
         return torch.cat([images, heatmap_channel(hm, images.shape[-1]).to(images.dtype)], 1)
 
     def fake_for_d(self, G, ws: torch.Tensor, control) -> tuple[torch.Tensor, dict]:
@@ -209,7 +219,13 @@ class SpatialGAN(Method):
     def sample_control(self, batch: int, G, device: torch.device,
                        generator: Optional[torch.Generator] = None) -> Heatmaps:
         if self.sampling == HIERARCHICAL:
-            return sample_hierarchical(batch, generator, prior=self.prior, device=device)
+            root = None
+            if self._bank is not None:
+                c, s, _ = self._bank.sample(batch, generator)
+                root = (c[:, 0], s[:, 0])
+            elif self.paired:
+                raise UserError("this paired SpatialGAN has no stored layouts (train it on data with instance maps)")
+            return sample_hierarchical(batch, generator, prior=self.prior, device=device, root=root)
         if self._bank is not None:
             hm = heatmaps_from_layouts(*self._bank.sample(batch, generator)).to(device)
         elif self.paired:
@@ -246,7 +262,7 @@ class SpatialGAN(Method):
 
     def objectness(self, device) -> nn.Module:
         if self._objectness is None:
-            self._objectness = ObjectnessNet.load(self.segmenter_path)
+            self._objectness = load_objectness(self.segmenter_path)
         return self._objectness.to(device)
 
     def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
@@ -256,7 +272,8 @@ class SpatialGAN(Method):
             return {}
         if self.align == "segmenter":
             image = ctx.extras.get("image", ctx.fake[:, :3])
-            loss = objectness_loss(self.objectness(image.device)(image), ctx.control)
+            level0 = ctx.control.level_indices(0) if self.sampling == HIERARCHICAL else None
+            loss = objectness_loss(self.objectness(image.device)(image), ctx.control, indices=level0)
             return {"align_seg": loss * (self.align_weight * self.align_interval)}
         loss, _ = self.alignment(ctx.D, ctx.fake, ctx.control)
         return {"align": loss * (self.align_weight * self.align_interval)}

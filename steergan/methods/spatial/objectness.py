@@ -25,6 +25,29 @@ from ...errors import UserError
 from .heatmaps import Heatmaps
 
 CORE, CLEAR = 0.5, 0.05
+FOREGROUND = "foreground"        # segmenter name of ``ForegroundObjectness``
+
+
+class ForegroundObjectness(nn.Module):
+    """Object probability for plain-background data (imported emoji): how far a pixel's colour
+    is from the background colour, ``p = sigmoid((max_c |x_c - bg_c| - tol) / temperature)``
+    with x in [-1, 1]. Needs no training; differentiable in the image."""
+
+    def __init__(self, background=(255, 255, 255), tol: float = 0.2, temperature: float = 0.04):
+        # tol 0.2 ~ 25/255: ForegroundSegmenter's threshold; p(background) = sigmoid(-5) < 0.01
+        super().__init__()
+        self.register_buffer("bg", torch.tensor(background, dtype=torch.float32).view(1, 3, 1, 1) / 127.5 - 1,
+                             persistent=False)
+        self.tol, self.temperature = float(tol), float(temperature)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        dist = (images.float() - self.bg).abs().amax(1)
+        return torch.sigmoid((dist - self.tol) / self.temperature).clamp(1e-6, 1 - 1e-6)
+
+
+def load_objectness(segmenter: Optional[str] = None) -> nn.Module:
+    """``"foreground"`` -> ``ForegroundObjectness``; else a segmenter file or bundled kind."""
+    return ForegroundObjectness() if segmenter == FOREGROUND else ObjectnessNet.load(segmenter)
 
 
 class ObjectnessNet(nn.Module):
@@ -62,15 +85,19 @@ class ObjectnessNet(nn.Module):
         return obj[:, 0].exp().clamp(1e-6, 1 - 1e-6)
 
 
-def objectness_targets(hm: Heatmaps, size: int, core: float = CORE, clear: float = CLEAR):
-    """(core mask, clear mask) [N, S, S] from H = max_i H_i."""
-    h = hm.render(size).amax(1) if hm.num_centres else hm.centres.new_zeros(len(hm), size, size)
+def objectness_targets(hm: Heatmaps, size: int, core: float = CORE, clear: float = CLEAR,
+                       indices: Optional[Sequence[int]] = None):
+    """(core mask, clear mask) [N, S, S] from H = max_i H_i (over ``indices``, default all)."""
+    k = hm.num_centres if indices is None else len(indices)
+    h = hm.render(size, indices=indices).amax(1) if k else hm.centres.new_zeros(len(hm), size, size)
     return h > core, h < clear
 
 
-def objectness_loss(p: torch.Tensor, hm: Heatmaps, core: float = CORE, clear: float = CLEAR) -> torch.Tensor:
-    """The loss of the module docstring for object probabilities ``p`` [N, S, S]."""
-    inside, outside = objectness_targets(hm.detach(), p.shape[-1], core, clear)
+def objectness_loss(p: torch.Tensor, hm: Heatmaps, core: float = CORE, clear: float = CLEAR,
+                    indices: Optional[Sequence[int]] = None) -> torch.Tensor:
+    """The loss of the module docstring for object probabilities ``p`` [N, S, S]; hierarchical
+    heatmaps pass their level-0 ``indices`` (the object; deeper centres mark parts of it)."""
+    inside, outside = objectness_targets(hm.detach(), p.shape[-1], core, clear, indices)
     loss = p.new_zeros(())
     if bool(inside.any()):
         loss = loss - torch.log(p[inside]).mean()
