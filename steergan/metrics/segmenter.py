@@ -24,7 +24,13 @@ The bundled ``assets/segmenter_rooms.safetensors`` (0.2M parameters, fp16) was t
 5 minutes on one shared CPU thread). On 200 held-out renders of seed 1: pixel accuracy 0.965,
 mean IoU 0.759 over the 8 classes (wall 0.96, floor 0.96, bed 0.88, window 0.77, painting 0.71,
 lamp 0.46, table 0.54, plant 0.80; thin lamp poles and table legs are the hard part at 64 px).
-Its metadata (``eval``) records these numbers.
+Its metadata (``eval``) records these numbers. ``assets/segmenter_creatures.safetensors`` was
+trained the same way with ``SceneSegmenter.train("creatures", time_limit=240)`` (885 steps, one
+thread, the machine shared): pixel accuracy 0.990, mean IoU 0.878 over 5 classes (background
+0.99, head 0.95, ear 0.78, eye 0.83, mouth 0.83) on 200 renders of seed 1.
+
+``ForegroundSegmenter`` needs no training: objects are the connected regions that differ from a
+plain background colour (imported emoji on white).
 """
 from __future__ import annotations
 
