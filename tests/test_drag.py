@@ -163,6 +163,19 @@ def test_stop_rule_tolerance_step_cap_and_heatmap_mode(spatial):
     assert heat.done and heat.summary()["optimisation_steps"] == 0
 
 
+def test_a_stalled_drag_stops_after_patience_steps(spatial, monkeypatch):
+    import steergan.edit.drag as drag_mod
+    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None: handles)
+    st = initial_state(spatial, 2)
+    s = DragSession(spatial, st, [[3, 3]], [[13, 12]], options=DragOptions(mode="drag", patience=5))
+    summary = s.run()
+    assert summary["steps"] == 6 and summary["stalled"] and not summary["reached"]   # best at step 1, 5 more
+    s = DragSession(spatial, st, [[3, 3]], [[13, 12]], options=DragOptions(mode="drag", patience=0, max_steps=9))
+    assert s.run()["steps"] == 9 and not s.stalled                                    # 0: only the cap
+    with pytest.raises(UserError):
+        DragOptions(mode="drag", patience=-1).resolved(spatial)
+
+
 def test_joint_mode_alternates_latent_and_centre_steps(spatial):
     s = DragSession(spatial, initial_state(spatial, 4), [[4, 4]], [[12, 10]],
                     options=DragOptions(mode="joint", tolerance=0.1, max_steps=2))

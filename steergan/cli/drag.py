@@ -68,6 +68,8 @@ def read_mask(path: str, resolution: int):
 @click.option("--lr", default=None, type=float, help="Adam step on W+ (default: DragOptions.lr).")
 @click.option("--r1", default=None, type=float, help="Motion supervision radius, pixels.")
 @click.option("--r2", default=None, type=float, help="Point tracking window half-size, pixels.")
+@click.option("--patience", default=None, type=int,
+              help="Stop a drag that made no progress for this many steps (default: DragOptions.patience; 0 = never).")
 @click.option("--coarse-steps", default=None, type=int,
               help="Eq. 6 coarse moves of hybrid/heatmap mode (default: DragOptions.coarse_steps); more than "
                    "one repeats it from the tracked handle while each closes 20% of the remaining distance.")
@@ -77,7 +79,7 @@ def read_mask(path: str, resolution: int):
 @device_option
 @json_option
 def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps, tolerance, lr, r1, r2,
-         coarse_steps, truncation, out, gif, device, as_json):
+         patience, coarse_steps, truncation, out, gif, device, as_json):
     """Drag handle points of an image to targets; writes final.png, state.json (and drag.gif)."""
     from dataclasses import replace
 
@@ -100,7 +102,7 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
     if mode is None:
         mode = "hybrid" if state.heatmaps is not None else "drag"
     opts = replace(DragOptions(), mode=mode, max_steps=max_steps, tolerance=tolerance)
-    for name, value in (("lr", lr), ("r1", r1), ("r2", r2), ("coarse_steps", coarse_steps)):
+    for name, value in (("lr", lr), ("r1", r1), ("r2", r2), ("coarse_steps", coarse_steps), ("patience", patience)):
         if value is not None:
             opts = replace(opts, **{name: value})
 

@@ -12,6 +12,10 @@ Modes (SpatialGAN TPAMI Sec. 3.4, Table II):
               by ``alpha (t - p)`` (Eq. 6, no optimisation), then ``joint`` for the remainder.
 * ``heatmap`` the coarse step alone.
 
+A drag stops when every handle is within ``tolerance`` of its target, at ``max_steps``, or
+(ours) when the farthest handle got no closer for ``patience`` optimisation steps: a drag
+that stalls (tracking lost, or the generator cannot make that move) does not burn the cap.
+
 A ``DragSession`` runs one step at a time (the editor runs it in a worker thread and may
 stop between steps). Points are ``(x, y)`` pixels of the output image (x right, y down,
 pixel ``j`` centred at ``j``); radii and the tolerance are in pixels, and the defaults are
@@ -35,6 +39,7 @@ from .tracking import reference_features, track_points
 MODES = ("drag", "joint", "hybrid", "heatmap")
 HEATMAP_MODES = ("joint", "hybrid", "heatmap")
 COARSE_GAIN = 0.2       # a repeated coarse step must close 20% of the remaining distance to go on
+STALL_GAIN = 0.25       # pixels: progress that resets the patience counter
 
 
 @dataclass
@@ -52,6 +57,8 @@ class DragOptions:
     lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
     coarse_radius: float = 12.0     # Eq. 6 radius r, pixels
     coarse_alpha: float = 1.0       # Eq. 6 alpha
+    patience: int = 40              # stop after this many optimisation steps without the farthest
+                                    # handle getting STALL_GAIN px closer (a stalled drag; 0 = never)
     coarse_steps: int = 1           # Eq. 6 steps (ours: > 1 repeats it from the tracked handles while
                                     # each repeat closes at least COARSE_GAIN of the remaining distance)
 
@@ -59,10 +66,11 @@ class DragOptions:
         """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
         if self.mode not in MODES:
             raise UserError(f"unknown drag mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        for name in ("max_steps", "n_ws", "coarse_steps"):
+        for name in ("max_steps", "n_ws", "coarse_steps", "patience"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise UserError(f"drag option {name} must be a positive integer, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "patience" else 1):
+                raise UserError(f"drag option {name} must be a {'non-negative' if name == 'patience' else 'positive'} "
+                                f"integer, got {v!r}")
         for name in ("tolerance", "lr", "centre_lr", "r1", "r2", "coarse_radius"):
             v = getattr(self, name)
             if not _number(v) or v <= 0:
@@ -163,6 +171,7 @@ class DragSession:
             self._centre_adam = torch.optim.Adam([self._centres.offsets], lr=opts.centre_lr)
         self._steps = self._opt_steps = 0
         self._coarse_left = opts.coarse_steps if opts.mode in ("hybrid", "heatmap") else 0
+        self._best, self._since_best = math.inf, 0
         self.moved_centres: dict[int, int] = {}
         self._forward()
         self._F0 = self._F.detach()
@@ -241,15 +250,24 @@ class DragSession:
         self._forward()
         self.handles = track_points(self._F, self._reference, self.handles, o.r2)
         self._opt_steps += 1
+        d = max(self._distances())
+        if d < self._best - STALL_GAIN:
+            self._best, self._since_best = d, 0
+        else:
+            self._since_best += 1
 
     # ------------------------------------------------------------------ public
     @property
     def done(self) -> bool:
-        if self._steps >= self.options.max_steps:
+        if self._steps >= self.options.max_steps or self.stalled:
             return True
         if self.options.mode == "heatmap":
             return not self._coarse_pending
         return not self._coarse_pending and max(self._distances()) <= self.options.tolerance
+
+    @property
+    def stalled(self) -> bool:
+        return 0 < self.options.patience <= self._since_best
 
     def step(self) -> dict:
         """One step (the coarse move first in hybrid/heatmap mode); a no-op once done."""
@@ -285,7 +303,7 @@ class DragSession:
         return {"mode": self.options.mode, "steps": self._steps, "optimisation_steps": self._opt_steps,
                 "seconds": self._seconds, "distance": max(d) / self.resolution,
                 "mean_distance": sum(d) / len(d) / self.resolution,
-                "reached": max(d) <= self.options.tolerance,
+                "reached": max(d) <= self.options.tolerance, "stalled": self.stalled,
                 "handles": [list(p) for p in self.handles], "targets": [list(t) for t in self.targets],
                 "initial_handles": self.initial_handles, "handle_feature_error": self.handle_feature_error(),
                 "moved_centres": sorted(self.moved_centres)}
