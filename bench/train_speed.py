@@ -66,7 +66,10 @@ METHODS = {"": ("stylegan2", {}),
            "spatial-multi-lazy4": ("spatial", {"sampling": "multi", "align_interval": 4}),
            # the bundled rooms configuration (needs instance maps: random boxes stand in below)
            "spatial-steer": ("spatial", {"sampling": "multi", "sel": "indoor_norm", "align": "segmenter",
-                                         "align_interval": 2, "paired": True, "n_objects": 4})}
+                                         "align_interval": 2, "paired": True, "n_objects": 4}),
+           # the bundled creatures configuration (single object: the boxes' union is the object)
+           "spatial-hier-steer": ("spatial", {"sampling": "hierarchical", "paired": True, "align": "segmenter",
+                                              "segmenter": "creatures", "align_interval": 2})}
 
 
 def _boxes(n, r):
