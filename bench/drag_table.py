@@ -14,7 +14,7 @@ tracked handle; ``steps_total_mean`` counts those forward-only steps, ``steps_me
 optimisation steps.
 
 Drag ``j`` draws its latent seed, handle and direction from ``numpy.random.default_rng([seed, j])``:
-handles lie on objects found by the bundled rooms segmenter: on the heatmap model, the pixel of a
+handles lie on objects found by a segmenter (the one the model was aligned with, else rooms): on the heatmap model, the pixel of a
 heatmap centre that lies on an object (drags without one are skipped and counted); on the
 baseline, the object pixel nearest to a random object's centroid. Targets go in a uniform
 direction, redrawn until both distances stay inside the image.
@@ -36,7 +36,7 @@ from _timing import percentile_ms, report
 from steergan.edit.animation import drag_frame, save_gif
 from steergan.edit.coarse import to_pixels
 from steergan.edit.drag import DragOptions, DragSession, initial_state
-from steergan.metrics.segmenter import SceneSegmenter
+from steergan.metrics.segmenter import load_segmenter
 from steergan.models import load_model
 
 
@@ -151,13 +151,14 @@ def main():
                     help="Eq. 6 steps of hybrid/heatmap (ours: >1 repeats it from the tracked handle)")
     ap.add_argument("--coarse-alpha", type=float, default=DragOptions.coarse_alpha)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--segmenter", default=None, help="finds the objects to drag (default: the one the model "
+                    "was aligned with, else the bundled rooms segmenter)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--gif", default=None)
     args = ap.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
     opts = replace(DragOptions(), max_steps=args.max_steps, coarse_steps=args.coarse_steps,
                    coarse_alpha=args.coarse_alpha)
-    segmenter = SceneSegmenter.load()
 
     def progress(what):
         return lambda k, n: print(f"\r{what}: {k}/{n}", end="\n" if k == n else "", file=sys.stderr, flush=True)
@@ -168,6 +169,10 @@ def main():
         if not name:
             continue
         m = load_model(name)
+        segmenter = load_segmenter(args.segmenter or m.method.options().get("segmenter"))   # the model's, else rooms
+        if not hasattr(segmenter, "segment"):
+            print(f"error: {name}: drags need a scene segmenter (rooms, creatures or a file)", file=sys.stderr)
+            raise SystemExit(2)
         drags, skipped = sample_drags(m, segmenter, args.n, fractions, args.seed)
         res["models"][m.source] = {"method": m.method.name, "drags": len(drags), "skipped": skipped}
         if not drags:
