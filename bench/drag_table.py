@@ -150,6 +150,8 @@ def main():
     ap.add_argument("--coarse-steps", type=int, default=DragOptions.coarse_steps,
                     help="Eq. 6 steps of hybrid/heatmap (ours: >1 repeats it from the tracked handle)")
     ap.add_argument("--coarse-alpha", type=float, default=DragOptions.coarse_alpha)
+    ap.add_argument("--patience", type=int, default=DragOptions.patience,
+                    help="stop a drag after this many steps without progress (0 = only the cap)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--segmenter", default=None, help="finds the objects to drag (default: the one the model "
                     "was aligned with, else the bundled rooms segmenter)")
@@ -158,7 +160,7 @@ def main():
     args = ap.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
     opts = replace(DragOptions(), max_steps=args.max_steps, coarse_steps=args.coarse_steps,
-                   coarse_alpha=args.coarse_alpha)
+                   coarse_alpha=args.coarse_alpha, patience=args.patience)
 
     def progress(what):
         return lambda k, n: print(f"\r{what}: {k}/{n}", end="\n" if k == n else "", file=sys.stderr, flush=True)

@@ -57,9 +57,9 @@ class DragOptions:
     lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
     coarse_radius: float = 12.0     # Eq. 6 radius r, pixels
     coarse_alpha: float = 1.0       # Eq. 6 alpha
-    patience: int = 50              # stop after this many optimisation steps without the farthest
+    patience: int = 0               # stop after this many optimisation steps without the farthest
                                     # handle getting STALL_GAIN px closer (a stalled drag; 0 = never)
-    coarse_steps: int = 4           # Eq. 6 steps (ours: > 1 repeats it from the tracked handles while
+    coarse_steps: int = 1           # Eq. 6 steps (ours: > 1 repeats it from the tracked handles while
                                     # each repeat closes at least COARSE_GAIN of the remaining distance)
 
     def resolved(self, model) -> "DragOptions":
