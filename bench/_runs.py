@@ -49,3 +49,9 @@ def write_json(path: Optional[str], out: dict) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(out, indent=2))
+
+
+def thread_env(threads: int) -> dict:
+    """The environment for child processes limited to ``threads`` CPU threads."""
+    import os
+    return dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

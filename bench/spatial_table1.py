@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from _runs import train_and_measure, write_json
+from _runs import thread_env, train_and_measure, write_json
 
 # (label, method, options): TPAMI Tab. I rows, then ours.
 ALIGN_EVERY = 4           # lazy alignment (scaled by 4), as the bundled models; the paper: every step
@@ -59,7 +58,7 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown rows {unknown}; known: {', '.join(ROWS)}", file=sys.stderr)
         return 2
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    env = thread_env(args.threads)
     out = {"data": args.data, "init_from": args.init_from, "kimg": args.kimg, "n": args.n,
            "threads": args.threads, "align_interval": ALIGN_EVERY, "rows": []}
     prev = Path(args.json) if args.json else None

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from _runs import train_and_measure, write_json
+from _runs import thread_env, train_and_measure, write_json
 
 SEGMENTER = {"creatures": "creatures", "emoji": "foreground"}
 
@@ -54,7 +53,7 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown datasets {unknown}; known: {', '.join(SEGMENTER)}", file=sys.stderr)
         return 2
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    env = thread_env(args.threads)
     out = {"init_from": args.init_from, "kimg": args.kimg, "n": args.n, "fd_n": args.fd_n,
            "threads": args.threads, "rows": []}
     prev = Path(args.json) if args.json else None
