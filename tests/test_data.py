@@ -168,3 +168,15 @@ def test_emoji_tarball_with_path_traversal_is_refused(tmp_path):
     with pytest.raises(UserError, match="unsafe path"):
         import_emoji("google", tmp_path / "out", source=str(evil))
     assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_cli_emoji_placement_and_bad_scale(tmp_path, capsys):
+    from cli_runner import invoke
+    pkg = _fake_emoji_package(tmp_path / "pkg")
+    code, out, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(tmp_path / "e"),
+                             "--placement", "random", "--copies", "2", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["n"] == 6 and len(list((tmp_path / "e" / "instances").iterdir())) == 6
+    code, out, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(tmp_path / "f"),
+                             "--placement", "random", "--scale", "0.5"], capsys)
+    assert code == 2 and "--scale" in err and not (tmp_path / "f").exists()

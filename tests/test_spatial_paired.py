@@ -258,7 +258,7 @@ def test_foreground_objectness_and_segmenter_by_hand():
     assert isinstance(load_segmenter("foreground"), ForegroundSegmenter)
 
 
-def test_hierarchical_paired_trains_on_imported_emoji(tmp_path):
+def test_hierarchical_paired_trains_on_imported_emoji(tmp_path, capsys):
     """Emoji placed at random on a canvas: instance maps from alpha feed the paired D, the
     foreground objectness aligns G; a few steps run and the stored layouts vary."""
     import numpy as np
@@ -274,7 +274,7 @@ def test_hierarchical_paired_trains_on_imported_emoji(tmp_path):
         entries.append({"image": f"{i}.png", "category": "Smileys & Emotion", "has_img_google": True})
     (pkg / "emoji.json").write_text(json.dumps(entries))
     import_emoji("google", tmp_path / "emoji", source=str(pkg), resolution=16, placement="random", copies=3)
-    opts = dict(data=str(tmp_path / "emoji"), out=str(tmp_path / "run"), preset="test", batch=4, kimg=0.008,
+    opts = dict(data=str(tmp_path / "emoji"), out=str(tmp_path / "run"), preset="test", batch=4, kimg=0.012,
                 tick_kimg=0.008, seed=1, method="spatial",
                 method_options={"paired": True, "align": "segmenter", "segmenter": "foreground"})
     t = Trainer(TrainOptions(**opts), ImageDataset(tmp_path / "emoji", 16), arch=ARCH, progress=False)
@@ -285,3 +285,9 @@ def test_hierarchical_paired_trains_on_imported_emoji(tmp_path):
     assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
     stored = t.method.options()["layouts"]
     assert len(stored) == 9 and len({tuple(l[0][:2]) for l in stored}) > 3
+    t.run()
+    # Co-move with the segmenter the model was aligned with (a rooms U-Net would be wrong here)
+    code, out, err = invoke(["eval", str(t.run_dir), "--metric", "comove", "--n", "4", "--json"], capsys)
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["segmenter"] == "foreground" and res["n"] == 4

@@ -50,10 +50,11 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
         from ..metrics import co_move_ratio, load_segmenter
         t0 = time.time()
         # the segmenter the model was aligned with (e.g. creatures), else the bundled rooms one
-        seg = load_segmenter(segmenter or m.method.options().get("segmenter"))
+        seg_name = segmenter or m.method.options().get("segmenter") or "rooms"
+        seg = load_segmenter(seg_name)
         r = co_move_ratio(m, n, seg, truncation=truncation)
         r = {k: v for k, v in r.items() if k != "per_sample"}
-        r.update(metric="co_move_ratio", model=m.source, seconds=round(time.time() - t0, 1))
+        r.update(metric="co_move_ratio", model=m.source, segmenter=seg_name, seconds=round(time.time() - t0, 1))
         emit(r, as_json, [f"co_move_ratio = {r['mean']:.3f} (median {r['median']:.3f}, "
                           f"{r['n_valid']} valid of {r['n']})"])
         return
