@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,5 +54,20 @@ def write_json(path: Optional[str], out: dict) -> None:
 
 def thread_env(threads: int) -> dict:
     """The environment for child processes limited to ``threads`` CPU threads."""
-    import os
     return dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+
+
+def reject_unknown(what: str, given, known) -> bool:
+    """Print one error line and return True when ``given`` names something not in ``known``."""
+    unknown = [g for g in given if g not in known]
+    if unknown:
+        print(f"error: unknown {what} {unknown}; known: {', '.join(known)}", file=sys.stderr)
+    return bool(unknown)
+
+
+def earlier_rows(json_path: Optional[str], field: str, redo) -> list[dict]:
+    """Rows an earlier call wrote to ``json_path``, except those whose ``field`` is in ``redo``."""
+    prev = Path(json_path) if json_path else None
+    if not (prev and prev.is_file()):
+        return []
+    return [r for r in json.loads(prev.read_text()).get("rows", []) if r[field] not in redo]

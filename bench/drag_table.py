@@ -100,7 +100,7 @@ def run_row(model, drags, fraction, opts, progress):
             "distance_mean": round(statistics.fmean(r["distance"] for r in rows), 4),
             "distance_median": round(statistics.median(r["distance"] for r in rows), 4),
             "reached": round(sum(r["reached"] for r in rows) / len(rows), 3),
-            "stalled": round(sum(r.get("stalled", False) for r in rows) / len(rows), 3),
+            "stalled": round(sum(r["stalled"] for r in rows) / len(rows), 3),
             "handle_feature_error_mean": round(statistics.fmean(r["handle_feature_error"] for r in rows), 3)}
 
 

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from _runs import thread_env, train_and_measure, write_json
+from _runs import earlier_rows, reject_unknown, thread_env, train_and_measure, write_json
 
 # (label, method, options): TPAMI Tab. I rows, then ours.
 ALIGN_EVERY = 4           # lazy alignment (scaled by 4), as the bundled models; the paper: every step
@@ -54,16 +54,11 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        print(f"error: unknown rows {unknown}; known: {', '.join(ROWS)}", file=sys.stderr)
+    if reject_unknown("rows", rows, ROWS):
         return 2
     env = thread_env(args.threads)
     out = {"data": args.data, "init_from": args.init_from, "kimg": args.kimg, "n": args.n,
-           "threads": args.threads, "align_interval": ALIGN_EVERY, "rows": []}
-    prev = Path(args.json) if args.json else None
-    if prev and prev.is_file():                         # keep rows measured by an earlier call
-        out["rows"] = [r for r in json.loads(prev.read_text()).get("rows", []) if r["row"] not in rows]
+           "threads": args.threads, "align_interval": ALIGN_EVERY, "rows": earlier_rows(args.json, "row", rows)}
     for key in rows:
         label, method, opts = ROWS[key]
         run_dir = Path(args.runs) / key

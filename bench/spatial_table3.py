@@ -23,7 +23,7 @@ import json
 import sys
 from pathlib import Path
 
-from _runs import thread_env, train_and_measure, write_json
+from _runs import earlier_rows, reject_unknown, thread_env, train_and_measure, write_json
 
 SEGMENTER = {"creatures": "creatures", "emoji": "foreground"}
 
@@ -49,16 +49,11 @@ def main(argv=None) -> int:
     except ValueError:
         print("error: --datasets expects NAME=PATH,...", file=sys.stderr)
         return 2
-    unknown = [d for d in datasets if d not in SEGMENTER]
-    if unknown:
-        print(f"error: unknown datasets {unknown}; known: {', '.join(SEGMENTER)}", file=sys.stderr)
+    if reject_unknown("datasets", datasets, SEGMENTER):
         return 2
     env = thread_env(args.threads)
     out = {"init_from": args.init_from, "kimg": args.kimg, "n": args.n, "fd_n": args.fd_n,
-           "threads": args.threads, "rows": []}
-    prev = Path(args.json) if args.json else None
-    if prev and prev.is_file():                         # keep datasets measured by an earlier call
-        out["rows"] = [r for r in json.loads(prev.read_text()).get("rows", []) if r["dataset"] not in datasets]
+           "threads": args.threads, "rows": earlier_rows(args.json, "dataset", datasets)}
     for name, path in datasets.items():
         for row, method, opts in (("baseline", "stylegan2", {}), ("spatial", "spatial", spatial_options(name))):
             print(f"[{name} {row}]", file=sys.stderr, flush=True)

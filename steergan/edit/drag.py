@@ -66,11 +66,10 @@ class DragOptions:
         """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
         if self.mode not in MODES:
             raise UserError(f"unknown drag mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        for name in ("max_steps", "n_ws", "coarse_steps", "patience"):
+        for name, lo in (("max_steps", 1), ("n_ws", 1), ("coarse_steps", 1), ("patience", 0)):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "patience" else 1):
-                raise UserError(f"drag option {name} must be a {'non-negative' if name == 'patience' else 'positive'} "
-                                f"integer, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise UserError(f"drag option {name} must be an integer >= {lo}, got {v!r}")
         for name in ("tolerance", "lr", "centre_lr", "r1", "r2", "coarse_radius"):
             v = getattr(self, name)
             if not _number(v) or v <= 0:

@@ -174,18 +174,9 @@ class ForegroundSegmenter:
 
     def __call__(self, images) -> list[np.ndarray]:
         batch = _as_uint8_batch(images).numpy().astype(np.int16)
-        out = []
-        for img in batch:
-            fg = np.abs(img - self.background).max(0) > self.tol
-            lab, n = label_components(fg)
-            sizes = np.bincount(lab.ravel(), minlength=n + 1)
-            keep = np.zeros(n + 1, np.int32)
-            small = min_pixels(*fg.shape)
-            for k in range(1, n + 1):
-                if sizes[k] >= small:
-                    keep[k] = keep.max() + 1
-            out.append(keep[lab])
-        return out
+        # a two-class map (0 = background, 1 = object) split into components like a scene segmenter's
+        return [instances_from_semantic((np.abs(img - self.background).max(0) > self.tol).astype(np.uint8), (0,))[0]
+                for img in batch]
 
 
 def load_segmenter(name: Optional[str] = None):

@@ -127,7 +127,6 @@ class SpatialGAN(Method):
         if not isinstance(paired, bool):
             raise UserError(f"spatial option paired={paired!r}: expected true/false")
         self.paired = paired
-        self._slots = self.n_objects if multi else 1       # layout slots: objects, or the one object
         if segmenter is not None and not isinstance(segmenter, str):
             raise UserError(f"spatial option segmenter={segmenter!r}: expected a file path or null")
         if segmenter is not None and self.align != "segmenter":
@@ -139,7 +138,7 @@ class SpatialGAN(Method):
         if layouts is not None:
             if not paired:
                 raise UserError("spatial option layouts only applies with paired=true")
-            self._bank = LayoutBank(*from_json(layouts, self._slots))
+            self._bank = LayoutBank(*from_json(layouts, self.n_objects if multi else 1))   # objects, or the one
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
         if multi:
             caps.append("heatmap_remove")          # Sec. 4.2, Fig. 9b: multi-object only
