@@ -1,8 +1,11 @@
-"""fd_effnet of a run's milestone snapshots (10, 20, 40, 60 training minutes, ...) and the floor.
+"""Fréchet distances of a run's milestone snapshots (10, 20, 40, 60 training minutes, ...) and the floor.
 
-The floor is fd_effnet between two independent sets of real images of the same size
+The floor is the distance between two independent sets of real images of the same size
 (the training set and a second set rendered with another seed), i.e. the best any model
-could score with this n.
+could score with this n. ``--metrics fd_effnet,fd_seg``: fd_seg (features of the bundled
+rooms segmenter, never trained on ImageNet) is the check a projected-discriminator run
+cannot game, since that D judges through EfficientNet-Lite0, the fd_effnet network.
+``--models`` adds rows for finished generators (e.g. the bundled rooms-stylegan2).
 
     steergan data make rooms --out data/rooms64 -n 20000
     steergan data make rooms --out data/rooms64-holdout -n 2000 --seed 1
@@ -28,7 +31,9 @@ from steergan.train.logger import image_grid
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", required=True)
+    ap.add_argument("--run", default=None)
+    ap.add_argument("--models", default="", help="comma-separated generator files or bundled names")
+    ap.add_argument("--metrics", default="fd_effnet", help="comma-separated: fd_effnet, fd_seg")
     ap.add_argument("--data", required=True)
     ap.add_argument("--holdout", required=True)
     ap.add_argument("--n", type=int, default=2000)
@@ -37,45 +42,56 @@ def main():
     ap.add_argument("--minutes", default="10,20,40,60", help="which milestones to evaluate")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
-    ext = get_extractor("fd_effnet")
+    metrics = [m for m in args.metrics.split(",") if m]
+    exts = {m: get_extractor(m) for m in metrics}
     train = ImageDataset(args.data, resolution=64)
     hold = ImageDataset(args.holdout, resolution=64)
     t0 = time.time()
-    real = real_stats(train, ext, n=args.n, cache_dir=Path(args.cache_dir), fingerprint=train.fingerprint)
-    real_hold = real_stats(hold, ext, n=args.n, cache_dir=Path(args.cache_dir), fingerprint=hold.fingerprint)
-    floor = fd(real, real_hold)
-    print(f"floor (real vs real, n={args.n}): {floor:.3f}  [{time.time() - t0:.0f} s]", flush=True)
-    rows = []
+    cache = Path(args.cache_dir)
+    real, floor = {}, {}
+    for m, ext in exts.items():
+        real[m] = real_stats(train, ext, n=args.n, cache_dir=cache, fingerprint=train.fingerprint)
+        floor[m] = fd(real[m], real_stats(hold, ext, n=args.n, cache_dir=cache, fingerprint=hold.fingerprint))
+        print(f"floor {m} (real vs real, n={args.n}): {floor[m]:.3f}  [{time.time() - t0:.0f} s]", flush=True)
     wanted = {float(m) for m in args.minutes.split(",")}
-    milestones = sorted((p for p in Path(args.run, "milestones").glob("minutes-*")
-                         if float(re.sub(r"^minutes-", "", p.name)) in wanted),
-                        key=lambda p: float(re.sub(r"^minutes-", "", p.name)))
+    milestones = []
+    if args.run:
+        milestones = sorted((p for p in Path(args.run, "milestones").glob("minutes-*")
+                             if float(re.sub(r"^minutes-", "", p.name)) in wanted),
+                            key=lambda p: float(re.sub(r"^minutes-", "", p.name)))
     grids = Path(args.grids)
     grids.mkdir(parents=True, exist_ok=True)
-    for ms in milestones:
-        m = load_model(str(ms))
-        gen = torch.Generator().manual_seed(0)
-        torch.manual_seed(0)   # noise injection uses the global RNG
+    rows = []
+    for source in [str(p) for p in milestones] + [m for m in args.models.split(",") if m]:
+        model = load_model(source)
+        row = {"source": source}
+        if source in map(str, milestones):
+            cfg = json.loads((Path(source) / "config.json").read_text())
+            row.update(minutes=float(Path(source).name.split("-")[1]), kimg=round(cfg["images_seen"] / 1000, 1))
+            label = f"{Path(args.run).name}_{Path(source).name}"
+        else:
+            label = Path(source).stem
+        for name, ext in exts.items():
+            gen = torch.Generator().manual_seed(0)
+            torch.manual_seed(0)   # noise injection uses the global RNG
 
-        def sample(batch, start):
-            z = torch.randn(batch, m.G.cfg.z_dim, generator=gen)
-            with torch.no_grad():
-                return to_uint8(m.G(z, noise_mode="random"))
+            def sample(batch, start):
+                z = torch.randn(batch, model.G.cfg.z_dim, generator=gen)
+                with torch.no_grad():
+                    return to_uint8(model.G(z, noise_mode="random"))
 
-        fake = fake_stats(sample, ext, n=args.n)
-        value = fd(real, fake)
-        minutes = float(ms.name.split("-")[1])
-        cfg = json.loads((ms / "config.json").read_text())
-        grid = grids / f"{Path(args.run).name}_{ms.name}.png"
-        image_grid(m.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
-        rows.append({"minutes": minutes, "kimg": round(cfg["images_seen"] / 1000, 1), "fd_effnet": round(value, 3),
-                     "grid": str(grid)})
+            row[name] = round(fd(real[name], fake_stats(sample, ext, n=args.n)), 3)
+        grid = grids / f"{label}.png"
+        image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
+        row["grid"] = str(grid)
+        rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
-    result = {"n": args.n, "floor": round(floor, 3), "rows": rows}
-    print("\n| training minutes | kimg | fd_effnet |\n|---|---|---|")
+    print("\n| source | minutes | kimg | " + " | ".join(metrics) + " |\n|---" * (3 + len(metrics)) + "|")
     for r in rows:
-        print(f"| {r['minutes']:g} | {r['kimg']} | {r['fd_effnet']} |")
-    print(f"| floor (real vs real) | - | {floor:.3f} |")
+        print(f"| {r['source']} | {r.get('minutes', '-')} | {r.get('kimg', '-')} | "
+              + " | ".join(str(r[m]) for m in metrics) + " |")
+    print("| floor (real vs real) | - | - | " + " | ".join(f"{floor[m]:.3f}" for m in metrics) + " |")
+    result = {"n": args.n, "floor": {m: round(v, 3) for m, v in floor.items()}, "rows": rows}
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))

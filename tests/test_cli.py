@@ -172,3 +172,22 @@ def test_eval_fd_effnet_end_to_end_and_cache(tmp_path, capsys):
     assert json.loads(ok_cli(args, capsys))["value"] == pytest.approx(first["value"])
     code, _, err = run_cli(["eval", str(run), "--data", str(data), "--metric", "fid", "--n", "4"], capsys)
     one_line_error(code, err, "inception")
+
+
+def test_train_with_projected_d_then_eval_fd_seg(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs", n=6)
+    run = tmp_path / "run"
+    ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--kimg", "0.004",
+            "--batch", "4", "--device", "cpu", "--discriminator", "projected"], capsys)
+    info = json.loads(ok_cli(["info", str(run), "--json"], capsys))
+    assert "projected" in json.dumps(info)
+    r = json.loads(ok_cli(["eval", str(run), "--data", str(data), "--metric", "fd_seg", "--n", "4",
+                           "--cache-dir", str(tmp_path / "cache"), "--json"], capsys))
+    assert r["metric"] == "fd_seg_rooms" and np.isfinite(r["value"]) and r["value"] > 0
+    # the other discriminator on the same run directory is refused, the run is left alone
+    code, _, err = run_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test",
+                            "--kimg", "0.008", "--batch", "4", "--device", "cpu"], capsys)
+    one_line_error(code, err, "projected discriminator")
+    code, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r2"), "--preset", "test",
+                            "--method", "spatial", "--discriminator", "projected", "--device", "cpu"], capsys)
+    one_line_error(code, err, "needs the StyleGAN2 discriminator")

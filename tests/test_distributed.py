@@ -8,9 +8,10 @@ from safetensors.torch import load_file
 
 
 @pytest.mark.slow
-def test_two_process_training_keeps_replicas_identical(tmp_path):
+@pytest.mark.parametrize("discriminator", ["stylegan2", "projected"])
+def test_two_process_training_keeps_replicas_identical(tmp_path, discriminator):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "tests/ddp_worker.py", str(tmp_path)]
+           "tests/ddp_worker.py", str(tmp_path), discriminator]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     a, b = load_file(str(tmp_path / "rank0.safetensors")), load_file(str(tmp_path / "rank1.safetensors"))

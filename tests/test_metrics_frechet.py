@@ -219,3 +219,23 @@ def test_inception_missing_path_is_user_error(tmp_path, monkeypatch):
         get_extractor("fid")
     with pytest.raises(UserError):
         get_extractor("inception")
+
+
+def _scenes(kind, n, seed):
+    from steergan.data.scenes import render
+    return torch.stack([torch.from_numpy(render(kind, i, 64, seed).image).permute(2, 0, 1) for i in range(n)])
+
+
+def test_fd_seg_tells_rooms_from_creatures():
+    ext = get_extractor("fd_seg", segmenter="rooms")
+    assert ext.name == "fd_seg_rooms" and ext.dim == 136
+    rooms_a = real_stats(_scenes("rooms", 40, 0), ext, n=40)
+    rooms_b = real_stats(_scenes("rooms", 40, 1), ext, n=40)
+    creatures = real_stats(_scenes("creatures", 40, 0), ext, n=40)
+    # two independent sets of rooms are much closer than rooms and another kind of scene
+    assert fd(rooms_a, rooms_b) * 3 < fd(rooms_a, creatures)
+
+
+def test_fd_seg_unknown_segmenter_is_user_error():
+    with pytest.raises(UserError, match="does not exist"):
+        get_extractor("fd_seg", segmenter="nope.safetensors")

@@ -13,16 +13,16 @@ from .common import device_option, emit, json_option, model_option
 @click.argument("checkpoint", required=False)
 @model_option
 @click.option("--data", default=None, help="Real images (default: the dataset recorded in the checkpoint).")
-@click.option("--metric", type=click.Choice(["fd_effnet", "fid", "comove", "link", "locality", "miou"]),
+@click.option("--metric", type=click.Choice(["fd_effnet", "fd_seg", "fid", "comove", "link", "locality", "miou"]),
               default="fd_effnet", show_default=True,
               help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
-                   "to published FID). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
+                   "to published FID). fd_seg: Frechet distance on the features of a bundled scene segmenter (rooms, creatures; trained on the scenes, never on ImageNet, so a projected-D model cannot game it). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
                    "Co-move Ratio (heatmap models; the segmenter the model was aligned with, else the bundled rooms one, unless --segmenter). link: LinkGAN's "
                    "masked MSE inside/outside a link's region when its axes are resampled, and their ratio. "
                    "locality (SemanticStyleGAN): the same for swapping one class's texture code. miou "
                    "(SemanticStyleGAN): generated masks vs the segmenter's labels of the generated images.")
 @click.option("--segmenter", default=None, help="Segmenter file or bundled kind (rooms, creatures) for --metric "
-              "comove, miou or class links; 'foreground' (comove) for plain-background data such as emoji.")
+              "comove, fd_seg, miou or class links; 'foreground' (comove) for plain-background data such as emoji.")
 @click.option("--link", "link", default=0, show_default=True, help="Which link, for --metric link.")
 @click.option("--links", "links_json", default=None,
               help="For --metric link on a model without links (the baseline row): JSON as in "
@@ -74,7 +74,9 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     data = data or ((trained.get("dataset") or {}).get("path"))
     if not data:
         raise UserError("no --data given and the checkpoint records no dataset path")
-    extractor = get_extractor(metric, inception_path=inception, device=device)
+    # fd_seg: the scene segmenter given, else the one the model was aligned with, else rooms'
+    seg_name = segmenter or m.method.options().get("segmenter") or "rooms"
+    extractor = get_extractor(metric, inception_path=inception, device=device, segmenter=seg_name)
     ds = ImageDataset(data, resolution=m.resolution)
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "steergan" / "stats"
     t0 = time.time()

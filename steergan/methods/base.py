@@ -59,6 +59,10 @@ class Method:
     def build_discriminator(self, arch: ArchConfig) -> nn.Module:
         return Discriminator(arch)
 
+    # Methods whose losses read the StyleGAN2 D's block features (GradCAM) or feed it extra
+    # input planes say so; the trainer then refuses ``--discriminator projected``.
+    needs_stylegan2_d: ClassVar[bool] = False
+
     # --- control state ---
     def sample_control(self, batch: int, G: Generator, device: torch.device,
                        generator: Optional[torch.Generator] = None) -> Any:

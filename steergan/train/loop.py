@@ -84,7 +84,7 @@ class Trainer:
 
         torch.manual_seed(opts.seed * 1000 + self.dist.rank)
         self.G = self.method.build_generator(self.arch).to(self.device)
-        self.D = self.method.build_discriminator(self.arch).to(self.device)
+        self.D = self._build_discriminator().to(self.device)
         if self.device.type == "cpu":
             # oneDNN convolutions run ~2x faster on NHWC tensors on CPU (measured, bench/).
             self.G = self.G.to(memory_format=torch.channels_last)
@@ -113,6 +113,15 @@ class Trainer:
         self.fixed_z = torch.randn(16, self.arch.z_dim, generator=torch.Generator().manual_seed(123))
 
     # ------------------------------------------------------------------ setup
+    def _build_discriminator(self) -> nn.Module:
+        if self.opts.discriminator == "stylegan2":
+            return self.method.build_discriminator(self.arch)
+        if self.method.needs_stylegan2_d:
+            raise UserError(f"method {self.method.name!r} needs the StyleGAN2 discriminator; "
+                            f"drop --discriminator {self.opts.discriminator}")
+        from ..nn.projected import ProjectedDiscriminator
+        return ProjectedDiscriminator(self.arch)
+
     def _dataset_tensor(self, dataset) -> torch.Tensor:
         images = getattr(dataset, "images", None)
         if images is None:
@@ -163,6 +172,10 @@ class Trainer:
                             f"not {self.method.name!r}")
         if ArchConfig.from_dict(cfg["arch"]) != self.arch:
             raise UserError(f"{ckpts[-1]} has a different architecture than preset {self.opts.preset!r}")
+        saved_d = cfg.get("train", {}).get("discriminator", "stylegan2")
+        if saved_d != self.opts.discriminator:
+            raise UserError(f"{ckpts[-1]} was trained with the {saved_d} discriminator, "
+                            f"not {self.opts.discriminator}")
         self._load_model_tensors(model)
         self.step, self.images_seen = cfg["step"], cfg["images_seen"]
         self.train_seconds = cfg.get("train_seconds", 0.0)

@@ -7,6 +7,9 @@ from typing import Optional
 from ..errors import UserError
 
 
+DISCRIMINATORS = ("stylegan2", "projected")
+
+
 @dataclass
 class TrainOptions:
     data: str = ""                      # image folder, zip or steergan scene dataset
@@ -14,6 +17,7 @@ class TrainOptions:
     preset: str = "tiny"
     method: str = "stylegan2"
     method_options: dict = field(default_factory=dict)
+    discriminator: str = "stylegan2"    # or "projected": frozen EfficientNet-Lite0 features (nn/projected.py)
     kimg: float = 200.0                 # stop after this many thousand real images
     minutes: Optional[float] = None     # ... or after this much training time (whichever first)
     batch: int = 32                     # total over all processes
@@ -40,7 +44,11 @@ class TrainOptions:
     d_warmup_kimg: Optional[float] = None  # D trains alone first; None: 2 when init_from brings no D
 
     def resolved_r1_gamma(self, resolution: int) -> float:
-        return self.r1_gamma if self.r1_gamma is not None else 0.0002 * resolution ** 2 / self.batch
+        if self.r1_gamma is not None:
+            return self.r1_gamma
+        if self.discriminator == "projected":   # spectral norm bounds its heads instead (Sauer et al.)
+            return 0.0
+        return 0.0002 * resolution ** 2 / self.batch
 
     def resolved_ema_kimg(self) -> float:
         return self.ema_kimg if self.ema_kimg is not None else self.batch * 10 / 32
@@ -64,5 +72,7 @@ class TrainOptions:
             raise UserError(f"--kimg must be positive, got {self.kimg}")
         if self.d_warmup_kimg is not None and not self.d_warmup_kimg >= 0:
             raise UserError(f"--d-warmup-kimg must be >= 0, got {self.d_warmup_kimg}")
+        if self.discriminator not in DISCRIMINATORS:
+            raise UserError(f"--discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
         if self.tick_kimg <= 0:
             raise UserError(f"--tick-kimg must be positive, got {self.tick_kimg}")

@@ -57,6 +57,7 @@ def _is_pow2(n: int) -> bool:
 @register
 class SemanticStyleGAN(Method):
     name = "semantic"
+    needs_stylegan2_d = True    # D judges image + label map together
     capabilities = ("generate", "latent", "class_shape", "class_texture", "class_depth", "class_build_up")
     uses_masks = True
 

@@ -96,6 +96,7 @@ def _float(name: str, value, lo: float, hi: float, hi_open: bool = False) -> flo
 @register
 class SpatialGAN(Method):
     name = "spatial"
+    needs_stylegan2_d = True    # GradCAM alignment reads its block features
     capabilities = ("generate", "latent", "heatmap_move", "heatmap_sigma", "heatmap_remove", "heatmap_style")
 
     def __init__(self, sampling: str = HIERARCHICAL, sel: Optional[str] = None, align: Optional[str] = None,
