@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from PIL import Image
 
 from steergan.edit.overlay import heatmap_overlay
 from steergan.edit.showcase import _tile, sheet

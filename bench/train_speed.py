@@ -6,6 +6,10 @@ FlopCounterMode), and the achieved GFLOP/s next to what a plain 3x3 convolution 
 
     python bench/train_speed.py [--presets tiny,ref64,paper256] [--batch 4] [--json out.json]
     python bench/train_speed.py --presets tiny,tiny+spatial-hier,tiny+spatial-multi,tiny+spatial-steer --batch 32
+    python bench/train_speed.py --presets tiny,tiny+projected --batch 32
+
+``+projected`` swaps in the projected discriminator (frozen EfficientNet-Lite0 features;
+its D GFLOPs include them, and its D step runs them forward only, with no R1).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from steergan.nn import Discriminator, Generator, get_preset
+from steergan.nn.projected import ProjectedDiscriminator
 from steergan.train import Trainer, TrainOptions
 
 # StyleGAN2 at 64 px with the widths measured in the brief (cbase 4096, cmax 128, 8-layer mapping, w 512).
@@ -34,8 +39,9 @@ def arch_for(name):
     return get_preset(name)
 
 
-def gflops_per_image(arch):
-    G, D = Generator(arch), Discriminator(arch)
+def gflops_per_image(arch, projected=False):
+    G = Generator(arch)
+    D = ProjectedDiscriminator(arch) if projected else Discriminator(arch)
     z = torch.randn(2, arch.z_dim)
     # (FlopCounterMode's module hooks need autograd on: no torch.no_grad here)
     with FlopCounterMode(display=False) as fc:
@@ -61,6 +67,7 @@ def plain_conv_gflops(batch=32, channels=128, res=16, reps=10):
 
 
 METHODS = {"": ("stylegan2", {}),
+           "projected": ("stylegan2", {}),     # the baseline with --discriminator projected
            "spatial-hier": ("spatial", {"sampling": "hierarchical"}),
            "spatial-multi": ("spatial", {"sampling": "multi"}),
            "spatial-multi-lazy4": ("spatial", {"sampling": "multi", "align_interval": 4}),
@@ -89,7 +96,8 @@ def iteration_speed(arch, batch, steps, method=""):
                            load_masks=lambda kind="semantic": (masks, []))
     name, mopts = METHODS[method]
     opts = TrainOptions(out="/tmp/steergan-bench", batch=batch, kimg=1e9, device="cpu", r1_interval=16,
-                        method=name, method_options=mopts, augment="")
+                        method=name, method_options=mopts, augment="",
+                        discriminator="projected" if method == "projected" else "stylegan2")
     t = Trainer(opts, data, arch=arch, progress=False)
     t.logger = SimpleNamespace(log=lambda *a, **k: None)
     t.step = 1
@@ -122,12 +130,14 @@ def main():
     for name in args.presets.split(","):
         preset, _, method = name.partition("+")
         arch = arch_for(preset)
-        g, d = gflops_per_image(arch)
+        g, d = gflops_per_image(arch, projected=method == "projected")
         steps = args.steps if arch.resolution <= 64 else max(2, args.steps // 3)
         ips, main_s, r1_s = iteration_speed(arch, args.batch, steps, method)
         # FLOPs of one iteration per image: D step (G fwd, D fwd+bwd on real and fake),
         # G step (G fwd+bwd, D fwd+bwd); backward counted as 2x forward.
         flops_img = g + 2 * 3 * d + 3 * g + 3 * d
+        if method == "projected":    # its D step runs the frozen features forward only
+            flops_img = g + 2 * d + 3 * g + 3 * d
         rows.append({"preset": name, "resolution": arch.resolution, "batch": args.batch,
                      "G_gflops_per_img": round(g, 3), "D_gflops_per_img": round(d, 3),
                      "img_per_s": round(ips, 2), "iter_s": round(main_s, 3), "iter_with_r1_s": round(r1_s, 3),

@@ -102,3 +102,12 @@ def test_methods_that_read_the_stylegan2_d_refuse_it(tmp_path):
         make_trainer(tmp_path, method="spatial")
     with pytest.raises(UserError, match="--discriminator"):
         make_trainer(tmp_path, discriminator="patchgan")
+
+
+def test_linkgan_regulariser_and_its_adversarial_term_run_on_the_projected_d(tmp_path):
+    t = make_trainer(tmp_path, method="link", method_options={"interval": 1, "adv_weight": 0.1, "links": [
+        {"region": {"box": [0, 0, 0.5, 1]}, "axes": 4}]})
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    stats = t.train_step()
+    assert {"G/link_reg", "G/link_adv"} <= set(stats)
+    assert all(torch.isfinite(p).all() for p in t.G.parameters())

@@ -7,8 +7,6 @@ three-method locality table; LinkGAN's region is its link's, SemanticStyleGAN's 
 """
 from __future__ import annotations
 
-import torch
-
 from ..errors import UserError
 from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
 from .locality import LocalityAccumulator

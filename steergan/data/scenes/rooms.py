@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .canvas import Canvas, hsv, smoothstep, value_noise
+from .canvas import Canvas, hsv, value_noise
 from .sample import SceneSample, finalize
 
 CLASSES = ["wall", "floor", "bed", "window", "painting", "lamp", "table", "plant"]
