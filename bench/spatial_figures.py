@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-
 from steergan.edit.overlay import heatmap_overlay
 from steergan.edit.showcase import _tile, sheet
 from steergan.methods.spatial.edits import apply_ops, render_state, state_from_seed

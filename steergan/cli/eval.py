@@ -16,7 +16,9 @@ from .common import device_option, emit, json_option, model_option
 @click.option("--metric", type=click.Choice(["fd_effnet", "fd_seg", "fid", "comove", "link", "locality", "miou"]),
               default="fd_effnet", show_default=True,
               help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
-                   "to published FID). fd_seg: Frechet distance on the features of a bundled scene segmenter (rooms, creatures; trained on the scenes, never on ImageNet, so a projected-D model cannot game it). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
+                   "to published FID). fd_seg: Frechet distance on the features of a bundled scene "
+                   "segmenter (rooms, creatures; trained on the scenes, never on ImageNet, so a projected-D "
+                   "model cannot game it). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
                    "Co-move Ratio (heatmap models; the segmenter the model was aligned with, else the bundled rooms one, unless --segmenter). link: LinkGAN's "
                    "masked MSE inside/outside a link's region when its axes are resampled, and their ratio. "
                    "locality (SemanticStyleGAN): the same for swapping one class's texture code. miou "
