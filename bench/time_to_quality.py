@@ -29,6 +29,20 @@ from steergan.models import load_model, to_uint8
 from steergan.train.logger import image_grid
 
 
+def stack_grids(items, path, label_width=110):
+    """Grids one under another, each with its label on the left."""
+    from PIL import Image, ImageDraw
+    grids = [(label, Image.open(g).convert("RGB")) for label, g in items]
+    width = label_width + max(g.width for _, g in grids)
+    out = Image.new("RGB", (width, sum(g.height + 4 for _, g in grids)), "white")
+    y = 0
+    for label, g in grids:
+        out.paste(g, (label_width, y))
+        ImageDraw.Draw(out).text((6, y + g.height // 2 - 6), label, fill="black")
+        y += g.height + 4
+    out.save(path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", default=None)
@@ -41,6 +55,7 @@ def main():
     ap.add_argument("--grids", default="bench/results", help="where to write a sample grid per milestone")
     ap.add_argument("--minutes", default="10,20,40,60", help="which milestones to evaluate")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--figure", default=None, help="one PNG stacking every row's grid, labelled")
     args = ap.parse_args()
     metrics = [m for m in args.metrics.split(",") if m]
     exts = {m: get_extractor(m) for m in metrics}
@@ -84,14 +99,18 @@ def main():
         grid = grids / f"{label}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
         row["grid"] = str(grid)
+        row["label"] = f"{row['minutes']:g} min" if "minutes" in row else label
         rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| source | minutes | kimg | " + " | ".join(metrics) + " |\n|---" * (3 + len(metrics)) + "|")
+    print("\n| source | minutes | kimg | " + " | ".join(metrics) + " |")
+    print("|---" * (3 + len(metrics)) + "|")
     for r in rows:
         print(f"| {r['source']} | {r.get('minutes', '-')} | {r.get('kimg', '-')} | "
               + " | ".join(str(r[m]) for m in metrics) + " |")
     print("| floor (real vs real) | - | - | " + " | ".join(f"{floor[m]:.3f}" for m in metrics) + " |")
     result = {"n": args.n, "floor": {m: round(v, 3) for m, v in floor.items()}, "rows": rows}
+    if args.figure:
+        stack_grids([(r["label"], r["grid"]) for r in rows], args.figure)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))
