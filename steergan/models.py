@@ -143,6 +143,9 @@ def load_discriminator(name_or_path: Optional[str] = None, device: str | torch.d
     if not d:
         raise UserError(f"{source} carries no discriminator (pass a run directory, or export with "
                         "--with-discriminator)")
+    if any(k.startswith("projection.") for k in d):
+        raise UserError(f"{source} was trained with the projected discriminator; D attention needs "
+                        "the StyleGAN2 discriminator (the default)")
     method = method_from_dict(cfg["method"])
     D = method.build_discriminator(ArchConfig.from_dict(cfg["arch"]))
     missing, unexpected = D.load_state_dict(d, strict=False)

@@ -184,6 +184,8 @@ def test_train_with_projected_d_then_eval_fd_seg(tmp_path, capsys):
     r = json.loads(ok_cli(["eval", str(run), "--data", str(data), "--metric", "fd_seg", "--n", "4",
                            "--cache-dir", str(tmp_path / "cache"), "--json"], capsys))
     assert r["metric"] == "fd_seg_rooms" and np.isfinite(r["value"]) and r["value"] > 0
+    code, _, err = run_cli(["attention", str(run), "--n", "1", "--out", str(tmp_path / "a.png")], capsys)
+    one_line_error(code, err, "projected discriminator")
     # the other discriminator on the same run directory is refused, the run is left alone
     code, _, err = run_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test",
                             "--kimg", "0.008", "--batch", "4", "--device", "cpu"], capsys)
