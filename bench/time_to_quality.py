@@ -29,7 +29,7 @@ from steergan.models import load_model, to_uint8
 from steergan.train.logger import image_grid
 
 
-def stack_grids(items, path, label_width=110):
+def stack_grids(items, path, label_width=130):
     """Grids one under another, each with its label on the left."""
     from PIL import Image, ImageDraw
     grids = [(label, Image.open(g).convert("RGB")) for label, g in items]
@@ -45,9 +45,10 @@ def stack_grids(items, path, label_width=110):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", default=None)
+    ap.add_argument("--run", default=None, help="run directories (comma-separated) whose milestones to evaluate")
     ap.add_argument("--models", default="", help="comma-separated generator files or bundled names")
     ap.add_argument("--metrics", default="fd_effnet", help="comma-separated: fd_effnet, fd_seg")
+    ap.add_argument("--segmenter", default="rooms", help="fd_seg's segmenter: rooms, creatures or a file")
     ap.add_argument("--data", required=True)
     ap.add_argument("--holdout", required=True)
     ap.add_argument("--n", type=int, default=2000)
@@ -58,7 +59,7 @@ def main():
     ap.add_argument("--figure", default=None, help="one PNG stacking every row's grid, labelled")
     args = ap.parse_args()
     metrics = [m for m in args.metrics.split(",") if m]
-    exts = {m: get_extractor(m) for m in metrics}
+    exts = {m: get_extractor(m, segmenter=args.segmenter) for m in metrics}
     train = ImageDataset(args.data, resolution=64)
     hold = ImageDataset(args.holdout, resolution=64)
     t0 = time.time()
@@ -69,23 +70,28 @@ def main():
         floor[m] = fd(real[m], real_stats(hold, ext, n=args.n, cache_dir=cache, fingerprint=hold.fingerprint))
         print(f"floor {m} (real vs real, n={args.n}): {floor[m]:.3f}  [{time.time() - t0:.0f} s]", flush=True)
     wanted = {float(m) for m in args.minutes.split(",")}
-    milestones = []
-    if args.run:
-        milestones = sorted((p for p in Path(args.run, "milestones").glob("minutes-*")
-                             if float(re.sub(r"^minutes-", "", p.name)) in wanted),
-                            key=lambda p: float(re.sub(r"^minutes-", "", p.name)))
+    runs = [Path(r) for r in (args.run or "").split(",") if r]
+    milestones = []      # (run, snapshot dir), each run's in order of minutes
+    minutes_of = lambda p: float(re.sub(r"^minutes-", "", p.name))  # noqa: E731
+    for run in runs:
+        milestones += [(run, p) for p in sorted(Path(run, "milestones").glob("minutes-*"), key=minutes_of)
+                       if minutes_of(p) in wanted]
     grids = Path(args.grids)
     grids.mkdir(parents=True, exist_ok=True)
     rows = []
-    for source in [str(p) for p in milestones] + [m for m in args.models.split(",") if m]:
+    sources = milestones + [(None, m) for m in args.models.split(",") if m]
+    for run, source in sources:
+        source = str(source)
         model = load_model(source)
         row = {"source": source}
-        if source in map(str, milestones):
+        if run is not None:
             cfg = json.loads((Path(source) / "config.json").read_text())
-            row.update(minutes=float(Path(source).name.split("-")[1]), kimg=round(cfg["images_seen"] / 1000, 1))
-            label = f"{Path(args.run).name}_{Path(source).name}"
+            row.update(run=run.name, minutes=float(Path(source).name.split("-")[1]),
+                       kimg=round(cfg["images_seen"] / 1000, 1))
+            label = f"{run.name}_{Path(source).name}"
+            row["label"] = f"{row['minutes']:g} min" if len(runs) == 1 else f"{run.name}\n{row['minutes']:g} min"
         else:
-            label = Path(source).stem
+            label = row["label"] = Path(source).stem
         for name, ext in exts.items():
             gen = torch.Generator().manual_seed(0)
             torch.manual_seed(0)   # noise injection uses the global RNG
@@ -99,7 +105,6 @@ def main():
         grid = grids / f"{label}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
         row["grid"] = str(grid)
-        row["label"] = f"{row['minutes']:g} min" if "minutes" in row else label
         rows.append(row)
         print(json.dumps(rows[-1]), flush=True)
     print("\n| source | minutes | kimg | " + " | ".join(metrics) + " |")
