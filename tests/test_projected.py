@@ -111,3 +111,14 @@ def test_linkgan_regulariser_and_its_adversarial_term_run_on_the_projected_d(tmp
     stats = t.train_step()
     assert {"G/link_reg", "G/link_adv"} <= set(stats)
     assert all(torch.isfinite(p).all() for p in t.G.parameters())
+
+
+def test_feature_pyramid_matches_the_wheel_network_and_stays_in_eval(D):
+    from steergan.nn.pretrained import load_efficientnet_lite0
+    net = load_efficientnet_lite0()
+    x = torch.randn(2, 3, 64, 64)
+    y = net._swish(net._bn0(net._conv_stem(x)))
+    for block in net._blocks:
+        y = block(y)
+    d = copy.deepcopy(D).train()          # train mode must not switch its BatchNorm to batch statistics
+    assert torch.allclose(d.features(x)[-1], y, atol=1e-5)

@@ -10,7 +10,7 @@ is why the paper's GANs reach a given quality with far fewer images.
 Choices for CPUs and for this code base:
 - the feature net sees the image at its own resolution (``feature_size``, at least 64 px):
   at 64 px, upsampling to 128 made each image 3x dearer and, in 12 CPU-minutes on rooms,
-  reached 8 kimg of noise against 22 kimg with structure (bench notes in the README);
+  reached 8 kimg of noise against 22 kimg with structure (pilot in the README);
 - heads use spectral norm and no BatchNorm, so replicas under DDP stay identical
   (power iteration depends on the weights only, never on the batch);
 - the trainer keeps its non-saturating logistic loss (the paper uses hinge) and turns
