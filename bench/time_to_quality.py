@@ -29,6 +29,18 @@ from steergan.models import load_model, to_uint8
 from steergan.train.logger import image_grid
 
 
+def generate(model, n: int, batch: int = 32) -> torch.Tensor:
+    """n uint8 samples, seeded: the same images for every metric and every call."""
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)   # noise injection uses the global RNG
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, batch):
+            z = torch.randn(min(batch, n - start), model.G.cfg.z_dim, generator=gen)
+            out.append(to_uint8(model.G(z, noise_mode="random")))
+    return torch.cat(out)
+
+
 def stack_grids(items, path, label_width=130):
     """Grids one under another, each with its label on the left."""
     from PIL import Image, ImageDraw
@@ -92,16 +104,9 @@ def main():
             row["label"] = f"{row['minutes']:g} min" if len(runs) == 1 else f"{run.name}\n{row['minutes']:g} min"
         else:
             label = row["label"] = Path(source).stem
+        fakes = generate(model, args.n)       # once, shared by every metric
         for name, ext in exts.items():
-            gen = torch.Generator().manual_seed(0)
-            torch.manual_seed(0)   # noise injection uses the global RNG
-
-            def sample(batch, start):
-                z = torch.randn(batch, model.G.cfg.z_dim, generator=gen)
-                with torch.no_grad():
-                    return to_uint8(model.G(z, noise_mode="random"))
-
-            row[name] = round(fd(real[name], fake_stats(sample, ext, n=args.n)), 3)
+            row[name] = round(fd(real[name], fake_stats(lambda b, s: fakes[s:s + b], ext, n=args.n)), 3)
         grid = grids / f"{label}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
         row["grid"] = str(grid)

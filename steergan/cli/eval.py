@@ -48,11 +48,11 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     if n < 2:
         raise UserError("--n must be at least 2")
     m = load_model(checkpoint or model, device=device)
+    # comove / fd_seg: the segmenter given, else the one the model was aligned with, else rooms'
+    seg_name = segmenter or m.method.options().get("segmenter") or "rooms"
     if metric == "comove":
         from ..metrics import co_move_ratio, load_segmenter
         t0 = time.time()
-        # the segmenter the model was aligned with (e.g. creatures), else the bundled rooms one
-        seg_name = segmenter or m.method.options().get("segmenter") or "rooms"
         seg = load_segmenter(seg_name)
         r = co_move_ratio(m, n, seg, truncation=truncation)
         r = {k: v for k, v in r.items() if k != "per_sample"}
@@ -76,8 +76,6 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     data = data or ((trained.get("dataset") or {}).get("path"))
     if not data:
         raise UserError("no --data given and the checkpoint records no dataset path")
-    # fd_seg: the scene segmenter given, else the one the model was aligned with, else rooms'
-    seg_name = segmenter or m.method.options().get("segmenter") or "rooms"
     extractor = get_extractor(metric, inception_path=inception, device=device, segmenter=seg_name)
     ds = ImageDataset(data, resolution=m.resolution)
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "steergan" / "stats"
