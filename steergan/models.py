@@ -15,7 +15,7 @@ import torch
 from . import checkpoint as ckpt_io
 from .errors import UserError
 from .methods import Method, method_from_dict
-from .nn import ArchConfig, Generator
+from .nn import DEFAULT_DISCRIMINATOR, ArchConfig, Generator
 
 ASSETS = Path(__file__).parent / "assets"
 DEFAULT_MODEL = "rooms"          # falls back to the entry marked "default" in models.json
@@ -131,6 +131,12 @@ def resolve_model(name_or_path: Optional[str]) -> tuple[Path, str]:
     return p, str(p)
 
 
+def discriminator_kind(cfg: dict) -> str:
+    """The D kind a config records: training checkpoints under ``train``, generator files
+    exported with their D at the top level (files older than the projected D: StyleGAN2)."""
+    return cfg.get("discriminator") or cfg.get("train", {}).get("discriminator") or DEFAULT_DISCRIMINATOR
+
+
 def load_discriminator(name_or_path: Optional[str] = None, device: str | torch.device = "cpu"):
     """(D, method, config) of a training checkpoint / run dir, or of a generator file exported
     with its discriminator; for looking at D's attention (SpatialGAN Fig. 3/13)."""
@@ -143,11 +149,12 @@ def load_discriminator(name_or_path: Optional[str] = None, device: str | torch.d
     if not d:
         raise UserError(f"{source} carries no discriminator (pass a run directory, or export with "
                         "--with-discriminator)")
-    if any(k.startswith("projection.") for k in d):
-        raise UserError(f"{source} was trained with the projected discriminator; D attention needs "
+    kind = discriminator_kind(cfg)
+    if kind != "stylegan2":
+        raise UserError(f"{source} was trained with the {kind} discriminator; D attention needs "
                         "the StyleGAN2 discriminator (the default)")
     method = method_from_dict(cfg["method"])
-    D = method.build_discriminator(ArchConfig.from_dict(cfg["arch"]))
+    D = method.build_discriminator(ArchConfig.from_dict(cfg["arch"]), kind)
     missing, unexpected = D.load_state_dict(d, strict=False)
     if missing or unexpected:
         raise UserError(f"{source}: discriminator does not match its architecture")
@@ -173,6 +180,7 @@ def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optio
             raise UserError(f"{path} is a generator file; export the discriminator from a run directory")
         _, model, _ = ckpt_io.read_training_checkpoint(path)
         tensors = {**tensors, **{k: v for k, v in model.items() if k.startswith(D_PREFIX)}}
+        extra = {**(extra or {}), "discriminator": discriminator_kind(cfg)}
     # const noise buffers are regenerated from nothing: they are part of the model's identity.
     gen_cfg = ckpt_io.base_config("generator", cfg["arch"], cfg["method"],
                                   trained={k: cfg.get(k) for k in ("step", "images_seen", "train_seconds", "dataset")},

@@ -32,7 +32,7 @@ def test_logits_shape_and_gradient_reaches_the_image(D):
 
 def test_only_the_heads_are_parameters_and_the_wheel_weights_are_not_saved(D):
     names = [n for n, _ in D.named_parameters()]
-    assert names and all(n.startswith("heads.") for n in names)
+    assert names and all(n.startswith("heads.") for n in names)     # no control planes: no tower
     state = D.state_dict()
     assert any(k.startswith("projection.") for k in state)          # resumed runs need the same projection
     assert not any(k.startswith("features.") for k in state)        # comes from the wheel
@@ -97,11 +97,58 @@ def test_resume_with_the_other_discriminator_is_refused(tmp_path):
         make_trainer(tmp_path, discriminator="stylegan2").run()
 
 
-def test_methods_that_read_the_stylegan2_d_refuse_it(tmp_path):
-    with pytest.raises(UserError, match="needs the StyleGAN2 discriminator"):
-        make_trainer(tmp_path, method="spatial")
+def test_gradcam_alignment_refuses_it_and_segmenter_alignment_does_not(tmp_path):
+    for align in ("standard", "indoor"):
+        opts = {"sampling": "multi", "align": align} if align == "indoor" else {}
+        with pytest.raises(UserError, match="reads GradCAM from the StyleGAN2"):
+            make_trainer(tmp_path, method="spatial", method_options=opts)
     with pytest.raises(UserError, match="--discriminator"):
         make_trainer(tmp_path, discriminator="patchgan")
+    t = make_trainer(tmp_path, method="spatial", method_options={"align": "none"})
+    assert isinstance(t.D, ProjectedDiscriminator) and t.D.cond_channels == 0
+
+
+@pytest.mark.parametrize("cond", [1, 5])
+def test_conditioned_d_output_depends_on_the_control_planes(cond):
+    torch.manual_seed(0)
+    d = ProjectedDiscriminator(get_preset("test"), cond_channels=cond)
+    img, planes = torch.randn(2, 3, 16, 16), torch.rand(2, cond, 16, 16).requires_grad_(True)
+    logits = d(torch.cat([img, planes], 1))
+    logits.sum().backward()
+    assert planes.grad is not None and planes.grad.abs().sum() > 0
+    # the same image with other planes gets other logits, at every one of the four scales
+    other = d(torch.cat([img, torch.zeros_like(planes)], 1))
+    sizes = [16, 16, 16, 4]
+    for chunk_a, chunk_b in zip(logits.split(sizes, 1), other.split(sizes, 1)):
+        assert not torch.allclose(chunk_a, chunk_b)
+    # the condition tower trains; the frozen features are still buffers
+    names = [n for n, _ in d.named_parameters()]
+    assert any(n.startswith("condition.") for n in names)
+    assert all(n.startswith(("heads.", "condition.")) for n in names)
+    with pytest.raises(ValueError, match="input channels"):
+        d(img)
+
+
+def test_paired_spatial_and_semantic_train_with_the_projected_d(tmp_path):
+    from steergan.data import ImageDataset
+    from steergan.data.scenes import make_dataset
+    rooms = make_dataset("rooms", tmp_path / "rooms16", n=8, resolution=16, workers=1, progress=False)
+    runs = {"spatial": {"sampling": "multi", "paired": True, "align": "segmenter", "n_objects": 2,
+                        "align_interval": 1},
+            "semantic": {}}
+    for method, options in runs.items():
+        t = Trainer(TrainOptions(data=str(rooms), out=str(tmp_path / method), preset="test", batch=4,
+                                 kimg=0.008, seed=1, method=method, method_options=options,
+                                 discriminator="projected"),
+                    ImageDataset(rooms, 16), arch=get_preset("test"), progress=False)
+        assert isinstance(t.D, ProjectedDiscriminator)
+        assert t.D.cond_channels == t.method.d_cond_channels() > 0
+        t.logger = SimpleNamespace(log=lambda *a, **k: None)
+        cond_before = {k: v.detach().clone() for k, v in t.D.condition.named_parameters()}
+        stats = t.train_step()
+        assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+        assert ("G/align_seg" in stats) == (method == "spatial")
+        assert any(not torch.equal(v, cond_before[k]) for k, v in t.D.condition.named_parameters())
 
 
 def test_linkgan_regulariser_and_its_adversarial_term_run_on_the_projected_d(tmp_path):

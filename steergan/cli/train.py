@@ -8,7 +8,7 @@ import click
 
 from ..errors import UserError
 from ..methods import method_names
-from ..nn import PRESETS
+from ..nn import DEFAULT_DISCRIMINATOR, DISCRIMINATORS, PRESETS
 
 
 @click.command()
@@ -17,9 +17,8 @@ from ..nn import PRESETS
 @click.option("--preset", type=click.Choice(sorted(PRESETS)), default="tiny", show_default=True)
 @click.option("--method", default="stylegan2", show_default=True, help=f"One of: {', '.join(method_names())}.")
 @click.option("--method-options", default="{}", help='JSON object, e.g. \'{"sel": "norm"}\'.')
-@click.option("--discriminator", type=click.Choice(["stylegan2", "projected"]), default="stylegan2",
-              show_default=True, help="projected: judge through frozen EfficientNet-Lite0 features "
-              "(Projected GAN; converges in fewer images, R1 off unless --gamma is given).")
+@click.option("--discriminator", type=click.Choice(list(DISCRIMINATORS)), default=DEFAULT_DISCRIMINATOR,
+              show_default=True, help="; ".join(f"{k}: {v[1]}" for k, v in DISCRIMINATORS.items()) + ".")
 @click.option("--kimg", default=200.0, show_default=True, help="Thousands of real images to train on.")
 @click.option("--minutes", default=None, type=float, help="Stop after this much training time.")
 @click.option("--batch", default=32, show_default=True, help="Total batch over all processes.")

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import UserError
-from ..nn import AdapterFactory, ArchConfig, Discriminator, Generator
+from ..nn import DEFAULT_DISCRIMINATOR, AdapterFactory, ArchConfig, Generator, build_discriminator
 
 
 @dataclass
@@ -56,12 +56,17 @@ class Method:
     def build_generator(self, arch: ArchConfig) -> Generator:
         return Generator(arch, self.adapter_factory(arch))
 
-    def build_discriminator(self, arch: ArchConfig) -> nn.Module:
-        return Discriminator(arch)
+    def d_cond_channels(self) -> int:
+        """Control planes D sees after RGB (``real_for_d`` / ``fake_for_d``); 0: the image alone."""
+        return 0
 
-    # Methods whose losses read the StyleGAN2 D's block features (GradCAM) or feed it extra
-    # input planes say so; the trainer then refuses ``--discriminator projected``.
-    needs_stylegan2_d: ClassVar[bool] = False
+    def check_discriminator(self, kind: str) -> None:
+        """Raise ``UserError`` if this method's losses cannot work with D of this kind (e.g.
+        GradCAM alignment reads the StyleGAN2 D's block features)."""
+
+    def build_discriminator(self, arch: ArchConfig, kind: str = DEFAULT_DISCRIMINATOR) -> nn.Module:
+        self.check_discriminator(kind)
+        return build_discriminator(kind, arch, self.d_cond_channels())
 
     # --- control state ---
     def sample_control(self, batch: int, G: Generator, device: torch.device,

