@@ -1,8 +1,13 @@
-"""Small helpers shared by the bench scripts: percentiles and writing results."""
+"""Small helpers shared by the bench scripts: percentiles, provenance and writing results."""
 from __future__ import annotations
 
 import json
+import os
+import platform
+import shlex
 import statistics
+import subprocess
+import sys
 
 
 def percentile_ms(times: list[float], q: float) -> float:
@@ -11,7 +16,31 @@ def percentile_ms(times: list[float], q: float) -> float:
     return round(1000 * (statistics.median(s) if q == 0.5 else s[max(0, int(q * len(s)) - 1)]), 2)
 
 
+def provenance() -> dict:
+    """What made a result: commit (and whether the tree had changes), torch, threads, machine,
+    the exact command line."""
+    import torch
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": cpu,
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "command": " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + sys.argv[1:])}
+
+
 def report(res: dict, path: str | None) -> None:
+    res = {**res, "provenance": provenance()}
     print(json.dumps(res, indent=2))
     if path:
         with open(path, "w") as f:

@@ -6,6 +6,7 @@ import time
 import click
 
 from ..errors import UserError
+from ..metrics.extractors import FRECHET_METRICS
 from .common import device_option, emit, json_option, model_option
 
 
@@ -13,12 +14,9 @@ from .common import device_option, emit, json_option, model_option
 @click.argument("checkpoint", required=False)
 @model_option
 @click.option("--data", default=None, help="Real images (default: the dataset recorded in the checkpoint).")
-@click.option("--metric", type=click.Choice(["fd_effnet", "fd_seg", "fid", "comove", "link", "locality", "miou"]),
-              default="fd_effnet", show_default=True,
-              help="fd_effnet: Frechet distance on EfficientNet-Lite0 features (offline; NOT comparable "
-                   "to published FID). fd_seg: Frechet distance on the features of a bundled scene "
-                   "segmenter (rooms, creatures; trained on the scenes, never on ImageNet, so a projected-D "
-                   "model cannot game it). fid: standard Inception FID (needs --inception). comove: SpatialGAN's "
+@click.option("--metric", type=click.Choice([*FRECHET_METRICS, "comove", "link", "locality", "miou"]),
+              default="fd_judge", show_default=True,
+              help=" ".join(f"{k}: {v}." for k, v in FRECHET_METRICS.items()) + " comove: SpatialGAN's "
                    "Co-move Ratio (heatmap models; the segmenter the model was aligned with, else the bundled rooms one, unless --segmenter). link: LinkGAN's "
                    "masked MSE inside/outside a link's region when its axes are resampled, and their ratio. "
                    "locality (SemanticStyleGAN): the same for swapping one class's texture code. miou "

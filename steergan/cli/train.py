@@ -31,6 +31,9 @@ from ..nn import DEFAULT_DISCRIMINATOR, DISCRIMINATORS, PRESETS
               help="DiffAugment policy; '' to disable.")
 @click.option("--xflip", is_flag=True, help="Random horizontal flips of real images.")
 @click.option("--tick-kimg", default=4.0, show_default=True, help="Log/sample/checkpoint interval.")
+@click.option("--diversity-n", default=256, show_default=True,
+              help="Each tick, precision and recall of the EMA generator on this many images (collapse "
+                   "watch: a warning when recall halves); 0 turns it off.")
 @click.option("--keep", "keep_last", default=3, show_default=True, help="Checkpoints to keep.")
 @click.option("--milestones", default="", help="Minutes at which to keep extra snapshots, e.g. 10,20,40.")
 @click.option("--resume/--no-resume", default=True, show_default=True,
@@ -47,7 +50,7 @@ from ..nn import DEFAULT_DISCRIMINATOR, DISCRIMINATORS, PRESETS
               "(methods that need masks, e.g. semantic; scene datasets bring their own).")
 @click.option("--classes", default=None, help="Class list of --masks: a text file, one name per line, or JSON.")
 def train(data, out, preset, method, method_options, discriminator, kimg, minutes, batch, glr, dlr, gamma, pl_weight,
-          mix_prob, augment, xflip, tick_kimg, keep_last, milestones, resume, init_from, d_warmup_kimg, seed, device,
+          mix_prob, augment, xflip, tick_kimg, diversity_n, keep_last, milestones, resume, init_from, d_warmup_kimg, seed, device,
           amp, max_images, masks, classes):
     """Train a generator. Multi-GPU / multi-node: launch the same command with torchrun."""
     from ..data import ImageDataset
@@ -71,7 +74,7 @@ def train(data, out, preset, method, method_options, discriminator, kimg, minute
     opts = TrainOptions(data=data, out=out, preset=preset, method=method, method_options=mopts,
                         discriminator=discriminator, kimg=kimg,
                         minutes=minutes, batch=batch, g_lr=glr, d_lr=dlr, r1_gamma=gamma, pl_weight=pl_weight,
-                        mix_prob=mix_prob, augment=augment, xflip=xflip, seed=seed, tick_kimg=tick_kimg,
+                        mix_prob=mix_prob, augment=augment, xflip=xflip, seed=seed, tick_kimg=tick_kimg, diversity_n=diversity_n,
                         keep_last=keep_last, milestone_minutes=milestone_list, device=device, amp=amp,
                         init_from=init_from, d_warmup_kimg=d_warmup_kimg)
     arch = get_preset(preset)

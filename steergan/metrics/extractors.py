@@ -171,10 +171,26 @@ class RandomConvExtractor(_TorchExtractor):
         return self.net(x.float() / 127.5 - 1.0)
 
 
+# Every Fréchet metric, declared once (the eval CLI's choices and help come from here).
+FRECHET_METRICS = {
+    "fd_judge": "Frechet distance on the evaluation-only judge network (metrics/judge.py): trained on the "
+                "procedural scenes, read by no training loss; the quality figure of every table",
+    "fd_seg": "on the features of a bundled scene segmenter (rooms, creatures); SpatialGAN's segmenter "
+              "alignment trains against the same network",
+    "fd_effnet": "on EfficientNet-Lite0 features (offline; NOT comparable to published FID); the projected "
+                 "discriminator reads the same network",
+    "fid": "standard Inception FID (needs --inception)",
+    "fd_random": "a seeded random conv net (plumbing tests only)",
+}
+
+
 def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu",
-                  segmenter=None) -> FeatureExtractor:
-    """Build an extractor by metric name: 'fd_effnet' (default), 'fid', 'fd_seg' (features of
-    ``segmenter``, a bundled scene kind or a file) or 'fd_random'."""
+                  segmenter=None, judge=None) -> FeatureExtractor:
+    """Build an extractor by metric name (``FRECHET_METRICS``); ``segmenter`` (a bundled scene
+    kind or a file) for 'fd_seg', ``judge`` (a file; default the bundled one) for 'fd_judge'."""
+    if name == "fd_judge":
+        from .judge import JudgeExtractor
+        return JudgeExtractor(judge, device=device)
     if name == "fd_effnet":
         return EffNetLite0Extractor(device=device)
     if name == "fd_seg":
@@ -189,4 +205,4 @@ def get_extractor(name: str = "fd_effnet", inception_path=None, device="cpu",
         return InceptionExtractor(path, device=device)
     if name == "fd_random":
         return RandomConvExtractor(device=device)
-    raise UserError(f"unknown feature extractor {name!r}: choose fd_effnet, fid, fd_seg or fd_random")
+    raise UserError(f"unknown feature extractor {name!r}: choose one of {', '.join(FRECHET_METRICS)}")

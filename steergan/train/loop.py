@@ -106,6 +106,8 @@ class Trainer:
         self.pl_mean = torch.zeros((), device=self.device)
         self.nonfinite_in_a_row = 0
         self.milestones_done: list[float] = []
+        self.watch = None                   # CollapseWatch, made at the first tick (main process)
+        self.best_recall = 0.0
         # Fine-tuning: a fresh D first learns alone (its first gradients would wreck a converged
         # G), and G_ema starts from the loaded G with its full half-life (no ramp-up).
         self.d_warmup_images = int((opts.d_warmup_kimg or 0) * 1000)
@@ -147,7 +149,7 @@ class Trainer:
             "training", self.arch.to_dict(), self.method.to_dict(), train=self.opts.to_dict(),
             step=self.step, images_seen=self.images_seen, train_seconds=self.train_seconds,
             dataset=self.dataset_info, milestones_done=self.milestones_done,
-            d_warmup_images=self.d_warmup_images, finetune=self.finetune)
+            d_warmup_images=self.d_warmup_images, finetune=self.finetune, best_recall=self.best_recall)
 
     def resume_if_possible(self) -> bool:
         """Continue from the newest complete checkpoint of this run, if there is one."""
@@ -173,6 +175,7 @@ class Trainer:
         self.milestones_done = cfg.get("milestones_done", [])
         self.d_warmup_images = cfg.get("d_warmup_images", self.d_warmup_images)
         self.finetune = cfg.get("finetune", False)
+        self.best_recall = cfg.get("best_recall", 0.0)
         restore_training_state(self, state)
         log.info("resumed from %s (step %d, %.1f kimg)", ckpts[-1], self.step, self.images_seen / 1000)
         return True
@@ -401,6 +404,8 @@ class Trainer:
                     record = {k: v / counts[k] for k, v in sums.items()}
                     record.update(kimg=self.images_seen / 1000, img_per_s=(self.images_seen - tick_images_start) / max(dt, 1e-9),
                                   train_minutes=self.train_seconds / 60)
+                    if self.dist.is_main and o.diversity_n > 0:
+                        record.update(self._diversity())
                     self.logger.log(record, self.step)
                     if self.dist.is_main:
                         with torch.no_grad():
@@ -418,6 +423,16 @@ class Trainer:
                 bar.close()
             self.logger.close()
         return last_ckpt
+
+    def _diversity(self) -> dict[str, float]:
+        """Precision / recall of G_ema against a fixed real subset (``train/diversity.py``)."""
+        from .diversity import CollapseWatch
+        if self.watch is None:
+            self.watch = CollapseWatch(self.images, n=self.opts.diversity_n)
+        self.watch.best_recall = self.best_recall
+        record = self.watch.score(self.G_ema, self.method, self.device)
+        self.best_recall = self.watch.best_recall
+        return record
 
     def _out_of_time(self) -> bool:
         return self.opts.minutes is not None and self.train_seconds >= self.opts.minutes * 60

@@ -35,6 +35,7 @@ class TrainOptions:
     xflip: bool = False
     seed: int = 0
     tick_kimg: float = 4.0              # log, sample grid and checkpoint every tick
+    diversity_n: int = 256              # precision/recall of G_ema on this many images every tick; 0: off
     keep_last: int = 3                  # checkpoints kept (milestones are never pruned)
     milestone_minutes: list = field(default_factory=list)  # extra permanent snapshots
     device: str = "auto"
@@ -75,5 +76,7 @@ class TrainOptions:
         if self.discriminator not in discriminator_kinds():
             raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
                             f"got {self.discriminator!r}")
+        if isinstance(self.diversity_n, bool) or not isinstance(self.diversity_n, int) or self.diversity_n < 0:
+            raise UserError(f"--diversity-n must be a non-negative integer, got {self.diversity_n!r}")
         if self.tick_kimg <= 0:
             raise UserError(f"--tick-kimg must be positive, got {self.tick_kimg}")
