@@ -166,6 +166,9 @@ def test_eval_fd_effnet_end_to_end_and_cache(tmp_path, capsys):
     ok_cli(["train", "--data", str(data), "--out", str(run), "--preset", "test", "--kimg", "0.004",
             "--batch", "4", "--device", "cpu"], capsys)
     args = ["eval", str(run), "--data", str(data), "--n", "4", "--cache-dir", str(tmp_path / "cache"), "--json"]
+    default = json.loads(ok_cli(args, capsys))                       # the evaluation-only judge
+    assert default["metric"] == "fd_judge" and np.isfinite(default["value"])
+    args += ["--metric", "fd_effnet"]
     first = json.loads(ok_cli(args, capsys))
     assert first["metric"] == "fd_effnet" and first["value"] > 0 and np.isfinite(first["value"])
     assert list((tmp_path / "cache").iterdir())                      # real statistics cached
@@ -192,4 +195,4 @@ def test_train_with_projected_d_then_eval_fd_seg(tmp_path, capsys):
     one_line_error(code, err, "projected discriminator")
     code, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r2"), "--preset", "test",
                             "--method", "spatial", "--discriminator", "projected", "--device", "cpu"], capsys)
-    one_line_error(code, err, "needs the StyleGAN2 discriminator")
+    one_line_error(code, err, "reads GradCAM from the StyleGAN2")

@@ -77,13 +77,17 @@ def test_masked_errors_are_zero_for_identical_images_and_see_only_their_side():
     r = locality(a, b, mask.bool())
     assert r["outside"] == 0 and r["inside"] == pytest.approx(0.25 ** 2, rel=1e-5) and r["ratio"] == 0
     assert masked_sq_error(a, b, mask).item() == pytest.approx(0.25, rel=1e-5)   # [-1, 1] units in the loss
-    # a float mask weights pixels; an empty mask gives NaN for that sample, skipped in the mean
+    # a float mask weights pixels; an empty mask gives NaN for that sample, which is then left
+    # out of BOTH means (the same samples inside and outside)
     half = masked_mse(a, b, mask * 0.5)
     assert torch.allclose(half, torch.full((3,), 0.0625))
     empty = mask.clone()
     empty[0] = 0
-    r = locality(a, b, empty)
-    assert r["n_inside"] == 2 and r["n_outside"] == 3
+    c = b.clone()
+    c[0] += 0.3                                 # sample 0 changes everywhere; its region is empty
+    r = locality(a, c, empty)
+    assert r["n_paired"] == 2 and r["n_skipped"] == 1
+    assert r["outside"] == 0                    # sample 0's outside change is not counted either
     with pytest.raises(UserError, match="does not fit"):
         locality(a, b, torch.ones(3, 1, 4, 4))
 

@@ -70,4 +70,4 @@ def link_locality(model, links=None, link: int = 0, n: int = 1000, seed: int = 0
     a, b = edit.result(), rest.result()
     return {"inside": a["inside"], "outside": a["outside"], "ratio": a["ratio"],
             "leak_in": b["inside"], "leak_out": a["outside"], "change_out": b["outside"],
-            "n": n, "n_inside": a["n_inside"], "link": link, "spec": spec.to_dict(), "truncation": truncation}
+            "n": n, "n_paired": a["n_paired"], "link": link, "spec": spec.to_dict(), "truncation": truncation}

@@ -22,7 +22,10 @@ def restyle_locality(model, n: int = 200, seed: int = 0, footprint: float = 0.1)
     R = model.resolution
     for i in range(n):
         s = state_from_seed(model, seed + i)
-        k = i % s.heatmaps.num_centres
+        active = s.heatmaps.active[0].nonzero().flatten().tolist()
+        if not active:
+            continue                                   # nothing to restyle in this sample
+        k = active[i % len(active)]                    # an object that is there
         edited = apply_ops(s, [{"op": "set_style", "index": k, "seed": 1_000_000 + seed + i}], model)
         h = s.heatmaps.render(R, mode="point", indices=[k])[0, 0]
         mask = (h >= footprint * h.max().clamp_min(1e-12))[None]

@@ -27,7 +27,11 @@ log = logging.getLogger("steergan.train")
 
 @functools.lru_cache(maxsize=1)
 def _feature_net():
-    return load_efficientnet_lite0()         # frozen and shared: every run in a process reads the same one
+    # frozen and shared by every run in a process; built under a forked RNG because the package
+    # initialises random weights before loading the real ones, and the training stream (exact
+    # resume) must not depend on whether this process built it before
+    with torch.random.fork_rng(devices=[]):
+        return load_efficientnet_lite0()
 
 
 def knn_radii(feats: torch.Tensor, k: int) -> torch.Tensor:
