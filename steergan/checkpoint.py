@@ -37,7 +37,16 @@ def base_config(kind: str, arch: dict, method: dict, **extra) -> dict:
 def check_config(cfg: dict, where: str, kinds: tuple[str, ...] = ("training", "generator")) -> dict:
     if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
         raise UserError(f"{where} is not a steergan checkpoint")
-    if cfg.get("version", 0) > VERSION:
+    version = cfg.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise UserError(f"{where} has a malformed config (version {version!r} is not an integer)")
+    for key in ("arch", "method"):
+        if not isinstance(cfg.get(key), dict):
+            raise UserError(f"{where} has a malformed config ({key!r} is missing or not an object)")
+    method = cfg["method"]
+    if not isinstance(method.get("name"), str) or not isinstance(method.get("options", {}), dict):
+        raise UserError(f"{where} has a malformed config (method needs a name and an options object)")
+    if version > VERSION:
         raise UserError(f"{where} was written by a newer steergan (format version {cfg['version']} > {VERSION})")
     if cfg.get("kind") not in kinds:
         raise UserError(f"{where} is a {cfg.get('kind')!r} checkpoint; expected {' or '.join(kinds)}")

@@ -97,8 +97,14 @@ def _build(cfg: dict, tensors: dict[str, torch.Tensor], source: str, device) -> 
     arch = ArchConfig.from_dict(cfg["arch"])
     method = method_from_dict(cfg["method"])
     tensors = {k: v for k, v in tensors.items() if not k.startswith(D_PREFIX)}
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise UserError(f"{source} holds non-finite weights ({', '.join(bad[:3])}); refusing to load it")
     G = method.build_generator(arch)
-    missing, unexpected = G.load_state_dict(tensors, strict=False)
+    try:
+        missing, unexpected = G.load_state_dict(tensors, strict=False)
+    except RuntimeError:              # a tensor of the wrong shape (e.g. another w_dim)
+        raise UserError(f"{source} does not match its architecture (tensor shapes differ)") from None
     if missing or unexpected:
         raise UserError(f"{source} does not match its architecture "
                         f"(missing {len(missing)} tensors, unexpected {len(unexpected)})")

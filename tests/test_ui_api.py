@@ -132,6 +132,16 @@ def test_host_header_is_checked_when_asked(catalog):
     assert c.get("/healthz", headers={"host": "127.0.0.1:8765"}).status_code == 200
 
 
+@pytest.mark.parametrize("bound,good", [("::1", "[::1]:8765"), ("127.0.0.2", "127.0.0.2:8765"),
+                                        ("localhost", "localhost:8765"), ("127.0.0.1", "127.0.0.1")])
+def test_every_loopback_address_gets_the_host_check(catalog, bound, good):
+    from steergan.cli.ui import allowed_hosts
+    c = TestClient(create_app(catalog=catalog, allowed_hosts=allowed_hosts(bound)))
+    error_of(c.get("/healthz", headers={"host": "evil.example:8765"}), 400, "not served")
+    assert c.get("/healthz", headers={"host": good}).status_code == 200
+    assert allowed_hosts("0.0.0.0") is None and allowed_hosts("192.168.1.5") is None
+
+
 def test_catalog_only_offers_given_models(files):
     with pytest.raises(UserError, match="does not exist"):
         ModelCatalog(["/no/such/model.safetensors"])

@@ -11,7 +11,14 @@ from ..errors import UserError
 model_option = click.option("--model", "model", default=None, metavar="NAME|PATH",
                             help="Bundled model name, generator .safetensors, checkpoint or run dir "
                                  "(default: the bundled 'rooms' model).")
-device_option = click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+def _check_device(ctx, param, value):
+    from ..devices import resolve_device
+    return str(resolve_device(value))
+
+
+device_option = click.option("--device", default="cpu", show_default=True, callback=_check_device,
+                             help="cpu, cuda, cuda:1, ... or auto")
+MAX_SEEDS = 100_000      # one command's images: more is a typo, not a request
 json_option = click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 
 
@@ -28,6 +35,8 @@ def parse_seeds(text: str) -> list[int]:
                 lo, hi = int(a), int(b)
                 if hi < lo:
                     raise ValueError
+                if hi - lo + 1 + len(seeds) > MAX_SEEDS:
+                    raise UserError(f"seeds {text!r} name more than {MAX_SEEDS:,} images; ask for fewer")
                 seeds.extend(range(lo, hi + 1))
             else:
                 seeds.append(int(part))
@@ -35,6 +44,8 @@ def parse_seeds(text: str) -> list[int]:
         raise UserError(f"cannot read seeds {text!r}: use e.g. 0-15 or 1,5,9") from None
     if not seeds:
         raise UserError("no seeds given")
+    if len(seeds) > MAX_SEEDS:
+        raise UserError(f"more than {MAX_SEEDS:,} seeds; ask for fewer")
     if any(s < 0 or s >= 2 ** 32 for s in seeds):
         raise UserError("seeds must be between 0 and 2^32-1")
     return seeds

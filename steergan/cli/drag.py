@@ -39,13 +39,13 @@ def read_mask(path: str, resolution: int):
     """A PNG, white (>127) where content may move -> bool [R, R]."""
     import numpy as np
     import torch
-    from PIL import Image, UnidentifiedImageError
+    from ..data.imageio import UNREADABLE, open_image
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             arr = np.asarray(im.convert("L"))
     except FileNotFoundError:
         raise UserError(f"mask {path} does not exist") from None
-    except (UnidentifiedImageError, OSError) as e:
+    except UNREADABLE as e:
         raise UserError(f"mask {path} is not a readable image ({e})") from None
     if arr.shape != (resolution, resolution):
         raise UserError(f"mask {path} is {arr.shape[1]}x{arr.shape[0]}, the model's images are "

@@ -5,6 +5,8 @@ import logging
 import sys
 
 import click
+from PIL import Image
+from safetensors import SafetensorError
 
 from ..errors import UserError
 from . import attention, data, demo, drag, edit, eval as eval_cmd, export, generate, info, resample, train
@@ -42,9 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as e:  # usage errors: click's own one-line message, exit 2
-        e.show()
+    except click.ClickException as e:  # usage errors too: one line, like every other error
+        click.echo(f"error: {e.format_message()}".replace("\n", " "), err=True)
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except Image.DecompressionBombError as e:   # a file no loader caught (each should): still one line
+        click.echo(f"error: image too large: {e}", err=True)
+        sys.exit(2)
+    except SafetensorError as e:  # a write that failed inside safetensors (disk full) or a corrupt file
+        click.echo(f"error: safetensors: {e}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

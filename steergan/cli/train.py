@@ -77,6 +77,14 @@ def train(data, out, preset, method, method_options, discriminator, kimg, minute
                         mix_prob=mix_prob, augment=augment, xflip=xflip, seed=seed, tick_kimg=tick_kimg, diversity_n=diversity_n,
                         keep_last=keep_last, milestone_minutes=milestone_list, device=device, amp=amp,
                         init_from=init_from, d_warmup_kimg=d_warmup_kimg)
+    opts.validate()                       # before any image is read or any file written
+    if masks is not None or classes is not None:
+        from ..methods import build_method
+        if not build_method(method, mopts).uses_masks:
+            raise UserError(f"--masks/--classes: method {method!r} with these options reads no label maps "
+                            f"(semantic and paired spatial do)")
+    if max_images is not None and max_images < 1:
+        raise UserError(f"--max-images must be at least 1, got {max_images}")
     arch = get_preset(preset)
     dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images, masks=masks, classes=classes)
     info = {"path": str(Path(data).resolve()), "fingerprint": dataset.fingerprint, "n": len(dataset)}

@@ -19,6 +19,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str) -> list[str] | None:
+    """Host header names a loopback server answers (DNS-rebinding guard): the loopback names and
+    the address it was started on, IPv6 in brackets as in a URL; None (no check) otherwise."""
+    if not is_loopback(host):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    return sorted({"localhost", "127.0.0.1", "[::1]", shown.lower()})
+
+
 def bind(host: str, port: int) -> socket.socket:
     """The listening socket, bound here so a busy port is a one-line error, not a traceback."""
     try:
@@ -54,7 +63,7 @@ def ui(ckpts, host, port, max_sessions, threads, device):
         raise UserError(f"the editor needs fastapi and uvicorn ({e.name} is missing): "
                         "pip install 'steergan[ui]'") from None
     loopback = is_loopback(host)
-    allowed = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else None
+    allowed = allowed_hosts(host)
     import torch
     torch.set_num_threads(threads)
     app = create_app(list(ckpts) or None, device=device, max_sessions=max_sessions, allowed_hosts=allowed)

@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import UserError
+from .imageio import UNREADABLE, open_image
 from .folder import square_resize, to_rgb
 
 VENDORS = ("google", "apple", "twitter", "facebook")
@@ -118,10 +119,10 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
         n = 0
         for k, e in enumerate(chosen):
             try:
-                with Image.open(img_dir / e["image"]) as img:
+                with open_image(img_dir / e["image"]) as img:
                     img.load()
                     src = img.copy()
-            except OSError:
+            except UNREADABLE:
                 continue
             for c in range(copies):
                 rgba = _placed(src, resolution, placement, scale, random.Random(f"{seed}/{k}/{c}"))

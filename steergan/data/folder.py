@@ -22,6 +22,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import UserError
+from .imageio import UNREADABLE, open_image
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 SCENE_GENERATOR = "steergan.data.scenes"
@@ -95,7 +96,7 @@ class _Source:
 
 def _decode(data: bytes, resolution: int, background) -> tuple[np.ndarray, tuple[int, int]]:
     """(uint8 [R, R, 3], the file's own size (w, h))."""
-    with Image.open(io.BytesIO(data)) as img:
+    with open_image(data) as img:
         img.load()
         return np.asarray(square_resize(to_rgb(img, background), resolution)), img.size
 
@@ -123,7 +124,7 @@ class ImageDataset(torch.utils.data.Dataset):
         def load(name):
             try:
                 return _decode(src.read(name), self.resolution, background)
-            except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile):
+            except UNREADABLE:
                 return None
 
         if src.zip is not None:  # zipfile handles are not thread-safe
@@ -204,7 +205,7 @@ class ImageDataset(torch.utils.data.Dataset):
         if not self.scene_meta:
             raise UserError(f"{self.path} is not a scene dataset: it has no {kind} masks")
         name = Path(self.names[i]).name
-        with Image.open(self.path / kind / name) as m:
+        with open_image(self.path / kind / name) as m:
             return np.asarray(m)
 
     def semantic(self, i: int) -> np.ndarray:
@@ -232,9 +233,9 @@ def info(path) -> dict:
     sizes = {}
     for name in src.names[:64]:
         try:
-            with Image.open(io.BytesIO(src.read(name))) as img:
+            with open_image(src.read(name)) as img:
                 sizes[f"{img.size[0]}x{img.size[1]}"] = sizes.get(f"{img.size[0]}x{img.size[1]}", 0) + 1
-        except (UnidentifiedImageError, OSError):
+        except UNREADABLE:
             sizes["unreadable"] = sizes.get("unreadable", 0) + 1
     kind = (src.scene_meta or {}).get("kind") or ("zip" if src.zip else "folder")
     h = hashlib.sha256()

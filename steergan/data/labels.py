@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import UserError
+from .imageio import UNREADABLE, open_image
 
 LABEL_MODES = ("L", "P", "I", "I;16")
 
@@ -64,7 +65,7 @@ def _square_nearest(label: Image.Image, resolution: int) -> np.ndarray:
 def read_label_map(path: Path, image_size: tuple[int, int], resolution: int, num_classes: int) -> np.ndarray:
     """One label PNG -> uint8 [R, R] class ids, checked against its image and the class list."""
     try:
-        with Image.open(path) as label:
+        with open_image(path) as label:
             label.load()
             if label.mode not in LABEL_MODES:
                 raise UserError(f"label map {path} has mode {label.mode}: expected a single-channel "
@@ -75,7 +76,7 @@ def read_label_map(path: Path, image_size: tuple[int, int], resolution: int, num
             ids = _square_nearest(label, resolution)
     except FileNotFoundError:
         raise UserError(f"label map {path} is missing") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+    except UNREADABLE as e:
         raise UserError(f"label map {path} is unreadable ({e})") from None
     top = int(ids.max())
     if top >= num_classes:

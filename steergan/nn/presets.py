@@ -1,6 +1,7 @@
 """Architecture configuration: a typed dataclass saved into every checkpoint as JSON."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import UserError
@@ -38,6 +39,8 @@ class ArchConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ArchConfig":
+        if not isinstance(d, dict):
+            raise UserError(f"architecture config must be a JSON object, got {type(d).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -47,9 +50,34 @@ class ArchConfig:
         return cfg
 
     def validate(self) -> None:
+        """Types and bounds, checked before anything is built: a config can come from a file
+        someone sent (a resolution of 65536 would allocate gigabytes)."""
+        for name, (lo, hi) in INT_BOUNDS.items():
+            v = getattr(self, name)
+            if v is None and name.startswith("d_"):
+                continue
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise UserError(f"architecture field {name} must be an integer in [{lo}, {hi}], got {v!r}")
         r = self.resolution
-        if r < 8 or r & (r - 1):
-            raise UserError(f"resolution must be a power of two >= 8, got {r}")
+        if r & (r - 1):
+            raise UserError(f"resolution must be a power of two between 8 and {MAX_RESOLUTION}, got {r}")
+        m = self.mapping_lr_mul
+        if isinstance(m, bool) or not isinstance(m, (int, float)) or not math.isfinite(m) or not 0 < m <= 10:
+            raise UserError(f"architecture field mapping_lr_mul must be a number in (0, 10], got {m!r}")
+        k = self.blur_kernel
+        if (not isinstance(k, list) or not 1 <= len(k) <= 8
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+                           for x in k) or sum(k) <= 0):
+            raise UserError(f"architecture field blur_kernel must be 1-8 non-negative numbers, got {k!r}")
+        if self.img_channels not in (1, 3):
+            raise UserError(f"architecture field img_channels must be 1 or 3, got {self.img_channels!r}")
+
+
+MAX_RESOLUTION = 1024
+INT_BOUNDS = {"resolution": (8, MAX_RESOLUTION), "z_dim": (1, 4096), "w_dim": (1, 4096), "mapping_layers": (1, 16),
+              "channel_base": (1, 1 << 20), "channel_max": (1, 4096), "channel_min": (1, 4096),
+              "d_channel_base": (1, 1 << 20), "d_channel_max": (1, 4096), "mbstd_group": (1, 256),
+              "img_channels": (1, 4)}
 
 
 PRESETS: dict[str, ArchConfig] = {

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .. import checkpoint as ckpt_io
+from ..devices import resolve_device
 from ..errors import UserError
 from ..methods import LossContext, Method, build_method
 from ..nn import ArchConfig, get_preset
@@ -33,18 +34,6 @@ from .options import TrainOptions
 from .state import restore_training_state, training_state_tensors
 
 log = logging.getLogger("steergan.train")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"unknown device {name!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda asked for, but no CUDA GPU is available")
-    return dev
 
 
 def _set_requires_grad(module: nn.Module, flag: bool) -> None:

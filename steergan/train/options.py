@@ -1,6 +1,7 @@
 """Training options: one typed dataclass, saved into every checkpoint as JSON."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
@@ -67,16 +68,37 @@ class TrainOptions:
         return opts
 
     def validate(self) -> None:
-        if self.batch < 1:
-            raise UserError(f"--batch must be positive, got {self.batch}")
-        if self.kimg <= 0:
-            raise UserError(f"--kimg must be positive, got {self.kimg}")
-        if self.d_warmup_kimg is not None and not self.d_warmup_kimg >= 0:
-            raise UserError(f"--d-warmup-kimg must be >= 0, got {self.d_warmup_kimg}")
+        def number(name, value, lo, hi=math.inf, lo_open=False):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if not ok or value < lo or value > hi or (lo_open and value == lo):
+                where = f"{'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
+                raise UserError(f"--{name} must be a finite number {where}, got {value!r}")
+
+        def integer(name, value, lo, hi):
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise UserError(f"--{name} must be an integer in [{lo}, {hi}], got {value!r}")
+
+        integer("batch", self.batch, 1, 65536)
+        number("kimg", self.kimg, 0, lo_open=True)
+        if self.minutes is not None:
+            number("minutes", self.minutes, 0, lo_open=True)
+        # a tick shorter than one batch would log, sample and checkpoint after every step
+        number("tick-kimg", self.tick_kimg, self.batch / 1000)
+        number("glr", self.g_lr, 0, 1, lo_open=True)
+        number("dlr", self.d_lr, 0, 1, lo_open=True)
+        if self.r1_gamma is not None:
+            number("gamma", self.r1_gamma, 0)
+        number("pl-weight", self.pl_weight, 0)
+        number("mix", self.mix_prob, 0, 1)
+        if self.ema_kimg is not None:
+            number("ema-kimg", self.ema_kimg, 0)
+        integer("keep", self.keep_last, 1, 10_000)
+        integer("seed", self.seed, 0, 2 ** 32 - 1)
+        integer("diversity-n", self.diversity_n, 0, 100_000)
+        for m in self.milestone_minutes:
+            number("milestones", m, 0, lo_open=True)
+        if self.d_warmup_kimg is not None:
+            number("d-warmup-kimg", self.d_warmup_kimg, 0)
         if self.discriminator not in discriminator_kinds():
             raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
                             f"got {self.discriminator!r}")
-        if isinstance(self.diversity_n, bool) or not isinstance(self.diversity_n, int) or self.diversity_n < 0:
-            raise UserError(f"--diversity-n must be a non-negative integer, got {self.diversity_n!r}")
-        if self.tick_kimg <= 0:
-            raise UserError(f"--tick-kimg must be positive, got {self.tick_kimg}")

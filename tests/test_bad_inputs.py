@@ -1,0 +1,139 @@
+"""Bad input of every kind: one line ``error: ...``, exit code 2, no traceback, no file left behind."""
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from cli_runner import invoke
+
+def one_line(code, err, fragment):
+    lines = [line for line in err.strip().splitlines() if line]
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], err
+
+
+def bomb_png(path: Path, size=100_000) -> Path:
+    """A 1-row-of-data PNG whose header claims size x size pixels (a decompression bomb)."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def write_pngs(folder: Path, n=6, res=16):
+    from PIL import Image
+    import numpy as np
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (res, res, 3), dtype=np.uint8)).save(folder / f"{i:03d}.png")
+    return folder
+
+
+def test_decompression_bombs_are_skipped_in_datasets_and_refused_as_single_files(tmp_path, capsys):
+    data = write_pngs(tmp_path / "imgs")
+    bomb_png(data / "zz_bomb.png")
+    code, out, err = invoke(["data", "info", str(data), "--json"], capsys)
+    assert code == 0 and json.loads(out)["sizes_in_first_64"].get("unreadable") == 1, err
+    from steergan.data import ImageDataset
+    with pytest.warns(UserWarning, match="skipped 1 of 7"):
+        ds = ImageDataset(data, 16)
+    assert len(ds) == 6                                   # skipped and counted, not fatal
+    code, _, err = invoke(["drag", "--model", "rooms", "--seed", "0", "--points", "10,10>12,10",
+                           "--mask", str(bomb_png(tmp_path / "m.png")), "--out", str(tmp_path / "d")], capsys)
+    one_line(code, err, "mask")
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    (["--tick-kimg", "0.0001"], "--tick-kimg"),
+    (["--kimg", "nan"], "--kimg"),
+    (["--tick-kimg", "nan"], "--tick-kimg"),
+    (["--minutes", "inf"], "--minutes"),
+    (["--glr", "-1"], "--glr"),
+    (["--mix", "2"], "--mix"),
+    (["--masks", "somewhere"], "reads no label maps"),
+    (["--device", "cuda"], "CUDA"),
+    (["--device", "tpu"], "device"),
+    (["--max-images", "0"], "--max-images"),
+    (["--kimg"], "requires an argument"),            # click's own usage errors: one line too
+    (["--no-such-flag"], "No such option"),
+])
+def test_training_options_are_checked_before_anything_is_written(tmp_path, capsys, extra, fragment):
+    data = write_pngs(tmp_path / "imgs")
+    out = tmp_path / "run"
+    code, _, err = invoke(["train", "--data", str(data), "--out", str(out), "--preset", "test", *extra], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["generate", "--model", "rooms", "--seeds", "0-100000000000"], "ask for fewer"),
+    (["generate", "--model", "rooms", "--seeds", "-3"], "cannot read seeds"),
+    (["generate", "--model", "rooms", "--device", "cuda:7"], "CUDA"),
+    (["generate"], None),                                  # defaults work: not an error
+])
+def test_generate_arguments(tmp_path, capsys, args, fragment):
+    out = tmp_path / "g.png"
+    code, _, err = invoke([*args, "--out", str(out)], capsys)
+    if fragment is None:
+        assert code == 0 and out.is_file(), err
+    else:
+        one_line(code, err, fragment)
+        assert not out.exists()
+
+
+def _model_file(tmp_path, mutate):
+    from steergan import checkpoint as ckpt_io
+    src = Path(__file__).resolve().parent.parent / "steergan" / "assets" / "rooms-stylegan2.safetensors"
+    cfg, tensors = ckpt_io.read_generator_file(src)
+    cfg, tensors = mutate(json.loads(json.dumps(cfg)), tensors)
+    path = tmp_path / "bad.safetensors"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path), metadata={"steergan": json.dumps(cfg)})
+    return path
+
+
+def _set(path, value):
+    def mutate(cfg, tensors):
+        node = cfg
+        for key in path[:-1]:
+            node = node[key]
+        if value is KeyError:
+            del node[path[-1]]
+        else:
+            node[path[-1]] = value
+        return cfg, tensors
+    return mutate
+
+
+def _nan_weight(cfg, tensors):
+    k = next(k for k, v in tensors.items() if v.is_floating_point())
+    tensors[k] = tensors[k].clone()
+    tensors[k].view(-1)[0] = float("nan")
+    return cfg, tensors
+
+
+@pytest.mark.parametrize("mutate,fragment", [
+    (_set(["version"], "1"), "malformed"),
+    (_set(["arch", "resolution"], "16"), "resolution"),
+    (_set(["arch", "resolution"], 65536), "resolution"),
+    (_set(["arch", "resolution"], 48), "power of two"),
+    (_set(["arch", "w_dim"], 64), "does not match"),
+    (_set(["arch"], KeyError), "malformed"),
+    (_set(["method"], ["spatial"]), "malformed"),
+    (_set(["arch", "blur_kernel"], [1, "x"]), "blur_kernel"),
+    (_nan_weight, "non-finite"),
+])
+def test_hostile_model_files_are_refused_before_anything_is_built(tmp_path, capsys, mutate, fragment):
+    path = _model_file(tmp_path, mutate)
+    out = tmp_path / "g.png"
+    code, _, err = invoke(["generate", str(path), "--seeds", "0", "--out", str(out)], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()
