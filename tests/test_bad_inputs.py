@@ -5,7 +5,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-import torch
 from safetensors.torch import save_file
 
 from cli_runner import invoke
@@ -137,3 +136,40 @@ def test_hostile_model_files_are_refused_before_anything_is_built(tmp_path, caps
     code, _, err = invoke(["generate", str(path), "--seeds", "0", "--out", str(out)], capsys)
     one_line(code, err, fragment)
     assert not out.exists()
+
+
+def _state(tmp_path, **changes):
+    from steergan.edit.drag import initial_state
+    from steergan.models import load_model
+    d = initial_state(load_model("rooms"), 0, model_id="rooms").to_dict()
+    d.update(changes)
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+@pytest.mark.parametrize("command", ["edit", "drag"])
+@pytest.mark.parametrize("changes,extra,fragment", [
+    ({"truncation": 1e308}, [], "truncation"),
+    ({"seed": -3}, [], "seed"),
+    ({"seed": None, "ws": [[float("nan")] * 128] * 10}, [], "finite"),
+    ({"seed": None, "ws": [[0.0] * 7] * 3}, [], "W+"),
+    ({}, ["--model", "rooms-stylegan2"], "was made for"),
+    ({"heatmaps": None}, [], "heatmaps"),
+])
+def test_edit_states_are_checked_in_the_cli(tmp_path, capsys, command, changes, extra, fragment):
+    path = _state(tmp_path, **changes)
+    out = tmp_path / "out"
+    tail = ["--move", "0:4,0"] if command == "edit" else ["--points", "20,20>24,20", "--max-steps", "2"]
+    code, _, err = invoke([command, *extra, "--state", str(path), *tail, "--out", str(out)], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()
+
+
+def test_edit_seed_and_op_arguments(tmp_path, capsys):
+    out = tmp_path / "out"
+    for args, fragment in ((["--seed", "-3"], "--seed"), (["--restyle", "0:-5"], "seed"),
+                           (["--op", "[1]"], "JSON object"), (["--new-latent", "-1"], "--new-latent")):
+        code, _, err = invoke(["edit", "--model", "rooms", *args, "--out", str(out)], capsys)
+        one_line(code, err, fragment)
+        assert not out.exists()

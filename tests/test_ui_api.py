@@ -636,6 +636,6 @@ def test_cli_ui_serves_on_loopback(files, capsys, monkeypatch):
     main(["ui", "--ckpt", files["multi"], "--ckpt", files["base"], "--port", "0"])
     out = capsys.readouterr().out
     assert seen["address"][0] == "127.0.0.1" and "tiny-multi, tiny-base" in out
-    assert ["127.0.0.1", "localhost"] in seen["hosts"]
+    assert ["127.0.0.1", "[::1]", "localhost"] in seen["hosts"]
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")

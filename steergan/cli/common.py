@@ -59,6 +59,30 @@ def emit(result: dict, as_json: bool, lines: Iterable[str] = ()) -> None:
             click.echo(line)
 
 
+def load_start(checkpoint, model, seed, state_file, device):
+    """The two shapes every editing command accepts, in one place: ``CHECKPOINT or --model``, then
+    ``--seed or --state``. Returns (model, state or None); a state is checked against the model
+    (W+ shape, heatmaps, seed and truncation ranges) before anything renders, and a state made for
+    one model is not rendered on another."""
+    from ..edit.state_checks import check_seed, check_state_fits
+    from ..models import load_model, resolve_model
+    if checkpoint and model:
+        raise UserError("give a CHECKPOINT or --model, not both")
+    if state_file and seed is not None:
+        raise UserError("give --seed or --state, not both")
+    if seed is not None:
+        check_seed(seed, "--seed")
+    asked = checkpoint or model
+    if not state_file:
+        return load_model(asked, device=device), None
+    state = read_state_file(state_file)
+    if asked and resolve_model(asked)[0] != resolve_model(state.model)[0]:
+        raise UserError(f"edit state {state_file} was made for {state.model!r}, not {asked!r}; "
+                        "drop CHECKPOINT/--model to use its own")
+    m = load_model(asked or state.model, device=device)
+    return m, check_state_fits(m, state)
+
+
 def read_state_file(path):
     """An edit state JSON file (``--state``), or a one-line error."""
     from pathlib import Path
@@ -67,3 +91,5 @@ def read_state_file(path):
         return EditState.from_json(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"edit state {path} does not exist") from None
+    except (IsADirectoryError, UnicodeDecodeError):
+        raise UserError(f"edit state {path} is not a JSON text file") from None

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option, read_state_file
+from .common import device_option, emit, json_option, load_start, model_option
 
 
 @click.command()
@@ -44,25 +44,18 @@ def compose(checkpoint, model, seed, state_file, swap_texture, swap_shape, from_
     from ..edit.semantic_views import depth_image, label_image
     from ..methods.semantic import edits
     from ..methods.spatial.edits import EditState
-    from ..models import load_model
     from ..train.logger import image_grid
 
-    if checkpoint and model:
-        raise UserError("give a CHECKPOINT or --model, not both")
-    if state_file and seed is not None:
-        raise UserError("give --seed or --state, not both")
     if (swap_texture or swap_shape) and from_seed is None:
         raise UserError("--swap-texture / --swap-shape need --from-seed (the donor sample)")
     if from_seed is not None and not (swap_texture or swap_shape):
         raise UserError("--from-seed is only used with --swap-texture or --swap-shape")
-    if state_file:
-        state = read_state_file(state_file)
-        m = load_model(checkpoint or model or state.model, device=device)
+    m, state = load_start(checkpoint, model, seed, state_file, device)
+    if state is not None:
         truncation, noise_mode = state.truncation, state.noise_mode
         ws = state.ws_tensor(m.device) if state.ws is not None else m.ws_from_seed(state.seed, truncation)
         base_seed = state.seed if state.seed is not None else 0
     else:
-        m = load_model(checkpoint or model, device=device)
         base_seed, noise_mode = seed or 0, "const"
         ws = m.ws_from_seed(base_seed, truncation)
     method = edits.check_model(m)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option, read_state_file
+from .common import device_option, emit, json_option, load_start, model_option
 
 
 def parse_points(text: str) -> tuple[list[list[float]], list[list[float]]]:
@@ -85,18 +85,11 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
 
     from ..edit.animation import drag_frame, save_gif
     from ..edit.drag import DragOptions, DragSession, initial_state
-    from ..models import default_model_name, load_model
+    from ..models import default_model_name
 
-    if checkpoint and model:
-        raise UserError("give a CHECKPOINT or --model, not both")
-    if state_file and seed is not None:
-        raise UserError("give --seed or --state, not both")
     handles, targets = parse_points(points)
-    if state_file:
-        state = read_state_file(state_file)
-        m = load_model(checkpoint or model or state.model, device=device)
-    else:
-        m = load_model(checkpoint or model, device=device)
+    m, state = load_start(checkpoint, model, seed, state_file, device)
+    if state is None:
         state = initial_state(m, seed or 0, truncation, model_id=checkpoint or model or default_model_name())
     mask = read_mask(mask_file, m.resolution) if mask_file else None
     if mode is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option, read_state_file
+from .common import device_option, emit, json_option, load_start, model_option
 
 
 def _split(spec: str, what: str, n_values: int) -> tuple[int, list[float]]:
@@ -52,19 +52,12 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
          truncation, out, device, as_json):
     """Edit an image of a heatmap-steered model; writes before/after PNGs, overlays and state.json."""
     from ..edit import heatmap_overlay
+    from ..edit.state_checks import check_seed
     from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
-    from ..models import load_model
     from ..train.logger import image_grid
 
-    if checkpoint and model:
-        raise UserError("give a CHECKPOINT or --model, not both")
-    if state_file and seed is not None:
-        raise UserError("give --seed or --state, not both")
-    if state_file:
-        state = read_state_file(state_file)
-        m = load_model(checkpoint or model or state.model, device=device)
-    else:
-        m = load_model(checkpoint or model, device=device)
+    m, state = load_start(checkpoint, model, seed, state_file, device)
+    if state is None:
         if "heatmap_move" not in m.capabilities:
             raise UserError(f"{m.source} ({m.method.name}) has no heatmaps to edit; "
                             f"train with --method spatial")
@@ -83,13 +76,17 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     edit_ops += [{"op": "remove", "index": i} for i in removes]
     for spec in restyles:
         i, (s,) = _split(spec, "restyle", 1)
-        edit_ops.append({"op": "set_style", "index": i, "seed": int(s)})
+        edit_ops.append({"op": "set_style", "index": i, "seed": check_seed(int(s), "--restyle seed")})
     for raw in ops:
         try:
             edit_ops.append(json.loads(raw))
         except json.JSONDecodeError:
             raise UserError(f"--op is not valid JSON: {raw!r}") from None
     for op in edit_ops:
+        if not isinstance(op, dict):
+            raise UserError(f"an edit op must be a JSON object, got {op!r}")
+        if isinstance(op.get("seed"), int):
+            check_seed(op["seed"], "op seed")
         if isinstance(op.get("index"), int) and not 0 <= op["index"] < K:
             raise UserError(f"centre index {op['index']} does not exist: this model has centres 0..{K - 1}")
 
@@ -97,8 +94,9 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     t0 = time.perf_counter()
     edited = apply_ops(state, edit_ops, m)
     if new_latent is not None:
-        edited = replace(edited, seed=int(new_latent), ws=None)
+        edited = replace(edited, seed=check_seed(int(new_latent), "--new-latent"), ws=None)
     if new_layout is not None:
+        check_seed(new_layout, "--new-layout")
         edited = replace(edited, heatmaps=state_from_seed(m, new_layout, truncation).heatmaps)
     after = render_state(m, edited)
     ms = 1000 * (time.perf_counter() - t0)

@@ -18,7 +18,6 @@ Coordinates and sigma follow ``heatmaps`` (x right, y down, both in [-1, 1]).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Optional
 
@@ -29,6 +28,9 @@ from .heatmaps import Heatmaps
 
 NOISE_MODES = ("const", "random", "none")
 OPS = ("move", "set_centre", "set_sigma", "remove", "restore", "set_style")
+
+
+MAX_TRUNCATION = 2.0     # psi beyond 2 extrapolates far outside the training distribution
 
 
 @dataclass
@@ -45,16 +47,17 @@ class EditState:
             raise UserError("edit state needs a model id")
         if (self.seed is None) == (self.ws is None):
             raise UserError("edit state needs exactly one of seed and ws")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
-            raise UserError(f"seed must be an integer, got {self.seed!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
+                                      or not 0 <= self.seed < 2 ** 32):
+            raise UserError(f"seed must be an integer between 0 and 2^32-1, got {self.seed!r}")
         if self.ws is not None:
             rows = self.ws
             if (not isinstance(rows, list) or not rows or not all(isinstance(r, list) and r for r in rows)
                     or len({len(r) for r in rows}) != 1):
                 raise UserError("ws must be a non-empty [num_ws][w_dim] list of numbers")
         if not isinstance(self.truncation, (int, float)) or isinstance(self.truncation, bool) \
-                or not math.isfinite(self.truncation):
-            raise UserError(f"truncation must be a finite number, got {self.truncation!r}")
+                or not 0 <= self.truncation <= MAX_TRUNCATION:
+            raise UserError(f"truncation must be a number in [0, {MAX_TRUNCATION:g}], got {self.truncation!r}")
         if self.noise_mode not in NOISE_MODES:
             raise UserError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {self.noise_mode!r}")
         if self.heatmaps is not None and len(self.heatmaps) != 1:
