@@ -23,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from _timing import report
 from steergan.data import ImageDataset
 from steergan.metrics import fake_stats, fd, get_extractor, real_stats
 from steergan.models import load_model, to_uint8
@@ -36,8 +37,12 @@ def generate(model, n: int, batch: int = 32) -> torch.Tensor:
     out = []
     with torch.no_grad():
         for start in range(0, n, batch):
-            z = torch.randn(min(batch, n - start), model.G.cfg.z_dim, generator=gen)
-            out.append(to_uint8(model.G(z, noise_mode="random")))
+            b = min(batch, n - start)
+            z = torch.randn(b, model.G.cfg.z_dim, generator=gen)
+            # the model's own control per seed (heatmaps of a SpatialGAN model; None otherwise)
+            controls = [model.control_from_seed(start + i) for i in range(b)]
+            control = model.method.collate_control(controls) if controls[0] is not None else None
+            out.append(to_uint8(model.G(z, control, noise_mode="random")))
     return torch.cat(out)
 
 
@@ -59,7 +64,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", default=None, help="run directories (comma-separated) whose milestones to evaluate")
     ap.add_argument("--models", default="", help="comma-separated generator files or bundled names")
-    ap.add_argument("--metrics", default="fd_effnet", help="comma-separated: fd_effnet, fd_seg")
+    ap.add_argument("--metrics", default="fd_judge,fd_seg,fd_effnet",
+                    help="comma-separated: fd_judge (the evaluation-only judge), fd_seg, fd_effnet")
     ap.add_argument("--segmenter", default="rooms", help="fd_seg's segmenter: rooms, creatures or a file")
     ap.add_argument("--data", required=True)
     ap.add_argument("--holdout", required=True)
@@ -104,6 +110,10 @@ def main():
             row["label"] = f"{row['minutes']:g} min" if len(runs) == 1 else f"{run.name}\n{row['minutes']:g} min"
         else:
             label = row["label"] = Path(source).stem
+            trained = model.config.get("trained") or {}
+            if trained.get("images_seen"):
+                row.update(kimg=round(trained["images_seen"] / 1000, 1),
+                           minutes=round((trained.get("train_seconds") or 0) / 60, 1))
         fakes = generate(model, args.n)       # once, shared by every metric
         for name, ext in exts.items():
             row[name] = round(fd(real[name], fake_stats(lambda b, s: fakes[s:s + b], ext, n=args.n)), 3)
@@ -121,9 +131,7 @@ def main():
     result = {"n": args.n, "floor": {m: round(v, 3) for m, v in floor.items()}, "rows": rows}
     if args.figure:
         stack_grids([(r["label"], r["grid"]) for r in rows], args.figure)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

