@@ -20,7 +20,8 @@ from steergan.train import Trainer, TrainOptions
 ARCH = get_preset("test")
 # The smallest options that make each method train on a scene dataset with either discriminator
 # (GradCAM alignment is defined on the StyleGAN2 D only, so the contract uses none).
-OPTIONS = {"stylegan2": {}, "spatial": {"align": "segmenter", "paired": True}, "link": {"links": [{"region": {"box": [0, 0, 0.5, 1]},
+OPTIONS = {"stylegan2": {}, "spatial": {"sampling": "multi", "sel": "indoor_norm", "align": "segmenter",
+                                         "paired": True, "n_objects": 2}, "link": {"links": [{"region": {"box": [0, 0, 0.5, 1]},
                                                                               "axes": 4}]},
            "semantic": {}}
 
@@ -76,7 +77,35 @@ def test_method_contract(tmp_path, rooms16, name, kind):
     s2 = check_state_fits(m, EditState.from_json(s.to_json()))
     assert s2.same_as(s)
     torch.testing.assert_close(render_state(m, s), render_state(m, s2))
+    # every op the method declares applies once through the generic path (the editor's)
+    from steergan.ui.panels import apply_edit_ops
+    current, applied = s, []                          # chained, so "restore" follows "remove"
+    for op in t.method.edit_ops:
+        example = dict(EXAMPLE_OPS[op.name], op=op.name)
+        if example.get("class") == "?":
+            example["class"] = t.method.classes[1]
+        if op.needs(example) not in m.capabilities:
+            continue                                  # e.g. restyle needs per-object codes
+        edited = apply_edit_ops(m, current, [example])
+        assert not edited.same_as(current), op.name
+        render_state(m, edited)
+        current = edited
+        applied.append(op.name)
+    assert applied == [op.name for op in t.method.edit_ops]     # the contract's options enable every op
     ckpt_io.read_training_checkpoint(ckpt)     # still a valid training checkpoint after all that
+
+
+# One example of every op a method may declare; a new op without an example fails the contract.
+EXAMPLE_OPS = {"move": {"index": 0, "delta": [0.2, 0.0]}, "set_centre": {"index": 0, "xy": [0.1, -0.1]},
+               "set_sigma": {"index": 0, "sigma": 0.3}, "remove": {"index": 0}, "restore": {"index": 0},
+               "set_style": {"index": 0, "seed": 5}, "resample_link": {"link": 0, "seed": 3},
+               "set_code": {"class": "?", "part": "texture", "seed": 4}}
+
+
+def test_edit_ops_are_declared_once_and_have_examples():
+    from steergan.methods.base import registered_edit_ops
+    ops = registered_edit_ops()
+    assert set(ops) == set(EXAMPLE_OPS)
 
 
 @pytest.mark.parametrize("upsample,spatial", [(False, False), (True, False), (False, True)])

@@ -40,7 +40,7 @@ def demo(out, model, seeds):
                         f"<p>{seeds} seeds, {1000 * dt / seeds:.1f} ms per image on {m.device}.</p>"
                         f"<img src='{grid.name}'><h3>Truncation 0, 0.5, 0.7, 1 (rows: seeds 0-3)</h3>"
                         f"<img src='{sweep.name}'>")
-        if "heatmap_move" in m.capabilities:
+        if m.method.has_heatmaps:
             from ..edit.showcase import edit_rows, sheet
             rows = edit_rows(m, range(6))
             edits = out_dir / f"{slug}_edits.png"

@@ -58,7 +58,7 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
 
     m, state = load_start(checkpoint, model, seed, state_file, device)
     if state is None:
-        if "heatmap_move" not in m.capabilities:
+        if not m.method.has_heatmaps:
             raise UserError(f"{m.source} ({m.method.name}) has no heatmaps to edit; "
                             f"train with --method spatial")
         state = state_from_seed(m, seed or 0, truncation, model_id=checkpoint or model or m.source)

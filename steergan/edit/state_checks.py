@@ -40,7 +40,7 @@ def check_state_fits(model, state: EditState) -> EditState:
         check_seed(state.seed)
     if state.ws is not None:
         ws_rows(model, state.ws)
-    has_heatmaps = "heatmap_move" in model.capabilities
+    has_heatmaps = model.method.has_heatmaps
     hm = state.heatmaps
     if has_heatmaps and hm is None:
         raise UserError(f"{model.method.name} models need heatmaps in the edit state")

@@ -17,6 +17,30 @@ from ..errors import UserError
 from ..nn import DEFAULT_DISCRIMINATOR, AdapterFactory, ArchConfig, Generator, build_discriminator
 
 
+@dataclass(frozen=True)
+class EditOp:
+    """One edit a method offers: an op dict ``{"op": name, ...}`` applied to an ``EditState``.
+
+    ``capability``: what a model needs for it (a capability name, or a function of the op for
+    ops whose need depends on an argument, e.g. set_code's "part"). ``apply``: "module:function"
+    of the method's edit code, ``f(state, op, model) -> EditState``, imported when first used
+    (edit code may import heavier things than the method). ``seeded``: the op's "seed" names a
+    donor sample (checked to lie in [0, 2^32))."""
+
+    name: str
+    capability: Any
+    apply: str
+    seeded: bool = False
+
+    def needs(self, op: dict) -> str:
+        return self.capability(op) if callable(self.capability) else self.capability
+
+    def __call__(self, state, op: dict, model):
+        import importlib
+        module, func = self.apply.split(":")
+        return getattr(importlib.import_module(module), func)(state, op, model)
+
+
 @dataclass
 class LossContext:
     """What a method's loss terms can look at during one training phase."""
@@ -37,6 +61,8 @@ class Method:
 
     name: ClassVar[str] = "base"
     capabilities: ClassVar[tuple[str, ...]] = ()
+    edit_ops: ClassVar[tuple[EditOp, ...]] = ()     # the edits this method owns (see EditOp)
+    has_heatmaps: ClassVar[bool] = False            # its control (and edit state) carries heatmaps
 
     def __init__(self, **options):
         if options:
@@ -135,9 +161,19 @@ def method_from_dict(d: dict) -> Method:
     return build_method(d["name"], d.get("options"))
 
 
+def registered_edit_ops() -> dict[str, EditOp]:
+    """Every edit op of every registered method, by op name (an op name belongs to one method)."""
+    ops: dict[str, EditOp] = {}
+    for cls in _REGISTRY.values():
+        for op in cls.edit_ops:
+            if ops.setdefault(op.name, op) is not op:
+                raise RuntimeError(f"edit op {op.name!r} is declared by two methods")
+    return ops
+
+
 def describe(method: Method) -> dict:
     return {"name": method.name, "capabilities": list(method.capabilities), "options": method.options()}
 
 
-__all__ = ["LossContext", "Method", "register", "method_names", "build_method", "method_from_dict",
+__all__ = ["EditOp", "LossContext", "Method", "registered_edit_ops", "register", "method_names", "build_method", "method_from_dict",
            "describe"]

@@ -83,7 +83,7 @@ class DragBody(_Body):
 
 def start_state(model, seed: int, truncation: float, source: str) -> EditState:
     """A seed's latent, with its heatmaps when the model has them."""
-    if "heatmap_move" in model.capabilities:
+    if model.method.has_heatmaps:
         return state_from_seed(model, seed, truncation, model_id=source)
     return EditState(source, seed=seed, truncation=truncation).validate()
 

@@ -59,7 +59,7 @@ from torch import nn
 
 from ...errors import UserError
 from ...nn import ArchConfig
-from ..base import LossContext, Method, register
+from ..base import EditOp, LossContext, Method, register
 from .regulariser import PERTURBATIONS, class_map, link_terms, masked_sq_error, pair_mask, perturb
 from .spec import ClassRegion, Link, parse_links
 
@@ -91,6 +91,7 @@ def rms_hinge(floor: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
 class LinkGAN(Method):
     name = "link"
     capabilities = ("generate", "latent", "link_resample")
+    edit_ops = (EditOp("resample_link", "link_resample", "steergan.methods.link.edits:apply_link_op", seeded=True),)
 
     def __init__(self, links=None, layout: Optional[str] = None, lambda_in: float = 10.0,
                  lambda_out: float = 10.0, perturbation: str = "resample", alpha: float = 1.0,

@@ -35,7 +35,7 @@ import torch
 
 from ...errors import UserError
 from ...nn import ArchConfig
-from ..base import LossContext, Method, register
+from ..base import EditOp, LossContext, Method, register
 from .discriminator import DualDiscriminator
 from .generator import SemanticGenerator
 from .layout import LatentLayout
@@ -50,6 +50,16 @@ DEFAULTS = {"coarse_size": None, "render_start": None, "local_channels": 32, "fe
             "lambda_mask": 100.0, "r1_seg_ratio": 100.0, "seg_width": 0.5}
 
 
+PART_CAPABILITY = {"shape": "class_shape", "texture": "class_texture"}     # set_code's "part"
+
+
+def _part_capability(op: dict) -> str:
+    part = op.get("part")
+    if not isinstance(part, str) or part not in PART_CAPABILITY:
+        raise UserError(f"set_code part must be one of {', '.join(PART_CAPABILITY)}, got {part!r}")
+    return PART_CAPABILITY[part]
+
+
 def _is_pow2(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
@@ -58,6 +68,8 @@ def _is_pow2(n: int) -> bool:
 class SemanticStyleGAN(Method):
     name = "semantic"
     capabilities = ("generate", "latent", "class_shape", "class_texture", "class_depth", "class_build_up")
+    edit_ops = (EditOp("set_code", lambda op: _part_capability(op), "steergan.methods.semantic.edits:apply_code_op",
+                       seeded=True),)
     uses_masks = True
 
     def __init__(self, classes: Optional[list] = None, **options):

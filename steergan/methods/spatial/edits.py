@@ -157,6 +157,11 @@ def apply_op(hm: Heatmaps, op: dict,
     return hm.set_style(i, None if w is None else torch.tensor(w, dtype=torch.float32))
 
 
+def apply_heatmap_op(state: EditState, op: dict, model) -> EditState:
+    """One op as ``Method.edit_ops`` applies it (see ``SpatialGAN.edit_ops``)."""
+    return apply_ops(state, [op], model)
+
+
 def apply_ops(state: EditState, ops: Iterable[dict], model=None) -> EditState:
     """A new state with every op applied in order (``model`` maps ``set_style`` seeds)."""
     if state.heatmaps is None:

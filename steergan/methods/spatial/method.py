@@ -59,7 +59,7 @@ from torch import nn
 
 from ...errors import UserError
 from ...nn import ArchConfig, LayerSpec
-from ..base import LossContext, Method, register
+from ..base import EditOp, LossContext, Method, register
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
@@ -97,6 +97,11 @@ def _float(name: str, value, lo: float, hi: float, hi_open: bool = False) -> flo
 class SpatialGAN(Method):
     name = "spatial"
     capabilities = ("generate", "latent", "heatmap_move", "heatmap_sigma", "heatmap_remove", "heatmap_style")
+    has_heatmaps = True
+    edit_ops = tuple(EditOp(name, cap, "steergan.methods.spatial.edits:apply_heatmap_op", seeded=name == "set_style")
+                     for name, cap in (("move", "heatmap_move"), ("set_centre", "heatmap_move"),
+                                       ("set_sigma", "heatmap_sigma"), ("remove", "heatmap_remove"),
+                                       ("restore", "heatmap_remove"), ("set_style", "heatmap_style")))
 
     def __init__(self, sampling: str = HIERARCHICAL, sel: Optional[str] = None, align: Optional[str] = None,
                  align_weight: float = 1.0, align_interval: int = 1, align_second_order: bool = False,
