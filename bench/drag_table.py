@@ -6,12 +6,29 @@
 ``n`` random drags per distance (1/8 and 1/4 of the image size), each run in every mode
 (``drag`` = DragGAN alone, ``joint``, ``hybrid``, ``heatmap``) on the heatmap model, and in
 ``drag`` mode on the baseline. Per row: mean seconds (session start to stop, after one warm-up
-drag), optimisation steps, final handle-to-target distance / image size, the share of drags
-that reached the tolerance, and the handle feature error (see ``DragSession.handle_feature_error``:
-near 0 when the tracked handle still sits on its original content). Also the time of one step.
-``--coarse-steps K`` (ours) lets hybrid/heatmap repeat the Eq. 6 move up to K times from the
-tracked handle; ``steps_total_mean`` counts those forward-only steps, ``steps_mean`` only the
-optimisation steps.
+drag), optimisation steps, and two kinds of result:
+
+* the drag's own verdict, from its point tracker (``tracker_*``): final tracked-handle-to-target
+  distance / image size (``tracker_distance_mean``/``_median``; ``tracker_distance_px_mean`` in
+  pixels), the share the tracker called reached, and the handle feature error (see
+  ``DragSession.handle_feature_error``). The tracker follows the generator's features and can
+  call a drag reached whose content never moved (issue 16);
+* independent of that tracker, from the pixels before and after the drag
+  (``steergan.metrics.drag_content``: normalised cross-correlation of the image patch under the
+  handle): ``content_progress_mean``/``_median`` (1 = the content went all the way to the
+  target, 0 = it stayed), ``content_end_px_mean`` (where it ended, pixels from the target),
+  ``content_within_2px`` (share ending within 2 px), ``scene_change_mean`` (share of pixels away
+  from the drag that changed noticeably), and from the segmenter's instances before and after,
+  ``object_progress_mean``/``_median`` (the centroid of the object under the handle; over the
+  drags where it was found, ``object_found``);
+* ``lost``: the share of drags the session stopped because tracking lost the content
+  (``DragOptions.lost_error``; ``--lost-error 0`` disables it; lost drags count as not reached).
+
+``per_drag`` in each row keeps those numbers drag by drag. Also the time of one step (with the
+lost stop off). ``--coarse-steps K`` (ours) lets hybrid/heatmap repeat the Eq. 6 move up to K
+times from the tracked handle; ``steps_total_mean`` counts those forward-only steps,
+``steps_mean`` only the optimisation steps. (Result files written before issue 16 name the
+tracker's columns ``distance_mean``/``distance_median``/``reached``.)
 
 Drag ``j`` draws its latent seed, handle and direction from ``numpy.random.default_rng([seed, j])``:
 handles lie on objects found by a segmenter (the one the model was aligned with, else rooms): on the heatmap model, the pixel of a
@@ -36,6 +53,7 @@ from _timing import percentile_ms, report
 from steergan.edit.animation import drag_frame, save_gif
 from steergan.edit.coarse import to_pixels
 from steergan.edit.drag import DragOptions, DragSession, initial_state
+from steergan.metrics.drag_content import drag_content
 from steergan.metrics.segmenter import load_segmenter
 from steergan.models import load_model
 
@@ -85,23 +103,60 @@ def sample_drags(model, segmenter, n, fractions, seed, max_tries_per_drag=50):
     return drags, skipped
 
 
-def run_row(model, drags, fraction, opts, progress):
-    rows = []
+def _r(v, k=3):
+    return None if v is None else round(float(v), k)
+
+
+def run_row(model, drags, fraction, opts, progress, segmenter):
+    rows, per = [], []
     for k, (seed, handle, targets) in enumerate(drags):
-        s = DragSession(model, initial_state(model, seed), [handle], [targets[fraction]], options=opts)
-        rows.append(s.run())
+        target = targets[fraction]
+        s = DragSession(model, initial_state(model, seed), [handle], [target], options=opts)
+        before = s.image()
+        summary = s.run()
+        after = s.image()
+        seg = segmenter.segment(torch.stack([before, after]))
+        c = drag_content(before, after, handle, target,
+                         instances_before=seg[0].instances, instances_after=seg[1].instances)
+        rows.append((summary, c))
+        per.append({"seed": seed, "handle": handle, "target": target, "steps": summary["steps"],
+                    "lost": summary["lost"], "tracker_reached": summary["reached"],
+                    "tracker_distance_px": _r(summary["distance"] * model.resolution, 2),
+                    "handle_feature_error": _r(summary["handle_feature_error"]),
+                    "content_end": c["content_end"], "content_progress": _r(c["content_progress"]),
+                    "content_end_px": _r(c["content_end_distance"], 2), "ncc": _r(c["ncc"]),
+                    "scene_change": _r(c["scene_change"]), "object_progress": _r(c.get("object_progress"))})
         progress(k + 1, len(drags))
-    steps = [r["optimisation_steps"] for r in rows]
-    return {"mode": opts.mode, "fraction": fraction, "n": len(rows),
-            "seconds_mean": round(statistics.fmean(r["seconds"] for r in rows), 3),
+    n = len(rows)
+    steps = [r["optimisation_steps"] for r, _ in rows]
+    tracker = [r["distance"] for r, _ in rows]
+    prog = [c["content_progress"] for _, c in rows]
+    end = [c["content_end_distance"] for _, c in rows]
+    obj = [c["object_progress"] for _, c in rows if c.get("object_found")]
+    return {"mode": opts.mode, "fraction": fraction, "n": n,
+            "seconds_mean": round(statistics.fmean(r["seconds"] for r, _ in rows), 3),
             "steps_mean": round(statistics.fmean(steps), 1), "steps_median": statistics.median(steps),
             "steps_min": min(steps), "steps_max": max(steps),
-            "steps_total_mean": round(statistics.fmean(r["steps"] for r in rows), 1),   # + coarse steps
-            "distance_mean": round(statistics.fmean(r["distance"] for r in rows), 4),
-            "distance_median": round(statistics.median(r["distance"] for r in rows), 4),
-            "reached": round(sum(r["reached"] for r in rows) / len(rows), 3),
-            "stalled": round(sum(r["stalled"] for r in rows) / len(rows), 3),
-            "handle_feature_error_mean": round(statistics.fmean(r["handle_feature_error"] for r in rows), 3)}
+            "steps_total_mean": round(statistics.fmean(r["steps"] for r, _ in rows), 1),   # + coarse steps
+            # the drag's own point tracker
+            "tracker_distance_mean": round(statistics.fmean(tracker), 4),
+            "tracker_distance_median": round(statistics.median(tracker), 4),
+            "tracker_distance_px_mean": round(statistics.fmean(tracker) * model.resolution, 2),
+            "tracker_reached": round(sum(r["reached"] for r, _ in rows) / n, 3),
+            "stalled": round(sum(r["stalled"] for r, _ in rows) / n, 3),
+            "lost": round(sum(r["lost"] for r, _ in rows) / n, 3),
+            "handle_feature_error_mean": round(statistics.fmean(r["handle_feature_error"] for r, _ in rows), 3),
+            # independent of the tracker: pixels (and the segmenter) before vs after
+            "content_progress_mean": round(statistics.fmean(prog), 3),
+            "content_progress_median": round(statistics.median(prog), 3),
+            "content_end_px_mean": round(statistics.fmean(end), 2),
+            "content_end_px_median": round(statistics.median(end), 2),
+            "content_within_2px": round(sum(e <= 2 for e in end) / n, 3),
+            "scene_change_mean": round(statistics.fmean(c["scene_change"] for _, c in rows), 3),
+            "object_found": round(len(obj) / n, 3),
+            "object_progress_mean": round(statistics.fmean(obj), 3) if obj else None,
+            "object_progress_median": round(statistics.median(obj), 3) if obj else None,
+            "per_drag": per}
 
 
 def step_ms(model, drag, mode, opts, steps=20):
@@ -109,7 +164,7 @@ def step_ms(model, drag, mode, opts, steps=20):
     seed, handle, targets = drag
     far = max(targets.values(), key=lambda t: math.dist(t, handle))
     s = DragSession(model, initial_state(model, seed), [handle], [far],
-                    options=replace(opts, mode=mode, max_steps=steps, tolerance=1e-3))
+                    options=replace(opts, mode=mode, max_steps=steps, tolerance=1e-3, lost_error=0.0))
     times = []
     while not s.done:
         t0 = time.perf_counter()
@@ -152,6 +207,8 @@ def main():
     ap.add_argument("--coarse-alpha", type=float, default=DragOptions.coarse_alpha)
     ap.add_argument("--patience", type=int, default=DragOptions.patience,
                     help="stop a drag after this many steps without progress (0 = only the cap)")
+    ap.add_argument("--lost-error", type=float, default=DragOptions.lost_error,
+                    help="stop a drag as lost above this handle feature error (0 = never)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--segmenter", default=None, help="finds the objects to drag (default: the one the model "
                     "was aligned with, else the bundled rooms segmenter)")
@@ -160,7 +217,7 @@ def main():
     args = ap.parse_args()
     fractions = [float(f) for f in args.fractions.split(",")]
     opts = replace(DragOptions(), max_steps=args.max_steps, coarse_steps=args.coarse_steps,
-                   coarse_alpha=args.coarse_alpha, patience=args.patience)
+                   coarse_alpha=args.coarse_alpha, patience=args.patience, lost_error=args.lost_error)
 
     def progress(what):
         return lambda k, n: print(f"\r{what}: {k}/{n}", end="\n" if k == n else "", file=sys.stderr, flush=True)
@@ -185,12 +242,18 @@ def main():
                     options=replace(opts, mode="drag", max_steps=3)).run()          # warm-up
         for fraction in fractions:
             for mode in modes:
-                row = run_row(m, drags, fraction, replace(opts, mode=mode), progress(f"{name} {mode} {fraction}"))
+                row = run_row(m, drags, fraction, replace(opts, mode=mode), progress(f"{name} {mode} {fraction}"),
+                              segmenter)
                 res["rows"].append({"model": m.source, **row})
         for mode in [md for md in modes if md in ("drag", "joint")]:
             res["step_ms"][f"{m.source} {mode}"] = step_ms(m, drags[0], mode, opts)
         if args.gif and heat:
             example_gif(m, drags[0], fractions[0], opts, args.gif)
+    cols = ("tracker_distance_px_mean", "tracker_reached", "lost", "content_progress_mean",
+            "content_progress_median", "content_end_px_mean", "content_within_2px", "scene_change_mean")
+    print("model mode fraction | " + " ".join(cols), file=sys.stderr)
+    for r in res["rows"]:
+        print(f"{r['model']} {r['mode']} {r['fraction']} | " + " ".join(str(r[c]) for c in cols), file=sys.stderr)
     report(res, args.json)
 
 

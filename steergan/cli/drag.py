@@ -124,7 +124,10 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
     result = {"model": m.source, "mode": mode, "steps": summary["steps"],
               "optimisation_steps": summary["optimisation_steps"], "seconds": round(summary["seconds"], 3),
               "distance": round(summary["distance"], 5), "reached": summary["reached"],
+              "lost": summary["lost"],
               "handles": summary["handles"], "targets": summary["targets"], "resolution": R,
               "out": str(out_dir), "files": files}
+    lost = " (stopped: tracking lost the content)" if summary["lost"] else ""
     emit(result, as_json, [f"{mode}: {summary['steps']} steps in {summary['seconds']:.2f} s, final distance "
-                           f"{summary['distance']:.4f} of the image size; wrote {out_dir}/final.png, state.json"])
+                           f"{summary['distance']:.4f} of the image size{lost}; wrote {out_dir}/final.png, "
+                           f"state.json"])

@@ -7,11 +7,15 @@ that is NOT comparable to FID; 'fd_random' exists only for tests.
 Co-move Ratio (SpatialGAN Tab. I) of heatmap models: ``co_move_ratio`` with a ``Segmenter``
 (``SceneSegmenter.load()`` = the bundled rooms segmenter).
 
+Where a drag's content went, on the pixels alone (not the drag's own tracker):
+``drag_content(before, after, handle, target)``.
+
 How local an edit is (LinkGAN Tab. 2/3, restyle comparisons): ``locality(before, after, mask)``
 (masked MSE inside/outside and their ratio); per link of a model: ``metrics.link_locality``.
 """
 
 from steergan.metrics.comove import co_move_ratio, default_features
+from steergan.metrics.drag_content import drag_content
 from steergan.metrics.extractors import (
     EffNetLite0Extractor,
     FeatureExtractor,
@@ -38,6 +42,7 @@ __all__ = [
     "Segmenter",
     "co_move_ratio",
     "default_features",
+    "drag_content",
     "evaluate_segmenter",
     "load_segmenter",
     "fake_stats",
