@@ -121,7 +121,7 @@ def clamp_radii(r1: float, r2: float) -> tuple[float, int]:
 def initial_state(model, seed: int, truncation: float = 1.0, noise_mode: str = "const",
                   model_id: Optional[str] = None) -> EditState:
     """The edit state of a seed, with heatmaps when the model has them (any model can be dragged)."""
-    if "heatmap_move" in model.capabilities:
+    if model.method.has_heatmaps:
         return state_from_seed(model, seed, truncation, noise_mode, model_id=model_id)
     return EditState(model_id or model.source, seed=int(seed), truncation=truncation,
                      noise_mode=noise_mode).validate()
