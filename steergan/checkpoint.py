@@ -67,10 +67,23 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: Optional[dict] = None) -> None:
+    """Write and fsync one safetensors file; a failed write (disk full: safetensors raises
+    ``SafetensorError``, not ``OSError``) removes what it wrote before the error goes on."""
     clean = {k: v.detach().contiguous().cpu().clone() for k, v in tensors.items()}
-    save_file(clean, str(path), metadata=metadata)
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
+    try:
+        save_file(clean, str(path), metadata=metadata)
+        with open(path, "rb+") as f:
+            os.fsync(f.fileno())
+    except BaseException:
+        _unlink_quietly(path)
+        raise
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _write_json(obj: dict, path: Path) -> None:
@@ -95,10 +108,14 @@ def save_training_checkpoint(ckpt_root: Path, step: int, config: dict,
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir()
-    _save_tensors(model_tensors, tmp / "model.safetensors")
-    _save_tensors(state_tensors, tmp / "train_state.safetensors")
-    _write_json(config, tmp / "config.json")   # written last: a dir with config.json is complete
-    _fsync_dir(tmp)
+    try:
+        _save_tensors(model_tensors, tmp / "model.safetensors")
+        _save_tensors(state_tensors, tmp / "train_state.safetensors")
+        _write_json(config, tmp / "config.json")   # written last: a dir with config.json is complete
+        _fsync_dir(tmp)
+    except BaseException:        # disk full, killed...: the older checkpoints stay, the half one goes
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if final.exists():  # same step written twice (e.g. final save right after a tick)
         _discard(final)
     os.rename(tmp, final)
@@ -163,15 +180,23 @@ def read_config(path: Path) -> dict:
 def save_generator_file(path: Path, config: dict, tensors: dict[str, torch.Tensor], fp16: bool = True) -> Path:
     """One self-describing safetensors file; written to a temp name then renamed."""
     path = Path(path)
+    if path.is_dir():    # checked first: the temp name below would land beside the directory
+        raise UserError(f"{path} is a directory; give the file to write, e.g. {path / 'model.safetensors'}")
+    if path.name in ("", ".", ".."):
+        raise UserError(f"{path} is not a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fp16:
         tensors = {k: (v.half() if v.is_floating_point() else v) for k, v in tensors.items()}
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    _save_tensors(tensors, tmp, metadata={"steergan": json.dumps(config)})
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # a model file is for sharing: ordinary permissions
-    os.replace(tmp, path)
+    try:
+        _save_tensors(tensors, tmp, metadata={"steergan": json.dumps(config)})
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # a model file is for sharing: ordinary permissions
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
     return path
 
 

@@ -173,3 +173,124 @@ def test_edit_seed_and_op_arguments(tmp_path, capsys):
         code, _, err = invoke(["edit", "--model", "rooms", *args, "--out", str(out)], capsys)
         one_line(code, err, fragment)
         assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- full disks, bad destinations
+
+ASSETS = Path(__file__).resolve().parent.parent / "steergan" / "assets"
+
+
+class file_size_limit:
+    """A real write failure without a full disk: RLIMIT_FSIZE makes any write past ``limit``
+    bytes fail with EFBIG (SIGXFSZ ignored), in safetensors' Rust writer as in Python's."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def __enter__(self):
+        import resource
+        import signal
+        self.old = resource.getrlimit(resource.RLIMIT_FSIZE)
+        self.old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.limit, self.old[1]))
+        return self
+
+    def __exit__(self, *exc):
+        import resource
+        import signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, self.old)
+        signal.signal(signal.SIGXFSZ, self.old_handler)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_export_to_a_directory_is_refused_and_leaves_nothing(tmp_path, capsys):
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    code, _, err = invoke(["export", str(ASSETS / "rooms-stylegan2.safetensors"), str(dest)], capsys)
+    one_line(code, err, "is a directory")
+    assert _files(tmp_path) == ["dest"]
+
+
+def test_export_into_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    dest = tmp_path / "out" / "g.safetensors"
+    with file_size_limit(4096):          # safetensors raises SafetensorError here, not OSError
+        code, _, err = invoke(["export", str(ASSETS / "rooms-stylegan2.safetensors"), str(dest)], capsys)
+    one_line(code, err, "")
+    assert "Traceback" not in err and not any(p.is_file() for p in tmp_path.rglob("*")), _files(tmp_path)
+
+
+@pytest.mark.parametrize("out", ["g.png", "per_seed"])
+def test_generate_into_a_full_disk_leaves_no_empty_png(tmp_path, capsys, out):
+    with file_size_limit(200):
+        code, _, err = invoke(["generate", "--model", "rooms-stylegan2", "--seeds", "0,1",
+                               "--out", str(tmp_path / out)], capsys)
+    one_line(code, err, "File too large")
+    assert _files(tmp_path) == [], _files(tmp_path)
+
+
+def test_generate_enospc_removes_the_temporary(tmp_path, capsys, monkeypatch):
+    import errno
+    from PIL import Image
+
+    def full(self, fp, *a, **k):
+        Path(fp).write_bytes(b"\x89PNG")      # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(fp))
+    monkeypatch.setattr(Image.Image, "save", full)
+    (tmp_path / "old.png").write_bytes(b"old")
+    code, _, err = invoke(["generate", "--model", "rooms-stylegan2", "--seeds", "0",
+                           "--out", str(tmp_path / "old.png")], capsys)
+    one_line(code, err, "No space left on device")
+    assert _files(tmp_path) == ["old.png"] and (tmp_path / "old.png").read_bytes() == b"old"
+
+
+def test_generate_png_path_that_is_a_directory(tmp_path, capsys):
+    (tmp_path / "x.png").mkdir()
+    code, _, err = invoke(["generate", "--model", "rooms-stylegan2", "--seeds", "0",
+                           "--out", str(tmp_path / "x.png")], capsys)
+    one_line(code, err, "is a directory")
+    assert _files(tmp_path) == ["x.png"]
+
+
+def test_a_full_disk_during_a_checkpoint_keeps_the_older_ones(tmp_path, monkeypatch):
+    import torch
+    from safetensors import SafetensorError
+    from steergan import checkpoint as ckpt_io
+    root = tmp_path / "checkpoints"
+    cfg = ckpt_io.base_config("training", {}, {"name": "stylegan2"})
+    first = ckpt_io.save_training_checkpoint(root, 1, cfg, {"w": torch.ones(3)}, {"s": torch.zeros(2)})
+    real_save = ckpt_io.save_file
+    calls = []
+
+    def full(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 2:       # the second file of the checkpoint: half written, then ENOSPC
+            Path(path).write_bytes(b"\0" * 10)
+            raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+        return real_save(tensors, path, metadata=metadata)
+    monkeypatch.setattr(ckpt_io, "save_file", full)
+    with pytest.raises(SafetensorError):
+        ckpt_io.save_training_checkpoint(root, 2, cfg, {"w": torch.ones(3)}, {"s": torch.zeros(2)})
+    assert [p.name for p in root.iterdir()] == [first.name]
+    assert ckpt_io.read_training_checkpoint(first)[1]["w"].tolist() == [1, 1, 1]
+
+
+def test_training_into_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
+    from safetensors import SafetensorError
+    from steergan import checkpoint as ckpt_io
+
+    def full(tensors, path, metadata=None):
+        Path(path).write_bytes(b"\0" * 10)
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+    monkeypatch.setattr(ckpt_io, "save_file", full)
+    data = write_pngs(tmp_path / "imgs")
+    out = tmp_path / "run"
+    code, _, err = invoke(["train", "--data", str(data), "--out", str(out), "--preset", "test", "--batch", "4",
+                           "--kimg", "0.004", "--tick-kimg", "0.004", "--diversity-n", "0", "--device", "cpu"],
+                          capsys)
+    last = err.strip().splitlines()[-1]         # after the progress bar: one error line, no traceback
+    assert code == 2 and last.startswith("error: ") and "No space left on device" in last, err
+    assert "Traceback" not in err and sum(line.startswith("error: ") for line in err.splitlines()) == 1, err
+    assert not list((out / "checkpoints").glob("*step-*"))     # no half-written checkpoint

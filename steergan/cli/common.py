@@ -51,6 +51,26 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def save_png(image, path) -> None:
+    """Write a PIL image as PNG to a temporary name in the same folder, then rename it into
+    place: a full disk or a kill leaves the old file or none, never a truncated PNG."""
+    import os
+    from pathlib import Path
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; give a .png file name")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def emit(result: dict, as_json: bool, lines: Iterable[str] = ()) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))

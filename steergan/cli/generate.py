@@ -9,7 +9,7 @@ from PIL import Image
 
 from ..errors import UserError
 from ..models import load_model
-from .common import device_option, emit, json_option, model_option, parse_seeds
+from .common import device_option, emit, json_option, model_option, parse_seeds, save_png
 
 
 @click.command()
@@ -38,14 +38,20 @@ def generate(checkpoint, model, seeds, truncation, out, noise, device, as_json):
     files = []
     if out_path.suffix.lower() == ".png":
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        image_grid(images.float() / 127.5 - 1).save(out_path)
+        save_png(image_grid(images.float() / 127.5 - 1), out_path)
         files.append(str(out_path))
     else:
+        created = not out_path.exists()
         out_path.mkdir(parents=True, exist_ok=True)
-        for s, img in zip(seed_list, images):
-            f = out_path / f"seed{s:06d}.png"
-            Image.fromarray(img.permute(1, 2, 0).numpy()).save(f)
-            files.append(str(f))
+        try:
+            for s, img in zip(seed_list, images):
+                f = out_path / f"seed{s:06d}.png"
+                save_png(Image.fromarray(img.permute(1, 2, 0).numpy()), f)
+                files.append(str(f))
+        except BaseException:
+            if created and not files:       # a folder this command made and could not fill
+                out_path.rmdir()
+            raise
     emit({"model": m.source, "method": m.method.name, "n": len(seed_list), "seconds": round(seconds, 4),
           "files": files}, as_json,
          [f"wrote {len(seed_list)} images from {m.source} to {out_path} in {seconds:.2f} s"])
