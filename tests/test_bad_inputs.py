@@ -294,3 +294,109 @@ def test_training_into_a_full_disk_is_one_line(tmp_path, capsys, monkeypatch):
     assert code == 2 and last.startswith("error: ") and "No space left on device" in last, err
     assert "Traceback" not in err and sum(line.startswith("error: ") for line in err.splitlines()) == 1, err
     assert not list((out / "checkpoints").glob("*step-*"))     # no half-written checkpoint
+
+
+# ----------------------------------------------------------------------------- emoji packages, data make, attention
+
+def emoji_package(root: Path, entries=None, n=2) -> Path:
+    """A fake emoji-datasource-google package: ``emoji.json`` (``entries``; raw if str or bytes)
+    and ``n`` 64 px RGBA PNGs."""
+    from PIL import Image
+    import numpy as np
+    img = root / "img" / "google" / "64"
+    img.mkdir(parents=True)
+    for i in range(n):
+        rgba = np.zeros((64, 64, 4), np.uint8)
+        rgba[16:48, 16:48] = [200, 40 * i, 0, 255]
+        Image.fromarray(rgba).save(img / f"{i}.png")
+    if entries is None:
+        entries = [{"image": f"{i}.png", "category": "Smileys", "has_img_google": True} for i in range(n)]
+    raw = entries if isinstance(entries, bytes) else (entries if isinstance(entries, str) else json.dumps(entries)).encode()
+    (root / "emoji.json").write_bytes(raw)
+    return root
+
+
+@pytest.mark.parametrize("entries,fragment", [
+    ("{not json", "not readable JSON"),
+    (b"[\xff\xfe]", "not readable JSON"),                      # not UTF-8
+    ({"0.png": {"category": "Smileys"}}, "JSON list"),
+    ("null", "JSON list"),
+    (["0.png"], "not an object"),
+    ([{"image": 5, "category": "Smileys"}], "'image'"),
+    ([{"image": ["0.png"]}], "'image'"),
+    ([{"image": "../../../emoji.json"}], "'image'"),
+    ([{"image": "/etc/passwd"}], "'image'"),
+    ([{"image": "0.png", "category": ["Smileys"]}], "'category'"),
+    ([{"image": "0.png", "category": 3}], "'category'"),
+    ([{"image": "0.png", "has_img_google": "yes"}], "has_img_google"),
+])
+def test_malformed_emoji_packages_are_one_line(tmp_path, capsys, entries, fragment):
+    pkg = emoji_package(tmp_path / "pkg", entries)
+    out = tmp_path / "out"
+    code, _, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(out)], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()
+
+
+def test_emoji_package_of_unreadable_images_leaves_no_empty_dataset(tmp_path, capsys):
+    pkg = emoji_package(tmp_path / "pkg")
+    for p in (pkg / "img" / "google" / "64").iterdir():
+        p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(40)))          # truncated PNGs
+    out = tmp_path / "out"
+    code, _, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(out)], capsys)
+    one_line(code, err, "could be read")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--resolution", "0"], "resolution"),
+    (["--resolution", "32"], None),                   # valid: the control case
+    (["--copies", "100000", "--placement", "random"], "copies"),
+    (["--copies", "-1", "--placement", "random"], "copies"),
+    (["--scale", "nan,0.5", "--placement", "random"], "scale"),
+    (["--scale", "0.1,0.2,0.3", "--placement", "random"], "--scale"),
+])
+def test_emoji_numeric_options(tmp_path, capsys, args, fragment):
+    pkg = emoji_package(tmp_path / "pkg")
+    out = tmp_path / "out"
+    code, _, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(out), *args], capsys)
+    if fragment is None:
+        assert code == 0 and len(list((out / "images").iterdir())) == 2, err
+        return
+    one_line(code, err, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--resolution", "0"], "resolution"),
+    (["--resolution", "-64"], "resolution"),
+    (["--resolution", "48"], "power of two"),
+    (["--resolution", "abc"], "not a valid integer"),
+    (["-n", "0"], "-n"),
+    (["-n", "100000000000"], "n must be"),
+    (["--seed", "-1"], "seed"),
+    (["--workers", "0"], "--workers"),
+    (["--workers", "1000000"], "workers"),
+])
+def test_data_make_numbers(tmp_path, capsys, args, fragment):
+    out = tmp_path / "scenes"
+    code, _, err = invoke(["data", "make", "rooms", "--out", str(out), "-n", "2", *args], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--n", "0"], "--n"),
+    (["--n", "-2"], "--n"),
+    (["--n", "100000"], "--n"),
+    (["--seed", "-1"], "--seed"),
+    (["--seed", "4294967295", "--n", "2"], "--seed"),
+    (["--real", "abc"], "not a valid integer"),
+    (["--real", "0", "--data", "x"], "--real"),
+    (["--real", "2"], "--real needs --data"),
+])
+def test_attention_numbers(tmp_path, capsys, args, fragment):
+    out = tmp_path / "a.png"
+    code, _, err = invoke(["attention", "rooms", "--out", str(out), *args], capsys)
+    one_line(code, err, fragment)
+    assert not out.exists()

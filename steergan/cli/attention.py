@@ -10,18 +10,29 @@ from ..edit.attention import attention_sheet
 from ..methods.spatial.gradcam import minmax_normalise
 from ..methods.spatial.heatmaps import Heatmaps
 from ..models import load_discriminator, load_model
+from .common import save_png
+
+MAX_ROWS = 64               # one sheet: more rows than this is a typo, not a figure
 
 
 @click.command()
 @click.argument("model")
 @click.option("--out", required=True, help="PNG to write.")
-@click.option("--n", default=6, show_default=True, help="Generated images (rows).")
+@click.option("--n", default=6, show_default=True, help=f"Generated images (rows), 1..{MAX_ROWS}.")
 @click.option("--seed", default=0, show_default=True, help="First seed.")
-@click.option("--real", "real_data", default=None, help="Also show this many real images from --data.")
+@click.option("--real", "real_data", default=None, type=int, help="Also show this many real images from --data.")
 @click.option("--data", default=None, help="Image folder / dataset for the real rows.")
 def attention(model, out, n, seed, real_data, data):
     """D's GradCAM at its 4/8/16 px blocks (SpatialGAN Fig. 3/13) for MODEL (a run directory, a
     training checkpoint, or a model exported with --with-discriminator)."""
+    if not 1 <= n <= MAX_ROWS:
+        raise UserError(f"--n must be between 1 and {MAX_ROWS}, got {n}")
+    if not (0 <= seed and seed + n <= 2 ** 32):
+        raise UserError("--seed must be between 0 and 2^32-1 (and so must the last seed, --seed + --n - 1)")
+    if real_data is not None and not 1 <= real_data <= MAX_ROWS:
+        raise UserError(f"--real must be between 1 and {MAX_ROWS}, got {real_data}")
+    if real_data and not data:
+        raise UserError("--real needs --data")
     D, method, _ = load_discriminator(model)
     G = load_model(model)
     seeds = list(range(seed, seed + n))
@@ -44,10 +55,8 @@ def attention(model, out, n, seed, real_data, data):
             planes = G.method.fake_for_d(G.G, ws, control)[0][:, 3:]
         d_inputs = torch.cat([images, planes.to(images.dtype)], 1)
     if real_data:
-        if not data:
-            raise click.UsageError("--real needs --data")
         ds = ImageDataset(data, G.resolution)
-        k = min(int(real_data), len(ds))
+        k = min(real_data, len(ds))
         real = ds.images[:k].float() / 127.5 - 1
         if extra:
             real_in = G.method.real_for_d(real, ds.load_masks(G.method.mask_kind)[0][:k])
@@ -57,5 +66,5 @@ def attention(model, out, n, seed, real_data, data):
         if heat is not None:
             heat = torch.cat([torch.full((k, 1, G.resolution, G.resolution), float("nan")), heat])
     sheet = attention_sheet(D, images, heat, labels, d_inputs=d_inputs)
-    sheet.save(out)
+    save_png(sheet, out)
     click.echo(f"wrote {out} ({len(labels)} rows)")

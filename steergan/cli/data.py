@@ -27,6 +27,8 @@ def make(kind, out, n, resolution, seed, workers, as_json):
     from ..errors import UserError
     if n < 1:
         raise UserError(f"-n must be positive, got {n}")
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
     t0 = time.time()
     make_dataset(kind, out, n=n, resolution=resolution, seed=seed, workers=workers, progress=not as_json)
     dt = time.time() - t0

@@ -36,6 +36,34 @@ PLACEMENTS = ("centre", "random")
 ALPHA_OBJECT = 128          # alpha >= this is the emoji in the instance map
 
 
+MAX_COPIES = 1000           # placements per emoji: ~3.7 million images at most
+
+
+def read_entries(meta: Path, vendor: str) -> list[dict]:
+    """``emoji.json``: a list of objects whose ``image`` is a plain file name (no path: the
+    package must not make us read outside its image folder) and whose ``category`` is text.
+    Anything else is a malformed package, refused in one line."""
+    try:
+        entries = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:     # JSONDecodeError is a ValueError
+        raise UserError(f"{meta} is not readable JSON ({e})") from None
+    if not isinstance(entries, list):
+        raise UserError(f"{meta} must hold a JSON list of emoji, not {type(entries).__name__}")
+    for i, e in enumerate(entries):
+        where = f"{meta} entry {i}"
+        if not isinstance(e, dict):
+            raise UserError(f"{where} is {type(e).__name__}, not an object")
+        image = e.get("image", "")
+        if not isinstance(image, str) or (image and (Path(image).name != image or image in (".", ".."))):
+            raise UserError(f"{where}: 'image' must be a file name, got {image!r}")
+        if e.get("category") is not None and not isinstance(e["category"], str):
+            raise UserError(f"{where}: 'category' must be text, got {e['category']!r}")
+        flag = e.get(f"has_img_{vendor}", True)
+        if not isinstance(flag, bool):
+            raise UserError(f"{where}: 'has_img_{vendor}' must be true or false, got {flag!r}")
+    return entries
+
+
 def _placed(img: Image.Image, resolution: int, placement: str, scale: tuple[float, float],
             rng: random.Random) -> Image.Image:
     """RGBA emoji -> RGBA canvas of ``resolution`` with the emoji centred (full size) or placed."""
@@ -87,9 +115,15 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
         raise UserError(f"copies must be a positive integer, got {copies!r}")
     if placement == "centre" and copies != 1:
         raise UserError("copies > 1 only makes sense with placement 'random' (centred copies are identical)")
+    if copies > MAX_COPIES:
+        raise UserError(f"copies must be at most {MAX_COPIES}, got {copies}")
     if not 0.05 <= scale[0] <= scale[1] <= 1:
         raise UserError(f"scale must satisfy 0.05 <= min <= max <= 1, got {scale}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 8 <= resolution <= 1024:
+        raise UserError(f"resolution must be an integer in 8..1024, got {resolution!r}")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a directory; choose a new --out")
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty; choose a new --out (nothing was changed)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,7 +139,7 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
         img_dir = pkg / "img" / vendor / "64"
         if not meta.is_file() or not img_dir.is_dir():
             raise UserError(f"{pkg} is not an emoji-datasource-{vendor} package (no emoji.json or img/{vendor}/64)")
-        entries = json.loads(meta.read_text())
+        entries = read_entries(meta, vendor)
         cats = sorted({e.get("category") for e in entries if e.get("category")})
         if category is not None and category not in cats:
             raise UserError(f"unknown category {category!r}; categories: {', '.join(cats)}")
@@ -114,6 +148,7 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
                   and (img_dir / e.get("image", "")).is_file()]
         if not chosen:
             raise UserError(f"no {vendor} images for category {category!r}")
+        created = not out.exists()
         for sub in ("images", "instances"):
             (out / sub).mkdir(parents=True, exist_ok=True)
         n = 0
@@ -130,6 +165,12 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
                 mask = (np.asarray(rgba)[..., 3] >= ALPHA_OBJECT).astype(np.uint8)
                 Image.fromarray(mask).save(out / "instances" / f"{n:08d}.png")
                 n += 1
+        if n == 0:                     # every image unreadable: no empty dataset left behind
+            for sub in ("images", "instances"):
+                shutil.rmtree(out / sub, ignore_errors=True)
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise UserError(f"none of the {len(chosen)} {vendor} images in {img_dir} could be read")
     info = {"kind": "emoji", "vendor": vendor, "category": category, "n": n, "resolution": resolution,
             "classes": None, "generator": GENERATOR, "instances": "instances", "placement": placement,
             "copies": copies, **({"scale": list(scale), "seed": seed} if placement == "random" else {})}

@@ -18,6 +18,8 @@ from ...errors import UserError
 
 GENERATOR = "steergan.data.scenes"
 SUBDIRS = ("images", "semantic", "instances")
+MAX_IMAGES = 10_000_000
+MAX_WORKERS = 256
 
 
 def _render_and_save(args) -> dict:
@@ -43,8 +45,9 @@ def _check_target(out: Path) -> None:
     ours = set(entries) <= set(SUBDIRS) | {"objects.jsonl", "dataset.json", "objects.jsonl.tmp", "dataset.json.tmp"}
     if meta.is_file():
         try:
-            ours = ours and json.loads(meta.read_text()).get("generator") == GENERATOR
-        except (OSError, json.JSONDecodeError):
+            recorded = json.loads(meta.read_text())
+            ours = ours and isinstance(recorded, dict) and recorded.get("generator") == GENERATOR
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             ours = False
     if not ours:
         raise UserError(f"{out} is not empty and is not a steergan scene dataset; choose a new --out "
@@ -58,8 +61,12 @@ def make_dataset(kind: str, out_dir, n: int, resolution: int = 64, seed: int = 0
         raise UserError(f"unknown scene kind {kind!r}; choose one of {', '.join(SCENE_KINDS)}")
     if resolution < 16 or resolution > 1024 or resolution & (resolution - 1):
         raise UserError(f"resolution must be a power of two in 16..1024, got {resolution}")
-    if n < 1:
-        raise UserError(f"n must be positive, got {n}")
+    if not 1 <= n <= MAX_IMAGES:
+        raise UserError(f"n must be between 1 and {MAX_IMAGES:,}, got {n}")
+    if not 0 <= seed < 2 ** 63:
+        raise UserError(f"seed must be between 0 and 2^63-1, got {seed}")
+    if not 1 <= workers <= MAX_WORKERS:     # a typo of 10**6 workers would fork 10**6 processes
+        raise UserError(f"workers must be between 1 and {MAX_WORKERS}, got {workers}")
     out = Path(out_dir)
     _check_target(out)
     stale = out / "dataset.json"
