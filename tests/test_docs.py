@@ -121,3 +121,13 @@ def test_every_docs_page_is_linked():
                 linked.add((src.parent / file_part).resolve())
     missing = [p.name for p in sorted(DOCS.glob("*.md")) if p.resolve() not in linked]
     assert not missing, f"docs pages linked from neither README.md nor docs/index.md: {missing}"
+
+
+def test_method_option_tables_match_the_options_dataclasses():
+    """Each method's option table in docs/ is generated from its options dataclass; rerun
+    `.venv/bin/python scripts/option_docs.py` after changing an option."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "option_docs.py"), "--check"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -7,35 +7,8 @@ Eq. 3-6 (``regulariser``), scaled by the interval as StyleGAN2 scales its lazy t
 images also get the non-saturating G loss from D ("the perturbed images would be also fed into the
 discriminator"), so edited samples stay realistic; D's own loss is unchanged.
 
-Options (JSON, ``--method-options``); values the paper does not publish are ours:
-
-================  =====================================================================
-links             list of ``{"region": ..., "axes": ...}`` (see ``spec``); or
-layout            ``"quadrants"``: the paper's four-way split of image and w (Sec. 4.2.2)
-lambda_in         weight of Eq. 3 (no change inside the region when other axes move): 10
-lambda_out        weight of Eq. 4 (no change outside when the link's axes move): 10
-perturbation      ``"resample"`` (ours, default): the axes are lerped by ``alpha`` towards
-                  a fresh w, so alpha = 1 trains exactly the test-time edit; ``"additive"``:
-                  the paper's w_i + alpha * p_i, p ~ N(0, I) (alpha in W units)
-alpha             perturbation strength: 1
-interval          lazy interval: 8 (paper)
-reg_batch         latents per regularisation step (first ones of the G batch): 16
-adv_weight        weight of the G loss on the perturbed images: 1 (not interval-scaled:
-                  they are ordinary fakes; x8 would make every 8th step 9x adversarial)
-segmenter         class-region segmenter file; null = the bundled rooms segmenter. Any
-                  module mapping images to class maps can be plugged in with
-                  ``set_segmenter`` (Python API)
-degenerate_ratio  a link is degenerate when its region changes under its own axes (or the
-                  rest under the rest of w) less than this times the change between two real
-                  images there (running mean over regularisation steps): 0.1. Logged as
-                  ``linkK/region_alive``, ``linkK/rest_alive`` (those ratios) and
-                  ``linkK/degenerate``; a warning when it starts and when it ends
-guard_ratio       rho of the guard ``relu(sqrt(rho * real change) - sqrt(G change))`` on both
-                  sides (root mean squares: a squared error's gradient vanishes exactly where
-                  the guard is needed, at no change): 0.3
-guard_weight      its weight: 5. Eq. 3-4 are also satisfied by a G that ignores w (every
-                  change shrinks); the guard keeps the region changing under its own axes.
-================  =====================================================================
+Options (JSON, ``--method-options``): ``LinkOptions`` below, declared once; the docs table is
+generated from it. Values the paper does not publish are ours.
 
 Why these values (our measurements on the bundled 64 px rooms baseline, 32-axis links, one-minute
 fine-tunes on one shared core with interval 2, batch 16, so only indicative): with per-pixel means,
@@ -50,36 +23,49 @@ floor class in 27. alpha = 1 with "resample" trains the test-time edit itself.
 from __future__ import annotations
 
 import logging
-import math
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ...errors import UserError
 from ...nn import ArchConfig
 from ..base import EditOp, LossContext, Method, register
+from ..options import option, parse_options
 from .regulariser import PERTURBATIONS, class_map, link_terms, masked_sq_error, pair_mask, perturb
 from .spec import ClassRegion, Link, parse_links
 
 log = logging.getLogger("steergan.link")
 
-KNOWN = ("links", "layout", "lambda_in", "lambda_out", "perturbation", "alpha", "interval", "reg_batch",
-         "adv_weight", "segmenter", "degenerate_ratio", "guard_ratio", "guard_weight")
-
-
-def _float(name: str, value, lo: float, hi: float) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not lo <= value <= hi:
-        raise UserError(f"link option {name}={value!r}: expected a number in [{lo}, {hi}]")
-    return float(value)
-
-
-def _int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise UserError(f"link option {name}={value!r}: expected an integer in [{lo}, {hi}]")
-    return value
+@dataclass(frozen=True)
+class LinkOptions:
+    links: Optional[list] = option(None, "list of `{\"region\": ..., \"axes\": ...}` (see `spec`)", "json",
+                                   nullable=True)
+    layout: Optional[str] = option(None, "`quadrants`: the paper's four-way split of image and w (Sec. 4.2.2)",
+                                   "choice", choices=("quadrants",), nullable=True)
+    lambda_in: float = option(10.0, "weight of Eq. 3 (no change inside the region when other axes move)",
+                              "float", lo=0.0, hi=1e6)
+    lambda_out: float = option(10.0, "weight of Eq. 4 (no change outside when the link's axes move)",
+                               "float", lo=0.0, hi=1e6)
+    perturbation: str = option("resample", "`resample` (ours): the axes are lerped by alpha towards a fresh w "
+                               "(alpha 1 trains the test-time edit); `additive`: the paper's w_i + alpha p_i",
+                               "choice", choices=PERTURBATIONS)
+    alpha: float = option(1.0, "perturbation strength", "float", lo=0.0, hi=1e3)
+    interval: int = option(8, "lazy interval (paper: 8)", "int", lo=1, hi=10_000)
+    reg_batch: int = option(16, "latents per regularisation step (first ones of the G batch)", "int",
+                            lo=1, hi=1 << 16)
+    adv_weight: float = option(1.0, "weight of the G loss on the perturbed images (not interval-scaled)",
+                               "float", lo=0.0, hi=1e6)
+    segmenter: Optional[str] = option(None, "class-region segmenter file; null = the bundled rooms segmenter",
+                                      "str", nullable=True)
+    degenerate_ratio: float = option(0.1, "a link is degenerate when its region changes under its own axes "
+                                     "less than this times the change between two real images", "float",
+                                     lo=0.0, hi=1.0)
+    guard_ratio: float = option(0.3, "rho of the guard relu(sqrt(rho * real change) - sqrt(G change))",
+                                "float", lo=0.0, hi=10.0)
+    guard_weight: float = option(5.0, "weight of the guard (keeps the region changing under its own axes)",
+                                 "float", lo=0.0, hi=1e6)
 
 
 def rms_hinge(floor: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
@@ -93,32 +79,17 @@ class LinkGAN(Method):
     capabilities = ("generate", "latent", "link_resample")
     edit_ops = (EditOp("resample_link", "link_resample", "steergan.methods.link.edits:apply_link_op", seeded=True),)
 
-    def __init__(self, links=None, layout: Optional[str] = None, lambda_in: float = 10.0,
-                 lambda_out: float = 10.0, perturbation: str = "resample", alpha: float = 1.0,
-                 interval: int = 8, reg_batch: int = 16, adv_weight: float = 1.0,
-                 segmenter: Optional[str] = None, degenerate_ratio: float = 0.1, guard_ratio: float = 0.3,
-                 guard_weight: float = 5.0,
-                 **unknown):
-        if unknown:
-            raise UserError(f"unknown link option(s) {sorted(unknown)}; known: {', '.join(KNOWN)}")
-        parse_links(links, layout, None)                  # option errors before any network exists
-        self.links_json = None if links is None else [dict(d) for d in links]
-        self.layout = layout
-        self.lambda_in = _float("lambda_in", lambda_in, 0.0, 1e6)
-        self.lambda_out = _float("lambda_out", lambda_out, 0.0, 1e6)
-        if perturbation not in PERTURBATIONS:
-            raise UserError(f"link option perturbation={perturbation!r}: choose one of {', '.join(PERTURBATIONS)}")
-        self.perturbation = perturbation
-        self.alpha = _float("alpha", alpha, 0.0, 1e3)
-        self.interval = _int("interval", interval, 1, 10_000)
-        self.reg_batch = _int("reg_batch", reg_batch, 1, 1 << 16)
-        self.adv_weight = _float("adv_weight", adv_weight, 0.0, 1e6)
-        if segmenter is not None and not isinstance(segmenter, str):
-            raise UserError(f"link option segmenter={segmenter!r}: expected a file path or null")
-        self.segmenter_path = segmenter
-        self.degenerate_ratio = _float("degenerate_ratio", degenerate_ratio, 0.0, 1.0)
-        self.guard_ratio = _float("guard_ratio", guard_ratio, 0.0, 10.0)
-        self.guard_weight = _float("guard_weight", guard_weight, 0.0, 1e6)
+    Options = LinkOptions
+
+    def __init__(self, **options):
+        o = parse_options(LinkOptions, options, "link")
+        parse_links(o.links, o.layout, None)              # option errors before any network exists
+        self.links_json = None if o.links is None else [dict(d) for d in o.links]
+        self.layout = o.layout
+        self.lambda_in, self.lambda_out, self.perturbation = o.lambda_in, o.lambda_out, o.perturbation
+        self.alpha, self.interval, self.reg_batch, self.adv_weight = o.alpha, o.interval, o.reg_batch, o.adv_weight
+        self.segmenter_path = o.segmenter
+        self.degenerate_ratio, self.guard_ratio, self.guard_weight = o.degenerate_ratio, o.guard_ratio, o.guard_weight
         self._segmenter: Optional[nn.Module] = None
         self._links: dict[int, list[Link]] = {}
         self._alive_ema: dict[int, tuple[float, float]] = {}

@@ -5,30 +5,15 @@ and a feature map on a coarse grid; a softmax over depths fuses them; a render n
 draws the image and a segmentation, and a dual-branch D judges (image, label map) pairs.
 Needs label maps for every training image (scene datasets bring them).
 
-Options (JSON; defaults are the official ones scaled for 64 px on CPU, see the notes):
-
-==================  ===========================================================================
-classes             class names, id order (default: taken from the dataset; class 0 = background)
-coarse_size         local-generator grid and coarse-mask size (default R/4: 16 at 64 px, 64 at
-                    256 px as the official model; 32 at 64 px costs 1.3x more per iteration)
-render_start        render-net start resolution (default min(max(R/16, 8), coarse/2): 8 at 64 px,
-                    16 at 256 px as the paper); render_start < coarse_size < R
-local_channels      width of the local MLPs (32; official 64)
-feature_channels    channels of f_k and the fused feature (32; official 512)
-base_layers         layers driven by the shared base codes (2, official 2)
-shape_layers        further layers before the depth read-out (2; official 4)
-texture_layers      layers after it (2; official 4)
-lambda_mask         weight of L_mask (100, official)
-r1_seg_ratio        R1 weight of the label map / of the image (100 = official 1000 / 10)
-seg_width           width of D's segmentation tower relative to the image tower (0.5; official 1)
-==================  ===========================================================================
+Options (JSON): ``SemanticOptions`` below, declared once (the docs table is generated from it);
+defaults are the official ones scaled for 64 px on CPU.
 
 Training also wants ``--mix 0.3`` (per-class style mixing, official) and optionally
 ``--pl-weight 0.5`` (official path-length weight; measured w.r.t. the compact W+).
 """
 from __future__ import annotations
 
-import math
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
 import torch
@@ -36,18 +21,32 @@ import torch
 from ...errors import UserError
 from ...nn import ArchConfig
 from ..base import EditOp, LossContext, Method, register
+from ..options import option, parse_options
 from .discriminator import DualDiscriminator
 from .generator import SemanticGenerator
 from .layout import LatentLayout
 from .losses import dual_r1, mask_regulariser, one_hot_labels
 
-INT_OPTIONS = {"coarse_size": (4, 1024), "render_start": (2, 512), "local_channels": (1, 1024),
-               "feature_channels": (1, 4096), "base_layers": (0, 16), "shape_layers": (1, 16),
-               "texture_layers": (1, 16)}
-FLOAT_OPTIONS = {"lambda_mask": (0.0, 1e6), "r1_seg_ratio": (0.0, 1e6), "seg_width": (0.01, 4.0)}
-DEFAULTS = {"coarse_size": None, "render_start": None, "local_channels": 32, "feature_channels": 32,
-            "base_layers": 2, "shape_layers": 2, "texture_layers": 2,
-            "lambda_mask": 100.0, "r1_seg_ratio": 100.0, "seg_width": 0.5}
+@dataclass(frozen=True)
+class SemanticOptions:
+    classes: Optional[list] = option(None, "class names in id order (class 0 = background); null: taken from "
+                                     "the dataset", "json", nullable=True)
+    coarse_size: Optional[int] = option(None, "local-generator grid and coarse-mask size, a power of two; null: "
+                                        "R/4 (16 at 64 px; official 64 at 256 px)", "int", lo=4, hi=1024,
+                                        nullable=True)
+    render_start: Optional[int] = option(None, "render-net start resolution, a power of two; null: "
+                                         "min(max(R/16, 8), coarse/2)", "int", lo=2, hi=512, nullable=True)
+    local_channels: int = option(32, "width of the local MLPs (official 64)", "int", lo=1, hi=1024)
+    feature_channels: int = option(32, "channels of f_k and the fused feature (official 512)", "int", lo=1, hi=4096)
+    base_layers: int = option(2, "layers driven by the shared base codes (official 2)", "int", lo=0, hi=16)
+    shape_layers: int = option(2, "layers before the depth read-out (official 4)", "int", lo=1, hi=16)
+    texture_layers: int = option(2, "layers after it (official 4)", "int", lo=1, hi=16)
+    lambda_mask: float = option(100.0, "weight of L_mask = ||pool(seg) - (2m-1)||^2 (official 100)", "float",
+                                lo=0.0, hi=1e6)
+    r1_seg_ratio: float = option(100.0, "R1 weight of the label map / of the image (official 1000 / 10)",
+                                 "float", lo=0.0, hi=1e6)
+    seg_width: float = option(0.5, "width of the StyleGAN2 D's segmentation tower relative to the image "
+                              "tower (official 1)", "float", lo=0.01, hi=4.0)
 
 
 PART_CAPABILITY = {"shape": "class_shape", "texture": "class_texture"}     # set_code's "part"
@@ -72,32 +71,17 @@ class SemanticStyleGAN(Method):
                        seeded=True),)
     uses_masks = True
 
-    def __init__(self, classes: Optional[list] = None, **options):
-        unknown = set(options) - set(DEFAULTS)
-        if unknown:
-            raise UserError(f"unknown semantic option(s) {sorted(unknown)}; known: classes, {', '.join(DEFAULTS)}")
-        self.opts: dict[str, Any] = {}
-        for key, default in DEFAULTS.items():
-            value = options.get(key, default)
-            if value is None and default is None:
-                pass                                  # resolved from the resolution in build_generator
-            elif key in INT_OPTIONS:
-                lo, hi = INT_OPTIONS[key]
-                if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                    raise UserError(f"semantic option {key}={value!r}: expected an integer in [{lo}, {hi}]")
-            else:
-                lo, hi = FLOAT_OPTIONS[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                        or not lo <= value <= hi:
-                    raise UserError(f"semantic option {key}={value!r}: expected a number in [{lo}, {hi}]")
-                value = float(value)
-            self.opts[key] = value
+    Options = SemanticOptions
+
+    def __init__(self, **options):
+        o = parse_options(SemanticOptions, options, "semantic")
+        self.opts: dict[str, Any] = {k: v for k, v in asdict(o).items() if k != "classes"}
         for key in ("coarse_size", "render_start"):
             if self.opts[key] is not None and not _is_pow2(self.opts[key]):
                 raise UserError(f"semantic option {key}={self.opts[key]} must be a power of two")
         self.classes: Optional[list[str]] = None
-        if classes is not None:
-            self._set_classes(classes)
+        if o.classes is not None:
+            self._set_classes(o.classes)
 
     def _set_classes(self, classes) -> None:
         if not isinstance(classes, (list, tuple)) or len(classes) < 2 or \

@@ -11,47 +11,13 @@ Cost (tiny preset, batch 32, CPU, 1 thread): G forward +10% (hierarchical SEL_no
 (multi-object SEL_indoor at every layer: per-pixel demodulation); a full training
 iteration +28% for the default configuration (paper, Sec. 4.1: "around 30%"), +50% indoor.
 
-Options (all JSON values; ``None`` defaults resolve from ``sampling``):
-
-=====================  ==============================================================
-sampling               "hierarchical" | "multi"
-sel                    "norm" | "concat" | "indoor" | "indoor_norm" (indoor ones need multi;
-                       indoor_norm, ours: SEL_indoor styles + a SEL_norm branch); default norm
-                       for hierarchical, indoor for multi
-align                  "standard" | "indoor" | "segmenter" | "none" (indoor needs multi;
-                       segmenter (ours): Eq. 4 with a frozen segmenter's object
-                       probability in place of D's GradCAM, see ``objectness``)
-segmenter              segmenter for align="segmenter": a file, a bundled kind ("rooms",
-                       "creatures"), or "foreground" (plain-background data such as the
-                       imported emoji: distance from the background colour); null = rooms
-align_weight           weight of the alignment loss (1, official code)
-align_interval         apply it every k-th G step, scaled by k (lazy, as StyleGAN2's
-                       regularisers). Paper and official code: every step (k = 1). Each
-                       application costs one extra D forward + a backward to D's 16 px map.
-align_second_order     also differentiate through the GradCAM weights (create_graph);
-                       the official code treats them as constants (False, cheaper)
-tau                    truncation of the per-pixel alignment error (0.25, Sec. 3.3)
-n_objects              sub-heatmaps for ``multi`` (3, Sec. 4.1)
-prior                  hierarchical sampling law: "paper" (Sec. 4.1) or "official" (code)
-sel_hidden             channels of SEL_norm's heatmap conv (32, capped at the layer's width)
-indoor_mix             "convex" | "sum" blend of SEL_indoor (see sel.SELIndoor)
-paired                 (ours, not in the paper; needs instance masks) D judges (image,
-                       heatmap) pairs: real images come with heatmaps of their own objects
-                       (``layouts``), G draws its heatmaps from the same layouts. The
-                       paper's alignment is self-supervised; this is the supervised route
-                       for data that has object masks (scene datasets, or --masks DIR of
-                       instance-id PNGs). Multi-object: one slot per instance id.
-                       Hierarchical: the level-0 centre and sigma come from the union of
-                       all instances (the whole object), the deeper centres from the prior
-                       around it, and D sees the level-0 map only.
-layouts                stored with a paired model: 256 of the training layouts, so
-                       generation and editing sample realistic layouts without the data
-=====================  ==============================================================
+Options (JSON): ``SpatialOptions`` below, declared once (the docs table is generated from it);
+``null`` defaults resolve from ``sampling``.
 """
 from __future__ import annotations
 
 import logging
-import math
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import torch
@@ -60,6 +26,7 @@ from torch import nn
 from ...errors import UserError
 from ...nn import ArchConfig, LayerSpec
 from ..base import EditOp, LossContext, Method, register
+from ..options import option, parse_options
 from .align import align_loss, align_loss_indoor
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
@@ -74,23 +41,38 @@ CHOICES = {"sampling": (HIERARCHICAL, MULTI), "sel": ("norm", "concat", "indoor"
            "align": ("standard", "indoor", "segmenter", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES}
 
 
-def _choice(name: str, value) -> str:
-    if value not in CHOICES[name]:
-        raise UserError(f"spatial option {name}={value!r}: choose one of {', '.join(CHOICES[name])}")
-    return value
-
-
-def _int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise UserError(f"spatial option {name}={value!r}: expected an integer in [{lo}, {hi}]")
-    return value
-
-
-def _float(name: str, value, lo: float, hi: float, hi_open: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not lo <= value <= hi or (hi_open and value == hi):
-        raise UserError(f"spatial option {name}={value!r}: expected a number in [{lo}, {hi}{')' if hi_open else ']'}")
-    return float(value)
+@dataclass(frozen=True)
+class SpatialOptions:
+    sampling: str = option(HIERARCHICAL, "heatmap law: hierarchical levels (single object) or one sub-heatmap "
+                           "per object", "choice", choices=CHOICES["sampling"])
+    sel: Optional[str] = option(None, "spatial encoding layer; the indoor ones need multi (indoor_norm, ours: "
+                                "SEL_indoor styles + a SEL_norm branch); null: norm for hierarchical, indoor "
+                                "for multi", "choice", choices=CHOICES["sel"], nullable=True)
+    align: Optional[str] = option(None, "alignment loss: Eq. 4 / Eq. 5 on D's GradCAM (StyleGAN2 D only), or "
+                                  "segmenter (ours: a frozen segmenter's object map), or none; null: standard "
+                                  "for hierarchical, indoor for multi", "choice", choices=CHOICES["align"],
+                                  nullable=True)
+    segmenter: Optional[str] = option(None, "for align=segmenter: a file, a bundled kind (rooms, creatures) or "
+                                      "foreground (plain-background data); null = rooms", "str", nullable=True)
+    align_weight: float = option(1.0, "weight of the alignment loss (official code: 1)", "float", lo=0.0, hi=1e6)
+    align_interval: int = option(1, "apply it every k-th G step, scaled by k (paper: every step)", "int",
+                                 lo=1, hi=10_000)
+    align_second_order: bool = option(False, "also differentiate through the GradCAM weights (official: no)",
+                                      "bool")
+    tau: float = option(0.25, "truncation of the per-pixel alignment error (Sec. 3.3)", "float", lo=0.0, hi=1.0,
+                        hi_open=True)
+    n_objects: int = option(3, "sub-heatmaps for multi (Sec. 4.1: 3)", "int", lo=1, hi=64)
+    prior: str = option("paper", "hierarchical sampling law: Sec. 4.1's or the official code's", "choice",
+                        choices=CHOICES["prior"])
+    sel_hidden: int = option(32, "channels of SEL_norm's heatmap conv (capped at the layer's width)", "int",
+                             lo=1, hi=1024)
+    indoor_mix: str = option("convex", "blend of SEL_indoor (see sel.SELIndoor)", "choice",
+                             choices=CHOICES["indoor_mix"])
+    paired: bool = option(False, "(ours; needs instance masks) D judges (image, heatmap) pairs: real images come "
+                          "with their own objects' heatmaps, G draws its layouts from the data's", "bool")
+    layouts: Optional[list] = option(None, "stored with a paired model: 256 of the training layouts, so "
+                                     "generation and editing sample realistic layouts without the data", "json",
+                                     nullable=True)
 
 
 @register
@@ -103,45 +85,29 @@ class SpatialGAN(Method):
                                        ("set_sigma", "heatmap_sigma"), ("remove", "heatmap_remove"),
                                        ("restore", "heatmap_remove"), ("set_style", "heatmap_style")))
 
-    def __init__(self, sampling: str = HIERARCHICAL, sel: Optional[str] = None, align: Optional[str] = None,
-                 align_weight: float = 1.0, align_interval: int = 1, align_second_order: bool = False,
-                 tau: float = 0.25, n_objects: int = 3, prior: str = "paper", sel_hidden: int = 32,
-                 indoor_mix: str = "convex", paired: bool = False, layouts: Optional[list] = None,
-                 segmenter: Optional[str] = None, **unknown):
-        if unknown:
-            raise UserError(f"unknown spatial option(s) {sorted(unknown)}; known: sampling, sel, align, "
-                            "align_weight, align_interval, align_second_order, tau, n_objects, prior, "
-                            "sel_hidden, indoor_mix, paired, layouts, segmenter")
-        self.sampling = _choice("sampling", sampling)
-        multi = sampling == MULTI
-        self.sel = _choice("sel", sel if sel is not None else ("indoor" if multi else "norm"))
-        self.align = _choice("align", align if align is not None else ("indoor" if multi else "standard"))
+    Options = SpatialOptions
+
+    def __init__(self, **options):
+        o = parse_options(SpatialOptions, options, "spatial")
+        self.sampling = o.sampling
+        multi = o.sampling == MULTI
+        self.sel = o.sel if o.sel is not None else ("indoor" if multi else "norm")
+        self.align = o.align if o.align is not None else ("indoor" if multi else "standard")
         if not multi and ("indoor" in (self.sel, self.align) or self.sel == "indoor_norm"):
             raise UserError("spatial options sel='indoor'/'indoor_norm' and align='indoor' need sampling='multi' "
                             "(they work on per-object sub-heatmaps)")
-        self.align_weight = _float("align_weight", align_weight, 0.0, 1e6)
-        self.align_interval = _int("align_interval", align_interval, 1, 10_000)
-        if not isinstance(align_second_order, bool):
-            raise UserError(f"spatial option align_second_order={align_second_order!r}: expected true/false")
-        self.align_second_order = align_second_order
-        self.tau = _float("tau", tau, 0.0, 1.0, hi_open=True)
-        self.n_objects = _int("n_objects", n_objects, 1, 64)
-        self.prior = _choice("prior", prior)
-        self.sel_hidden = _int("sel_hidden", sel_hidden, 1, 1024)
-        self.indoor_mix = _choice("indoor_mix", indoor_mix)
-        if not isinstance(paired, bool):
-            raise UserError(f"spatial option paired={paired!r}: expected true/false")
-        self.paired = paired
-        if segmenter is not None and not isinstance(segmenter, str):
-            raise UserError(f"spatial option segmenter={segmenter!r}: expected a file path or null")
-        if segmenter is not None and self.align != "segmenter":
+        self.align_weight, self.align_interval = o.align_weight, o.align_interval
+        self.align_second_order, self.tau, self.n_objects = o.align_second_order, o.tau, o.n_objects
+        self.prior, self.sel_hidden, self.indoor_mix, self.paired = o.prior, o.sel_hidden, o.indoor_mix, o.paired
+        if o.segmenter is not None and self.align != "segmenter":
             raise UserError("spatial option segmenter only applies with align='segmenter'")
-        self.segmenter_path = segmenter
+        self.segmenter_path = o.segmenter
+        layouts = o.layouts
         self._objectness: Optional[nn.Module] = None
         self.layouts = layouts
         self._bank: Optional[LayoutBank] = None
         if layouts is not None:
-            if not paired:
+            if not self.paired:
                 raise UserError("spatial option layouts only applies with paired=true")
             self._bank = LayoutBank(*from_json(layouts, self.n_objects if multi else 1))   # objects, or the one
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
