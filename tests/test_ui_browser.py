@@ -264,3 +264,32 @@ def test_semantic_panel_new_texture_changes_the_image(page, server):
     after = image(page, client)
     assert not torch.equal(after, before)
     wait_for(lambda: canvas_shows(page, after), "the edited image on the canvas")
+
+
+def test_sigma_slider_follows_a_real_mouse_drag(page, server):
+    """Issue 18: each reply rebuilt the centre list, so the slider under the mouse froze after one step."""
+    _, client = server
+    slider = page.locator('#centres li[data-index="1"] input[type=range]')
+    sigma0 = session(page, client)["state"]["centres"][1]["sigma"]
+    page.evaluate("() => { window.__slider = document.querySelector('#centres li[data-index=\"1\"] input[type=range]'); }")
+    box = slider.bounding_box()
+    value = float(slider.input_value())
+    thumb = 16                                                  # Chromium's range thumb, roughly
+    x_of = lambda v: box["x"] + thumb / 2 + (v - 0.01) / 0.99 * (box["width"] - thumb)
+    y = box["y"] + box["height"] / 2
+    goal = 0.15 if value > 0.5 else 0.85
+    page.mouse.move(x_of(value), y)
+    page.mouse.down()
+    for k in range(1, 13):                                     # a slow pull: server replies arrive meanwhile
+        page.mouse.move(x_of(value + (goal - value) * k / 12), y)
+        time.sleep(0.08)
+    page.mouse.up()
+    final = float(slider.input_value())
+    assert abs(final - goal) < 0.06, f"the slider stopped at {final}, the mouse at {goal} (started {value})"
+    assert page.evaluate("() => window.__slider.isConnected"), "the slider was rebuilt under the mouse"
+    s = wait_for(lambda: (lambda v: v if abs(v["state"]["centres"][1]["sigma"] - final) < 1e-6 else None)(
+        session(page, client)), "the last sigma to reach the server")
+    page_shows(page, s["version"])
+    assert float(slider.input_value()) == final
+    page.click("#undo")                                        # one pull, one undo step
+    wait_for(lambda: session(page, client)["state"]["centres"][1]["sigma"] == sigma0, "undo")
