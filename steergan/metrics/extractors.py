@@ -43,6 +43,14 @@ def check_images(images) -> torch.Tensor:
     return images
 
 
+def net_input(x_uint8: torch.Tensor, resolution: int) -> torch.Tensor:
+    """uint8 images -> [-1, 1] floats at ``resolution`` (antialiased resize when needed)."""
+    x = x_uint8.float() / 127.5 - 1
+    if x.shape[-1] != resolution:
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False, antialias=True)
+    return x
+
+
 class _TorchExtractor:
     """Shared plumbing: eval mode, no grad, device placement, fixed-size batches."""
 
@@ -139,11 +147,7 @@ class SegmenterExtractor(_TorchExtractor):
         super().__init__(net, device, batch_size)
 
     def _forward(self, x):
-        x = x.float() / 127.5 - 1
-        if x.shape[-1] != self.resolution:
-            x = F.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear",
-                              align_corners=False, antialias=True)
-        out = self.net.forward_all(x)
+        out = self.net.forward_all(net_input(x, self.resolution))
         return torch.cat([out["quarter"].mean(dim=(2, 3)), out["eighth"].mean(dim=(2, 3)),
                           out["logits"].softmax(1).mean(dim=(2, 3))], dim=1)
 

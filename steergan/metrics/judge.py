@@ -20,7 +20,6 @@ which ``tests/test_judge.py`` checks. Only meaningful on the procedural scene ki
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -32,7 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
-from .extractors import _TorchExtractor
+from .extractors import _TorchExtractor, net_input
+from .fit import TimedCosine
 
 FORMAT = "steergan-judge"
 VERSION = 1
@@ -137,9 +137,9 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
     g = torch.Generator().manual_seed(seed)
     net = JudgeNet(len(names))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    total, step, t_train = steps, 0, time.perf_counter()
+    schedule, step = TimedCosine(opt, lr, steps, time_limit, t0), 0
     net.train()
-    while step < total:
+    while step < schedule.total:
         idx = torch.randint(0, len(X), (batch,), generator=g)
         x = X[idx].float() / 127.5 - 1
         flip = torch.rand(batch, generator=g) < 0.5
@@ -153,15 +153,10 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         step += 1
-        if time_limit is not None and step >= 20 and step % 10 == 0:
-            per = (time.perf_counter() - t_train) / step
-            left = time_limit - (time.perf_counter() - t0)
-            total = min(steps, max(step + 1, step + int(left / per)))
-        for pg in opt.param_groups:
-            pg["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0)))
+        schedule.after_backward(step)
         opt.step()
-        if log and (step % 100 == 0 or step == total):
-            log(f"step {step}/{total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
+        if log and (step % 100 == 0 or step == schedule.total):
+            log(f"step {step}/{schedule.total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
     meta = {"classes": names, "kinds": list(KINDS), "resolution": 64,
             "trained": {"renders_per_kind": n_per_kind, "render_seed": RENDER_SEED, "init_seed": seed,
                         "steps": step, "batch": batch, "lr": lr,
@@ -216,8 +211,4 @@ class JudgeExtractor(_TorchExtractor):
         super().__init__(net, device, batch_size)
 
     def _forward(self, x):
-        x = x.float() / 127.5 - 1
-        if x.shape[-1] != self.resolution:
-            x = F.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear",
-                              align_corners=False, antialias=True)
-        return self.net.embed(x)
+        return self.net.embed(net_input(x, self.resolution))

@@ -35,7 +35,6 @@ plain background colour (imported emoji on white).
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UserError
+from .fit import TimedCosine
 from ..nn.segnet import ASSETS, FORMAT, META_KEY, VERSION, TinyUNet, read_segnet  # noqa: F401 (re-exported)
 
 BACKGROUND = {"rooms": ("wall", "floor"), "creatures": ("background",)}
@@ -290,8 +290,8 @@ class SceneSegmenter:
         g = torch.Generator().manual_seed(seed)
         net = TinyUNet(len(names), width)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
-        total, step, t_train = steps, 0, time.perf_counter()
-        while step < total:
+        schedule, step = TimedCosine(opt, lr, steps, time_limit, t0), 0
+        while step < schedule.total:
             idx = torch.randint(0, n, (batch,), generator=g)
             x = X[idx].float() / 127.5 - 1
             y = Y[idx]
@@ -310,16 +310,10 @@ class SceneSegmenter:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             step += 1
-            if time_limit is not None and step >= 20 and step % 10 == 0:
-                # re-estimate how many steps fit (the machine may be shared); never past the limit
-                per = (time.perf_counter() - t_train) / step
-                left = time_limit - (time.perf_counter() - t0)
-                total = min(steps, max(step + 1, step + int(left / per)))
-            for pg in opt.param_groups:                       # cosine decay over `total` steps
-                pg["lr"] = lr * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0)))
+            schedule.after_backward(step)
             opt.step()
-            if log and (step % 100 == 0 or step == total):
-                log(f"step {step}/{total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
+            if log and (step % 100 == 0 or step == schedule.total):
+                log(f"step {step}/{schedule.total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
         meta = {"trained": {"renders": n, "render_seed": seed, "steps": step, "batch": batch, "lr": lr,
                             "width": width, "class_weight_power": class_weight_power,
                             "seconds": round(time.perf_counter() - t0, 1), "threads": torch.get_num_threads()}}
