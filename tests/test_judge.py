@@ -104,3 +104,13 @@ def test_bundled_judge_tells_rooms_from_creatures_and_noise():
     same = frechet_distance(*rooms0, *rooms1)
     assert frechet_distance(*rooms0, *stats("creatures", 1)) > 5 * same
     assert frechet_distance(*rooms0, *stats("rooms", 1, noise=40.0)) > 2 * same   # speckle is seen
+
+
+def test_training_runs_its_step_budget_and_decays_the_learning_rate():
+    from steergan.metrics.judge import train_judge
+    net, meta = train_judge(n_per_kind=3, steps=4, batch=4, log=None)
+    assert meta["trained"]["steps"] == 4 and meta["trained"]["render_seed"] == RENDER_SEED
+    assert meta["classes"] == class_names() and not net.training
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    assert net.embed(x).shape == (2, 256)
