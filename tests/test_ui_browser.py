@@ -293,3 +293,130 @@ def test_sigma_slider_follows_a_real_mouse_drag(page, server):
     assert float(slider.input_value()) == final
     page.click("#undo")                                        # one pull, one undo step
     wait_for(lambda: session(page, client)["state"]["centres"][1]["sigma"] == sigma0, "undo")
+
+
+def place_drag_points(page):
+    page.check('input[name="tool"][value="points"]')
+    page.mouse.click(*canvas_point(page, [-0.7, 0.1]))         # handle
+    page.mouse.click(*canvas_point(page, [0.7, 0.1]))          # target: a long drag
+
+
+def start_long_drag(page):
+    place_drag_points(page)
+    page.select_option("#drag-mode", "drag")
+    page.fill("#drag-steps", "2000")
+    page.click("#drag-run")
+    page.wait_for_function("() => Number(document.querySelector('#drag-step').textContent) >= 1", timeout=60_000)
+
+
+def running_drags(client) -> int:
+    return client.get("/healthz").json().get("drags", -1)
+
+
+def test_switching_model_mid_drag_clears_the_drag_readout(page, server):
+    """Issue 18: the old poll read the new session's idle drag ("step undefined idle")."""
+    _, client = server
+    start_long_drag(page)
+    old = page.evaluate("document.body.dataset.session")
+    page.select_option("#model", "tiny-base")
+    page.wait_for_function("() => document.querySelector('section[data-panel=heatmaps]').hidden")
+    page.wait_for_function("() => document.querySelector('#status').textContent.includes('tiny-base')")
+    time.sleep(0.6)                                            # several poll intervals
+    text = page.evaluate("document.body.innerText")
+    assert "undefined" not in text, text
+    assert page.text_content("#drag-status") == "" and page.text_content("#drag-step") == "0"
+    assert page.is_enabled("#drag-run") and page.is_disabled("#drag-stop")
+    assert client.get(f"/api/sessions/{old}").status_code == 404      # the old session (and its drag) went
+    wait_for(lambda: running_drags(client) == 0, "the old drag to stop")
+
+
+def test_reloading_mid_drag_frees_the_drag_slot(page, server):
+    """Issue 18: a reload left the drag running to its step cap; two reloads and Run got 429."""
+    _, client = server
+    for _ in range(2):                                         # the server allows 2 drags at once
+        start_long_drag(page)
+        old = page.evaluate("document.body.dataset.session")
+        assert running_drags(client) >= 1
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        wait_for(lambda: running_drags(client) == 0, "the reloaded page's drag to stop", timeout=1.5)
+        assert client.get(f"/api/sessions/{old}").status_code == 404
+    start_long_drag(page)                                      # a third drag starts: no 429
+    assert "drags are running" not in page.text_content("#status")
+    page.click("#drag-stop")
+    page.wait_for_function("() => document.querySelector('#drag-status').textContent.startsWith('stopped')",
+                           timeout=30_000)
+
+
+def test_a_success_clears_an_earlier_error_and_actions_report(page, server):
+    """Issue 18: errors stayed on screen after later successful actions; most buttons said nothing."""
+    page.click("#drag-run")                                    # no points yet: an error
+    assert "place a handle" in page.text_content("#status")
+    assert page.evaluate("document.querySelector('#status').classList.contains('error')")
+    page.fill("#seed", "4")
+    page.click("#go")
+    page.wait_for_function("() => document.querySelector('#status').textContent === 'seed 4'")
+    assert not page.evaluate("document.querySelector('#status').classList.contains('error')")
+    page.click('#centres li[data-index="0"] button:text("New style")')
+    page.wait_for_function("() => document.querySelector('#status').textContent === 'object 0: new style'")
+    page.click("#undo")
+    page.wait_for_function("() => document.querySelector('#status').textContent === 'undone'")
+    page.click("#clear-points")
+    assert page.text_content("#status") == "drag points cleared"
+
+
+def test_run_disables_and_says_so_at_once(page, server):
+    """Issue 18: the first drag takes seconds to start; Run stayed enabled and the status said "ready"."""
+    place_drag_points(page)
+    page.select_option("#drag-mode", "drag")
+    page.fill("#drag-steps", "2000")
+    disabled, status, readout = page.evaluate("""() => {
+        document.querySelector('#drag-run').click();           // what the page shows before any reply
+        return [document.querySelector('#drag-run').disabled, document.querySelector('#status').textContent,
+                document.querySelector('#drag-status').textContent];
+    }""")
+    assert disabled and "starting the drag" in status and readout == "starting…"
+    page.wait_for_function("() => Number(document.querySelector('#drag-step').textContent) >= 1", timeout=60_000)
+    assert page.is_disabled("#drag-run") and page.text_content("#status").startswith("dragging")
+    page.click("#drag-stop")
+    page.wait_for_function("() => /^stopped after \\d+ steps?, final distance [\\d.]+ px$/.test("
+                           "document.querySelector('#drag-status').textContent)", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('drag stopped after')")
+
+
+def test_import_and_load_latent_open_from_the_keyboard(page, server, tmp_path):
+    """Issue 18: both were hidden file inputs inside labels, which take no keyboard focus."""
+    _, client = server
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(client.get(f"/api/sessions/{page.evaluate('document.body.dataset.session')}/state").json()))
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    for before, button, chosen, said in (("#export", "import", state, "edit state state.json loaded"),
+                                         ("#new-latent", "load-latent", bad, "bad.json is not JSON")):
+        page.focus(before)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == button
+        with page.expect_file_chooser(timeout=5_000) as chooser:
+            page.keyboard.press("Enter")
+        chooser.value.set_files(str(chosen))
+        page.wait_for_function("t => document.querySelector('#status').textContent === t", arg=said)
+
+
+def test_narrow_screen_fits_without_horizontal_scroll(page, server):
+    """Issue 18: at 390 px the fixed 512 px canvas overflowed and the header stopped short."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function("() => document.querySelector('#view').getBoundingClientRect().width <= 390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator("#view").bounding_box()
+    assert abs(box["width"] - box["height"]) < 1 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.locator("header").bounding_box()["width"] >= page.evaluate("document.documentElement.scrollWidth")
+    touch = "() => getComputedStyle(document.querySelector('#view')).touchAction"
+    assert page.evaluate(touch) != "none"                      # a swipe on the image scrolls the page
+    page.check('input[name="tool"][value="points"]')
+    assert page.evaluate(touch) == "none"                      # ... unless a tool needs the touches
+    page.locator("#view").scroll_into_view_if_needed()
+    page.mouse.click(*canvas_point(page, [0.0, 0.0]))          # points still land where clicked
+    page.mouse.click(*canvas_point(page, [0.5, 0.0]))
+    handles = page.evaluate("window.steerganEditor.view.handles")
+    R = page.evaluate("window.steerganEditor.view.R")
+    assert abs(handles[0][0] - (R - 1) / 2) < 1.5 and abs(handles[0][1] - (R - 1) / 2) < 1.5

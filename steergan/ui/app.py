@@ -105,12 +105,13 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[ModelCatalog] = None,
                device: str = "cpu", drag_factory: Any = "default", max_sessions: int = 32,
-               max_drags: int = 2, max_body_bytes: int = MAX_BODY_BYTES,
+               max_drags: int = 2, drag_abandon_s: Optional[float] = 120.0, max_body_bytes: int = MAX_BODY_BYTES,
                allowed_hosts: Optional[Sequence[str]] = None) -> FastAPI:
     """The editor app for ``models`` (bundled names or checkpoint paths; default: every bundled
     model). ``drag_factory(model, state, handles, targets, mask, options) -> DragSession``;
     "default" uses ``steergan.edit.drag``, None disables drags. ``allowed_hosts`` guards a
-    loopback server against DNS rebinding (the CLI passes the host it binds)."""
+    loopback server against DNS rebinding (the CLI passes the host it binds). A drag nobody polls
+    for ``drag_abandon_s`` seconds stops (its page went away without closing its session)."""
     catalog = catalog or ModelCatalog(models, device=device)
     if drag_factory == "default":
         drag_factory = default_drag_factory()
@@ -195,7 +196,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
 
     @app.get("/healthz")
     def healthz():
-        return {"ok": True, "sessions": len(store)}
+        return {"ok": True, "sessions": len(store), "drags": store.running_drags()}
 
     @app.get("/api/models")
     def list_models():
@@ -216,6 +217,13 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
 
     @app.delete("/api/sessions/{sid}", status_code=204)
     def delete_session(sid: str):
+        store.delete(sid)
+        return Response(status_code=204)
+
+    @app.post("/api/sessions/{sid}/close", status_code=204)
+    def close_session(sid: str):
+        """DELETE for ``navigator.sendBeacon`` (POST only): the page sends it when it goes away
+        (reload, close, navigation), which also stops the session's drag."""
         store.delete(sid)
         return Response(status_code=204)
 
@@ -327,7 +335,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             def commit(state: EditState) -> None:
                 s.commit(model_id, replace(state, model=source))
             max_steps = getattr(getattr(ds, "options", None), "max_steps", body.options.get("max_steps"))
-            s.drag = DragJob(ds, commit, s.lock, handles, targets, max_steps).start()
+            s.drag = DragJob(ds, commit, s.lock, handles, targets, max_steps, drag_abandon_s).start()
             return s.drag.view()
 
     @app.get("/api/sessions/{sid}/drag")

@@ -4,12 +4,15 @@ The session object is built in the request (so bad points, masks or modes are a 
 and follows ``steergan.edit.drag.DragSession``: ``step() -> {"step", "done", "handles",
 "distance"}``, ``done``, ``image() -> uint8 [3, R, R]``, ``state() -> EditState``. After every
 step the job keeps the latest PNG for the page's polls; when it ends (done, stopped or
-failed) it commits the final state to the editor session as one undo step.
+failed) it commits the final state to the editor session as one undo step, with its outcome
+(reached / stalled / lost / step cap / stopped / abandoned). A drag nobody has asked about for
+``abandon_after`` seconds (its page is gone without saying so) stops by itself.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import fields
 from typing import Callable, Optional
 
@@ -45,12 +48,15 @@ class DragJob:
     """One drag running in a daemon thread; ``stop()`` takes effect between two steps."""
 
     def __init__(self, drag_session, commit: Callable, lock: threading.RLock,
-                 handles: list, targets: list, max_steps: Optional[int] = None):
+                 handles: list, targets: list, max_steps: Optional[int] = None,
+                 abandon_after: Optional[float] = None):
         self._ds, self._commit, self._session_lock = drag_session, commit, lock
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.status = "running"               # running | done | stopped | error
+        self.outcome = None                   # when over: reached | stalled | lost | step cap | ended | stopped | abandoned
         self.step, self.distance, self.error = 0, None, None
+        self.abandon_after, self._seen, self._abandoned = abandon_after, time.monotonic(), False
         self.handles, self.targets, self.max_steps = handles, targets, max_steps
         self._png = png_bytes(drag_session.image())
         self._thread = threading.Thread(target=self._run, name="steergan-drag", daemon=True)
@@ -73,20 +79,43 @@ class DragJob:
         ds = self._ds
         try:
             while not self._stop.is_set() and not ds.done:
+                if self.abandon_after and time.monotonic() - self._seen > self.abandon_after:
+                    self._abandoned = True
+                    self._stop.set()
+                    break
                 info = ds.step()
                 png = png_bytes(ds.image())
                 with self._lock:
                     self.step, self.distance = int(info["step"]), float(info["distance"])
                     self.handles, self._png = info["handles"], png
             final = ds.state()
+            stopped = self._stop.is_set() and not ds.done
+            outcome = ("abandoned" if self._abandoned else "stopped") if stopped else self._outcome(ds)
             with self._session_lock:          # commit and finish together: no edit slips between
                 self._commit(final)
-                self.status = "stopped" if self._stop.is_set() and not ds.done else "done"
+                self.outcome = outcome
+                self.status = "stopped" if stopped else "done"
         except UserError as e:
             self._fail(str(e))
         except Exception as e:                # a bug in a drag must not take the server down
             log.exception("drag failed")
             self._fail(f"the drag failed ({type(e).__name__}: {e})")
+
+    def _outcome(self, ds) -> str:
+        """How a drag that ended by itself ended (``DragSession.summary``; "ended" without one)."""
+        summary = getattr(ds, "summary", None)
+        if not callable(summary):
+            return "ended"
+        s = summary()
+        if s.get("lost"):
+            return "lost"
+        if s.get("reached"):
+            return "reached"
+        if s.get("stalled"):
+            return "stalled"
+        if self.max_steps is not None and self.step >= self.max_steps:
+            return "step cap"
+        return "ended"
 
     def _fail(self, message: str) -> None:
         with self._session_lock:
@@ -95,9 +124,10 @@ class DragJob:
     def view(self, since: Optional[int] = None) -> dict:
         """Progress for a poll; the image only when newer than step ``since``."""
         with self._lock:
+            self._seen = time.monotonic()
             out = {"status": self.status, "step": self.step, "max_steps": self.max_steps,
                    "distance": self.distance, "handles": self.handles, "targets": self.targets,
-                   "error": self.error}
+                   "error": self.error, "outcome": self.outcome}
             if since is None or self.step > since or not self.running:
                 out["image"] = data_url(self._png)
         return out

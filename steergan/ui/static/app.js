@@ -21,14 +21,33 @@ export const editor = {
 window.steerganEditor = editor;          // for debugging in the console
 
 // ------------------------------------------------------------------ status line
+// Every user action says what it is doing ("…"), then what came of it; a success replaces an
+// earlier error. Background fetches (overlays) only report their errors.
+let said = 0;
+
 export function say(text, isError = false) {
   const s = $("#status");
   s.textContent = text;
   s.classList.toggle("error", isError);
+  said += 1;
 }
 
 export async function guarded(fn) {
   try { return await fn(); } catch (e) { say(e.message, true); return null; }
+}
+
+// a user action: "busy" at once, then "done" (unless fn said something itself) or the error
+export async function action(busy, fn, done = null) {
+  say(busy);
+  const mine = said;
+  try {
+    const out = await fn();
+    if (said === mine) say(done || busy.replace(/…$/, "") + ": done");
+    return out;
+  } catch (e) {
+    say(e.message, true);
+    return null;
+  }
 }
 
 export function newGesture(kind) { return `${kind}-${++editor.gestureCount}`; }
@@ -96,22 +115,34 @@ function readSeed() {
   return s;
 }
 
+// a hidden file input opened by a real (focusable) button; onFile(file) after the choice
+function filePicker(buttonSel, inputSel, onFile) {
+  $(buttonSel).addEventListener("click", () => $(inputSel).click());
+  $(inputSel).addEventListener("change", e => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (file) onFile(file);
+  });
+}
+
 function setupHeader() {
-  $("#model").addEventListener("change", () => guarded(() => newSession($("#model").value, readSeed())));
-  $("#go").addEventListener("click", () => guarded(async () => show(await api("POST", sessionPath("/seed"), { seed: readSeed() }))));
+  $("#model").addEventListener("change", () => {
+    const id = $("#model").value;
+    action(`loading ${id}…`, () => newSession(id, readSeed()), `${id} loaded`);
+  });
+  const seedAction = () => action(`rendering seed ${$("#seed").value}…`,
+    async () => show(await api("POST", sessionPath("/seed"), { seed: readSeed() })), `seed ${$("#seed").value}`);
+  $("#go").addEventListener("click", seedAction);
   $("#seed").addEventListener("keydown", e => { if (e.key === "Enter") $("#go").click(); });
-  $("#random").addEventListener("click", () => guarded(async () => {
-    $("#seed").value = randomSeed();
-    await show(await api("POST", sessionPath("/seed"), { seed: readSeed() }));
-  }));
-  $("#undo").addEventListener("click", () => guarded(async () => show(await api("POST", sessionPath("/undo")))));
-  $("#redo").addEventListener("click", () => guarded(async () => show(await api("POST", sessionPath("/redo")))));
+  $("#random").addEventListener("click", () => { $("#seed").value = randomSeed(); seedAction(); });
+  $("#undo").addEventListener("click", () => action("undoing…", async () => show(await api("POST", sessionPath("/undo"))), "undone"));
+  $("#redo").addEventListener("click", () => action("redoing…", async () => show(await api("POST", sessionPath("/redo"))), "redone"));
   document.addEventListener("keydown", e => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z" || e.target.matches("input, select")) return;
     e.preventDefault();
     (e.shiftKey ? $("#redo") : $("#undo")).click();
   });
-  $("#export").addEventListener("click", () => guarded(async () => {
+  $("#export").addEventListener("click", () => action("exporting the edit state…", async () => {
     const state = await api("GET", sessionPath("/state"));
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([JSON.stringify(state)], { type: "application/json" }));
@@ -120,13 +151,11 @@ function setupHeader() {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
     say("edit state exported (reload it here, or with steergan edit --state state.json)");
   }));
-  $("#import-file").addEventListener("change", e => guarded(async () => {
-    const file = e.target.files[0];
-    e.target.value = "";
-    if (!file) return;
+  filePicker("#import", "#import-file", file => action(`loading ${file.name}…`, async () => {
     await show(await api("PUT", sessionPath("/state"), await file.text()));
     say(`edit state ${file.name} loaded`);
   }));
+  $("#download").addEventListener("click", () => say("PNG downloaded"));
 }
 
 const PANELS = {
@@ -135,12 +164,9 @@ const PANELS = {
       $("#new-latent").hidden = !model.capabilities.includes("heatmap_move");
     },
     setup() {
-      $("#new-latent").addEventListener("click", () => guarded(async () =>
-        show(await api("POST", sessionPath("/latent"), { seed: randomSeed() }))));
-      $("#latent-file").addEventListener("change", e => guarded(async () => {
-        const file = e.target.files[0];
-        e.target.value = "";
-        if (!file) return;
+      $("#new-latent").addEventListener("click", () => action("drawing a new latent…", async () =>
+        show(await api("POST", sessionPath("/latent"), { seed: randomSeed() })), "new latent (layout kept)"));
+      filePicker("#load-latent", "#latent-file", file => action(`loading ${file.name}…`, async () => {
         let data;
         try { data = JSON.parse(await file.text()); } catch (_) { throw new Error(`${file.name} is not JSON`); }
         const ws = Array.isArray(data) ? data : data && data.ws;
@@ -151,9 +177,9 @@ const PANELS = {
     },
   },
   heatmaps: { setup: setupCentreDragging },
-  drag: { setup: () => setupDragPanel(editor, { guarded, say, refresh, sessionPath }), onModel: m => editor.dragPanel?.onModel(m) },
-  link: setupLinkPanel(editor, { guarded, say, show, sessionPath, randomSeed }),
-  semantic: setupSemanticPanel(editor, { guarded, say, show, sessionPath, randomSeed }),
+  drag: { setup: () => setupDragPanel(editor, { action, say, refresh, sessionPath }), onModel: m => editor.dragPanel?.onModel(m) },
+  link: setupLinkPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }),
+  semantic: setupSemanticPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }),
 };
 
 // ------------------------------------------------------------------ heatmaps panel
@@ -193,36 +219,69 @@ function setupCentreDragging() {
   };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
+  // touch: the image lets vertical swipes scroll the page (CSS touch-action), except a swipe that
+  // starts on a centre, which moves the centre
+  canvas.addEventListener("touchstart", e => {
+    if (editor.tool === "centres" && editor.session && !editor.busy && v.hitCentre(v.eventPoint(e.touches[0]))) e.preventDefault();
+  }, { passive: false });
 }
 
+// The centre list is built once per model and centre count, then updated in place: a reply
+// must never replace the slider or button under the user's pointer (issue 18).
+let centreListKey = null;
+
 function renderCentreList(view) {
-  const list = $("#centres"), caps = view.model.capabilities;
-  const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
-  list.replaceChildren();
-  const multi = view.state.heatmap_kind === "multi";
-  for (const c of view.state.centres) {
-    const li = document.createElement("li");
-    li.dataset.index = c.index;
-    li.classList.toggle("removed", !c.active);
-    const sw = document.createElement("span");
-    sw.className = "swatch";
-    sw.style.background = PALETTE[c.index % PALETTE.length];
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = multi ? `object ${c.index}` : `level ${c.level} centre ${c.index}`;
-    li.append(sw, name);
-    if (caps.includes("heatmap_sigma")) li.append(sigmaSlider(c, focused));
-    if (caps.includes("heatmap_remove")) {
-      li.append(button(c.active ? "Remove" : "Restore", `${c.active ? "remove" : "restore"}-${c.index}`,
-        () => ops([{ op: c.active ? "remove" : "restore", index: c.index }])));
-    }
-    if (caps.includes("heatmap_style")) {
-      li.append(button("New style", `style-${c.index}`,
-        () => ops([{ op: "set_style", index: c.index, seed: Math.floor(Math.random() * 2 ** 31) }])));
-    }
-    list.append(li);
+  const list = $("#centres"), caps = view.model.capabilities, centres = view.state.centres;
+  const key = `${view.id}:${view.model.id}:${view.state.heatmap_kind}:${centres.length}:${caps.join(",")}`;
+  if (key !== centreListKey) {
+    centreListKey = key;
+    list.replaceChildren(...centres.map(c => centreItem(c.index, view)));
   }
-  if (focused) list.querySelector(`[data-key="${focused}"]`)?.focus();
+  for (const c of centres) {
+    const li = list.querySelector(`li[data-index="${c.index}"]`);
+    li.classList.toggle("removed", !c.active);
+    const s = li.querySelector("input[type=range]");
+    if (s) {
+      if (!s.gesture) s.value = String(c.sigma);     // the user's own pull wins over late replies
+      s.disabled = editor.busy || !c.active;
+    }
+    const rm = li.querySelector("button.remove");
+    if (rm) {
+      rm.textContent = c.active ? "Remove" : "Restore";
+      rm.dataset.key = `${c.active ? "remove" : "restore"}-${c.index}`;
+    }
+    for (const b of li.querySelectorAll("button")) b.disabled = editor.busy;
+  }
+}
+
+function centreAt(index) { return editor.session.state.centres.find(c => c.index === index); }
+
+function centreItem(index, view) {
+  const caps = view.model.capabilities, c = view.state.centres.find(k => k.index === index);
+  const li = document.createElement("li");
+  li.dataset.index = index;
+  const sw = document.createElement("span");
+  sw.className = "swatch";
+  sw.style.background = PALETTE[index % PALETTE.length];
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = view.state.heatmap_kind === "multi" ? `object ${index}` : `level ${c.level} centre ${index}`;
+  li.append(sw, name);
+  if (caps.includes("heatmap_sigma")) li.append(sigmaSlider(index));
+  if (caps.includes("heatmap_remove")) {
+    const b = button("Remove", `remove-${index}`, () => {
+      const on = centreAt(index).active;
+      return action(`${on ? "removing" : "restoring"} ${name.textContent}…`,
+        () => ops([{ op: on ? "remove" : "restore", index }]), `${name.textContent} ${on ? "removed" : "restored"}`);
+    });
+    b.classList.add("remove");
+    li.append(b);
+  }
+  if (caps.includes("heatmap_style")) {
+    li.append(button("New style", `style-${index}`, () => action(`new style for ${name.textContent}…`,
+      () => ops([{ op: "set_style", index, seed: randomSeed() }]), `${name.textContent}: new style`)));
+  }
+  return li;
 }
 
 function button(text, key, onClick) {
@@ -230,26 +289,25 @@ function button(text, key, onClick) {
   b.textContent = text;
   b.dataset.key = key;
   b.disabled = editor.busy;
-  b.addEventListener("click", () => guarded(onClick));
+  b.addEventListener("click", onClick);
   return b;
 }
 
 async function ops(list) { await show(await api("POST", sessionPath("/ops"), { ops: list })); }
 
-function sigmaSlider(c, focused) {
+function sigmaSlider(index) {
   const label = document.createElement("label");
   label.textContent = "σ";
   const s = document.createElement("input");
-  Object.assign(s, { type: "range", min: "0.01", max: "1", step: "0.01", value: String(c.sigma) });
-  s.dataset.key = `sigma-${c.index}`;
+  Object.assign(s, { type: "range", min: "0.01", max: "1", step: "0.01" });
+  s.dataset.key = `sigma-${index}`;
   s.title = "sigma (shrink to remove)";
-  s.disabled = editor.busy || !c.active;
-  let gesture = null;
+  s.gesture = null;
   s.addEventListener("input", () => {
-    gesture = gesture || newGesture("sigma");
-    liveOps([{ op: "set_sigma", index: c.index, sigma: Number(s.value) }], gesture);
+    s.gesture = s.gesture || newGesture("sigma");
+    liveOps([{ op: "set_sigma", index, sigma: Number(s.value) }], s.gesture);
   });
-  s.addEventListener("change", () => { gesture = null; });
+  s.addEventListener("change", () => { s.gesture = null; });
   label.append(s);
   return label;
 }
@@ -271,5 +329,12 @@ async function main() {
   say("ready");
   document.body.dataset.ready = "1";
 }
+
+// Leaving or reloading the page releases its session at once (stopping a running drag), so a
+// reload never leaves a drag holding one of the server's drag slots until its step cap.
+window.addEventListener("pagehide", () => {
+  if (editor.session) navigator.sendBeacon(`/api/sessions/${editor.session.id}/close`);
+});
+window.addEventListener("pageshow", e => { if (e.persisted) location.reload(); });   // back from the cache: session gone
 
 guarded(main);

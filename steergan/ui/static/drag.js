@@ -7,14 +7,17 @@ import { loadImage } from "./canvas.js";
 const $ = sel => document.querySelector(sel);
 const POLL_MS = 80;
 
-// helpers: { guarded, say, refresh, sessionPath } from app.js
-export function setupDragPanel(editor, { guarded, say, refresh, sessionPath }) {
+// helpers: { action, say, refresh, sessionPath } from app.js
+export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
   const v = editor.view, canvas = v.canvas;
-  let nextIsHandle = true, painting = false, polling = false;
+  let nextIsHandle = true, painting = false, pollGeneration = 0;
 
   for (const r of document.querySelectorAll('input[name="tool"]')) {
-    r.addEventListener("change", () => { editor.tool = r.value; });
+    r.addEventListener("change", () => { editor.tool = r.value; canvasTouch(); });
   }
+  // touch: placing points or painting needs every touch on the image; moving centres keeps
+  // vertical swipes for scrolling the page (app.js cancels the swipe when it starts on a centre)
+  function canvasTouch() { canvas.classList.toggle("capture", editor.tool === "points" || editor.tool === "mask"); }
 
   canvas.addEventListener("pointerdown", e => {
     if (!editor.session || editor.busy) return;
@@ -41,69 +44,129 @@ export function setupDragPanel(editor, { guarded, say, refresh, sessionPath }) {
   canvas.addEventListener("pointercancel", stopPaint);
 
   function clearPoints() { v.handles = []; v.targets = []; nextIsHandle = true; v.draw(); }
-  $("#clear-points").addEventListener("click", clearPoints);
-  $("#clear-mask").addEventListener("click", () => { v.clearMask(); v.draw(); });
+  $("#clear-points").addEventListener("click", () => { clearPoints(); say("drag points cleared"); });
+  $("#clear-mask").addEventListener("click", () => { v.clearMask(); v.draw(); say("mask cleared"); });
 
   function setBusy(busy) {
     editor.busy = busy;
     $("#drag-run").disabled = busy;
     $("#drag-stop").disabled = !busy;
-    for (const b of document.querySelectorAll("#centres button, #centres input, #links button, #classes button, #undo, #redo, #go, #random, #new-latent")) {
+    for (const b of document.querySelectorAll("#centres button, #centres input, #links button, #classes button, #undo, #redo, #go, #random, #new-latent, #load-latent, #import")) {
       b.disabled = busy;
+    }
+    if (!busy && editor.session) {      // undo/redo/sliders follow the session again
+      $("#undo").disabled = !editor.session.can_undo;
+      $("#redo").disabled = !editor.session.can_redo;
+      for (const c of editor.session.state.centres) {
+        const s = document.querySelector(`#centres li[data-index="${c.index}"] input[type=range]`);
+        if (s) s.disabled = !c.active;
+      }
+    }
+  }
+
+  const px = d => (d === null || d === undefined ? null : (d * v.R).toFixed(1));
+
+  // one line: what the drag is doing, or how it ended (reached / stalled / stopped ...)
+  function describe(p) {
+    const steps = `${p.step} step${p.step === 1 ? "" : "s"}`, dist = px(p.distance);
+    const at = dist === null ? "" : `, final distance ${dist} px`;
+    switch (p.status) {
+      case "running": return `running${dist === null ? "" : `, distance ${dist} px`}`;
+      case "error": return `error: ${p.error}`;
+      case "stopped": return `${p.outcome === "abandoned" ? "abandoned" : "stopped"} after ${steps}${at}`;
+      default: return {
+        reached: `reached the target after ${steps}${at}`,
+        stalled: `stalled after ${steps} (no more progress)${at}`,
+        lost: `stopped after ${steps}: tracking lost the content${at}`,
+        "step cap": `step cap: ${steps} without reaching the target${at}`,
+      }[p.outcome] || `done after ${steps}${at}`;
     }
   }
 
   function showProgress(p) {
+    if (!p || typeof p.step !== "number") { clearReadout(); return; }
     $("#drag-step").textContent = String(p.step);
-    const dist = p.distance === null || p.distance === undefined ? "" : `, distance ${(p.distance * v.R).toFixed(1)} px`;
-    $("#drag-status").textContent = p.status === "error" ? `error: ${p.error}` : `${p.status}${dist}`;
+    $("#drag-status").textContent = describe(p);
     if (p.handles) v.handles = p.handles.map(h => h.slice());
   }
 
-  async function poll() {
-    if (polling) return;
-    polling = true;
+  function clearReadout() {
+    $("#drag-step").textContent = "0";
+    $("#drag-status").textContent = "";
+  }
+
+  // polls one session's drag; a newer poll, a new session or a model switch ends it silently
+  async function poll(sid) {
+    const mine = ++pollGeneration;
+    const current = () => mine === pollGeneration && editor.session && editor.session.id === sid;
     let since = -1;
     try {
       for (;;) {
-        const p = await api("GET", sessionPath(`/drag?since=${since}`));
+        if (!current()) return;               // (a closed session's drag would be a 404)
+        const p = await api("GET", `/api/sessions/${sid}/drag?since=${since}`);
+        if (!current()) return;
         showProgress(p);
-        if (p.image) { v.image = await loadImage(p.image); since = p.step; }
+        if (p.image) {
+          const img = await loadImage(p.image);
+          if (!current()) return;
+          v.image = img;
+          since = p.step;
+        }
         v.draw();
         if (p.status !== "running") {
           setBusy(false);
           await refresh();
           if (p.status === "error") say(`drag failed: ${p.error}`, true);
-          else say(`drag ${p.status} after ${p.step} steps`);
+          else say(`drag ${describe(p)}`);
           return;
         }
         await new Promise(r => setTimeout(r, POLL_MS));
       }
-    } finally {
-      polling = false;
+    } catch (e) {
+      if (!current()) return;
+      setBusy(false);
+      say(e.message, true);
     }
   }
 
-  $("#drag-run").addEventListener("click", () => guarded(async () => {
+  $("#drag-run").addEventListener("click", () => {
     const n = Math.min(v.handles.length, v.targets.length);
-    if (n === 0) throw new Error("place a handle point and a target point first (mouse: place points)");
-    const options = { mode: $("#drag-mode").value, max_steps: Number($("#drag-steps").value) };
-    const body = { handles: v.handles.slice(0, n), targets: v.targets.slice(0, n), options };
-    if (v.maskUsed) body.mask = v.mask.toDataURL("image/png");
-    v.handles = body.handles; v.targets = body.targets; nextIsHandle = true;
-    const p = await api("POST", sessionPath("/drag"), body);
+    if (n === 0) {
+      say("place a handle point and a target point first (mouse: place points)", true);
+      return;
+    }
+    // no sign of life for seconds is worse than a busy button: disable at once (issue 18)
     setBusy(true);
-    showProgress(p);
-    say("dragging…");
-    poll().catch(e => { setBusy(false); say(e.message, true); });
-  }));
+    $("#drag-step").textContent = "0";
+    $("#drag-status").textContent = "starting…";
+    action("starting the drag (the first one on a server takes a few seconds)…", async () => {
+      const options = { mode: $("#drag-mode").value, max_steps: Number($("#drag-steps").value) };
+      const body = { handles: v.handles.slice(0, n), targets: v.targets.slice(0, n), options };
+      if (v.maskUsed) body.mask = v.mask.toDataURL("image/png");
+      v.handles = body.handles; v.targets = body.targets; nextIsHandle = true;
+      const sid = editor.session.id;
+      let p;
+      try {
+        p = await api("POST", `/api/sessions/${sid}/drag`, body);
+      } catch (e) {
+        setBusy(false);
+        clearReadout();
+        throw e;
+      }
+      showProgress(p);
+      say("dragging… (Stop keeps the result so far)");
+      poll(sid);
+    });
+  });
 
-  $("#drag-stop").addEventListener("click", () => guarded(async () => {
+  $("#drag-stop").addEventListener("click", () => action("stopping the drag…", async () => {
     showProgress(await api("POST", sessionPath("/drag/stop")));
-  }));
+  }, "stopping the drag after its current step…"));
 
   editor.dragPanel = {
     onModel(model) {              // heatmap modes only for models with heatmaps
+      pollGeneration += 1;        // the previous model's drag (its session is closed) is no longer shown
+      clearReadout();
       const heat = model.capabilities.includes("heatmap_move");
       for (const o of $("#drag-mode").options) o.disabled = !heat && o.value !== "drag";
       $("#drag-mode").value = heat ? "hybrid" : "drag";
@@ -112,6 +175,7 @@ export function setupDragPanel(editor, { guarded, say, refresh, sessionPath }) {
       const tool = heat ? "centres" : "points";
       document.querySelector(`input[name="tool"][value="${tool}"]`).checked = true;
       editor.tool = tool;
+      canvasTouch();
       clearPoints();
       v.clearMask();
       setBusy(false);

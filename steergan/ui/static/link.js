@@ -14,8 +14,8 @@ function regionText(link) {
   return `class ${r.class.join(", ")}`;
 }
 
-// helpers: { guarded, say, show, sessionPath, randomSeed } from app.js
-export function setupLinkPanel(editor, { guarded, say, show, sessionPath, randomSeed }) {
+// helpers: { guarded, action, say, show, sessionPath, randomSeed } from app.js
+export function setupLinkPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }) {
   const v = editor.view;
   let links = [], regions = [], shownKey = null, request = 0;
 
@@ -59,7 +59,7 @@ export function setupLinkPanel(editor, { guarded, say, show, sessionPath, random
       b.textContent = "Resample";
       b.dataset.key = `resample-${k}`;
       b.disabled = editor.busy;
-      b.addEventListener("click", () => guarded(() => resample(k, seed)));
+      b.addEventListener("click", () => action(`resampling link ${k}…`, () => resample(k, seed)));
       li.append(sw, name, seed, b, detail);
       list.append(li);
     });

@@ -9,8 +9,8 @@ import { loadImage, tintMask } from "./canvas.js";
 
 const $ = sel => document.querySelector(sel);
 
-// helpers: { guarded, say, show, sessionPath, randomSeed } from app.js
-export function setupSemanticPanel(editor, { guarded, say, show, sessionPath, randomSeed }) {
+// helpers: { guarded, action, say, show, sessionPath, randomSeed } from app.js
+export function setupSemanticPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }) {
   const v = editor.view;
   let classes = [], layers = null, shownKey = null, buildKey = null, request = 0, buildRequest = 0;
   let selected = 1;
@@ -60,7 +60,7 @@ export function setupSemanticPanel(editor, { guarded, say, show, sessionPath, ra
         b.textContent = text;
         b.dataset.key = `${part}-${c.index}`;
         b.disabled = editor.busy;
-        b.addEventListener("click", () => guarded(() => newCode(c.index, part)));
+        b.addEventListener("click", () => action(`${c.name}: new ${part} code…`, () => newCode(c.index, part)));
         li.append(b);
       }
       list.append(li);
