@@ -175,7 +175,7 @@ def test_new_session_bad_input(client, body, status):
 @pytest.mark.parametrize("method,route", [
     ("GET", ""), ("DELETE", ""), ("POST", "/seed"), ("POST", "/latent"), ("POST", "/ops"), ("POST", "/undo"),
     ("POST", "/redo"), ("GET", "/image.png"), ("GET", "/state"), ("PUT", "/state"), ("POST", "/drag"),
-    ("GET", "/drag"), ("POST", "/drag/stop")])
+    ("GET", "/drag"), ("POST", "/drag/stop"), ("POST", "/close")])
 def test_unknown_session_is_404_everywhere(client, method, route):
     body = {"seed": 1} if route == "/seed" else {"ops": [{"op": "remove", "index": 0}]} if route == "/ops" else \
         {"handles": [[1, 1]], "targets": [[2, 2]]} if route == "/drag" else {"seed": 1} if route == "/latent" else None
@@ -488,6 +488,7 @@ def test_drag_runs_in_a_worker_and_stops_on_request(fake_client):
     c.post(f"/api/sessions/{sid}/drag/stop")
     p = wait_drag(c, sid, lambda p: p["status"] != "running")
     assert p["status"] == "stopped" and p["step"] < 1000 and p["image"].startswith("data:image/png")
+    assert p["outcome"] == "stopped"
     time.sleep(0.05)
     assert c.get(f"/api/sessions/{sid}/drag").json()["step"] == p["step"]          # really stopped
     v = c.get(f"/api/sessions/{sid}").json()                                         # committed, one undo step
@@ -566,6 +567,44 @@ def test_drag_mask_is_decoded_to_the_image_grid(fake_client):
         error_of(c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "mask": mask}), 400, fragment)
 
 
+def test_closing_a_session_stops_its_drag_and_frees_the_slot(catalog):
+    """Issue 18: the page sends POST .../close (sendBeacon) on pagehide; a reload must not leave its
+    drag holding one of the server's drag slots until the step cap."""
+    app = create_app(catalog=catalog, drag_factory=FakeDrag, max_drags=1)
+    with TestClient(app) as c:
+        a, b = new(c)["id"], new(c)["id"]
+        c.post(f"/api/sessions/{a}/drag", json=DRAG)
+        job = app.state.store.get(a).drag
+        wait_drag(c, a, lambda p: p["step"] >= 1)
+        assert c.get("/healthz").json()["drags"] == 1
+        error_of(c.post(f"/api/sessions/{b}/drag", json=DRAG), 429, "drags are running")
+        assert c.post(f"/api/sessions/{a}/close").status_code == 204
+        assert c.get("/healthz").json()["drags"] == 0
+        error_of(c.get(f"/api/sessions/{a}"), 404)
+        assert c.post(f"/api/sessions/{b}/drag", json=DRAG).status_code == 202      # the slot is free at once
+        job.join(2)
+        assert not job._thread.is_alive() and job.status == "stopped" and job.step < 1000
+        c.post(f"/api/sessions/{b}/drag/stop")
+
+
+def test_a_drag_nobody_polls_stops_by_itself(catalog):
+    """A page that went away without closing its session (crash, lost beacon) does not keep a drag."""
+    app = create_app(catalog=catalog, drag_factory=FakeDrag, drag_abandon_s=0.3)
+    with TestClient(app) as c:
+        sid = new(c)["id"]
+        c.post(f"/api/sessions/{sid}/drag", json=DRAG)
+        job = app.state.store.get(sid).drag
+        job.join(3)                                                 # 1000 steps would take 5 s
+        assert not job._thread.is_alive()
+        p = c.get(f"/api/sessions/{sid}/drag").json()
+        assert p["status"] == "stopped" and p["outcome"] == "abandoned" and p["step"] < 1000
+        polled = c.get(f"/api/sessions/{sid}")                      # a polled drag keeps running
+        assert polled.status_code == 200
+        c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 150}})
+        p = wait_drag(c, sid, lambda p: p["status"] != "running")
+        assert p["status"] == "done" and p["step"] == 150 and p["outcome"] == "ended"   # FakeDrag: no summary
+
+
 def test_no_drag_module_means_no_drag_panel(catalog):
     c = TestClient(create_app(catalog=catalog, drag_factory=None))
     d = c.get("/api/models").json()
@@ -592,6 +631,7 @@ def test_real_drag_session_commits_its_state(client, catalog):
     assert r.status_code == 202, r.text
     p = wait_drag(client, sid, lambda p: p["status"] != "running", timeout=30)
     assert p["status"] == "done" and p["step"] == 3
+    assert p["outcome"] in ("reached", "stalled", "lost", "step cap")                # how it ended, for the page
     v = client.get(f"/api/sessions/{sid}").json()
     assert v["state"]["explicit_latent"]
     assert torch.equal(png_tensor(v["image"]), png_tensor(p["image"]))        # the state reloads to the drag's image
