@@ -391,12 +391,14 @@ def test_import_and_load_latent_open_from_the_keyboard(page, server, tmp_path):
     state.write_text(json.dumps(client.get(f"/api/sessions/{page.evaluate('document.body.dataset.session')}/state").json()))
     bad = tmp_path / "bad.json"
     bad.write_text("not json")
+    page.on("filechooser", lambda _chooser: None)             # file chooser interception on before any key
+    page.evaluate("() => new Promise(r => setTimeout(r, 100))")
     for before, button, chosen, said in (("#export", "import", state, "edit state state.json loaded"),
                                          ("#new-latent", "load-latent", bad, "bad.json is not JSON")):
         page.focus(before)
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.id") == button
-        with page.expect_file_chooser(timeout=5_000) as chooser:
+        with page.expect_file_chooser(timeout=10_000) as chooser:
             page.keyboard.press("Enter")
         chooser.value.set_files(str(chosen))
         page.wait_for_function("t => document.querySelector('#status').textContent === t", arg=said)
@@ -420,3 +422,10 @@ def test_narrow_screen_fits_without_horizontal_scroll(page, server):
     handles = page.evaluate("window.steerganEditor.view.handles")
     R = page.evaluate("window.steerganEditor.view.R")
     assert abs(handles[0][0] - (R - 1) / 2) < 1.5 and abs(handles[0][1] - (R - 1) / 2) < 1.5
+
+
+def test_each_panel_has_a_how_to(page, server):
+    for panel in ("latent", "heatmaps", "drag", "link", "semantic"):
+        assert page.locator(f"section[data-panel={panel}] details.help summary").count() == 1, panel
+    page.click("section[data-panel=drag] details.help summary")
+    assert "place points" in page.text_content("section[data-panel=drag] details.help")

@@ -336,6 +336,8 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
                 s.commit(model_id, replace(state, model=source))
             max_steps = getattr(getattr(ds, "options", None), "max_steps", body.options.get("max_steps"))
             s.drag = DragJob(ds, commit, s.lock, handles, targets, max_steps, drag_abandon_s).start()
+            if sid not in store:              # closed while the drag was being built (page reloaded)
+                s.drag.stop()
             return s.drag.view()
 
     @app.get("/api/sessions/{sid}/drag")

@@ -86,6 +86,10 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    def __contains__(self, sid: str) -> bool:
+        with self._lock:
+            return sid in self._sessions
+
     def create(self, model_id: str, state: EditState) -> Session:
         s = Session(secrets.token_urlsafe(16), model_id, state)
         with self._lock:

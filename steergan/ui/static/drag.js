@@ -149,10 +149,12 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
       try {
         p = await api("POST", `/api/sessions/${sid}/drag`, body);
       } catch (e) {
+        if (editor.session?.id !== sid) return;
         setBusy(false);
         clearReadout();
         throw e;
       }
+      if (editor.session?.id !== sid) return;     // the model was switched meanwhile (that session is closed)
       showProgress(p);
       say("dragging… (Stop keeps the result so far)");
       poll(sid);
