@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import click
 from PIL import Image
@@ -11,6 +12,7 @@ from safetensors import SafetensorError
 from ..errors import UserError
 from . import attention, data, demo, drag, edit, eval as eval_cmd, export, generate, info, resample, train
 from . import compose, ui
+from . import invert as invert_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,10 +34,17 @@ cli.add_command(resample.resample)
 cli.add_command(drag.drag)
 cli.add_command(ui.ui)
 cli.add_command(compose.compose)
+cli.add_command(invert_cmd.invert)
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings (skipped unreadable files...) as one line, without the source line Python adds."""
+    return f"warning: {message}".replace("\n", " ") + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    warnings.formatwarning = _one_line_warning
     try:
         cli.main(args=argv, prog_name="steergan", standalone_mode=False)
     except UserError as e:

@@ -1,0 +1,139 @@
+"""``steergan invert``: reconstruct your own images with a model, as edit states to edit or drag.
+
+Each image is centre-cropped to a square and resized to the model's resolution, projected
+into W+ (``edit.invert.project``) and, with ``--pti``, the generator is fine-tuned around that
+latent (``pivotal_tune``) and written next to the state, which then names it as its model.
+SpatialGAN models start from heatmaps of the image's objects, found by the model's segmenter.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import UserError
+from .common import device_option, emit, json_option, model_option
+
+
+def read_square(path: str, resolution: int):
+    """Any PNG/JPEG/WebP (grey, RGBA, palette, 16-bit, any aspect) -> uint8 [3, R, R]."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from ..data.folder import square_resize, to_rgb
+    from ..data.imageio import UNREADABLE, open_image
+    try:
+        with open_image(path) as img:
+            img.load()
+            if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+                # 16/32-bit grey: Pillow's RGB conversion clips instead of scaling; keep the top byte
+                arr = np.asarray(img, dtype=np.int64)
+                top = 65535 if img.mode.startswith("I;16") or arr.max() > 255 else 255
+                img = Image.fromarray((np.clip(arr, 0, top) * 255 // top).astype(np.uint8), "L")
+            rgb = square_resize(to_rgb(img), resolution)
+    except FileNotFoundError:
+        raise UserError(f"image {path} does not exist") from None
+    except IsADirectoryError:
+        raise UserError(f"image {path} is a directory") from None
+    except UNREADABLE as e:
+        raise UserError(f"image {path} is not a readable image ({e})") from None
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+
+
+@functools.lru_cache(maxsize=2)
+def _segmenter(name: str):
+    from ..metrics.segmenter import load_segmenter
+    return load_segmenter(name)
+
+
+def segmenter_instances(model, image):
+    """The instance map the model's segmenter finds in a uint8 image [3, R, R] (SpatialGAN's
+    heatmap initialisation; lives here because the edit layer does not import the metrics)."""
+    import torch
+    name = model.method.options().get("segmenter") or "rooms"
+    return torch.as_tensor(_segmenter(name)(image[None])[0])
+
+
+def _out_dirs(paths, out: Path) -> list[Path]:
+    """One folder per image, named by its stem (a repeated stem gets -2, -3, ...)."""
+    seen: dict[str, int] = {}
+    dirs = []
+    for p in paths:
+        stem = Path(p).stem or "image"
+        seen[stem] = seen.get(stem, 0) + 1
+        dirs.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+    return dirs
+
+
+def _bar(total: int, desc: str):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="step", leave=False, file=sys.stderr,
+                disable=not sys.stderr.isatty())
+
+
+@click.command()
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
+@model_option
+@click.option("--out", default="out/invert", show_default=True, help="Output directory (one folder per image).")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
+              help="W+ optimisation steps.")
+@click.option("--pti", is_flag=True, help="Also fine-tune the generator around the latent (pivotal tuning); "
+              "writes generator.safetensors next to the state.")
+@click.option("--pti-steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
+              help="Pivotal tuning steps (with --pti).")
+@click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
+@device_option
+@json_option
+def invert(images, model, out, steps, pti, pti_steps, fit_centres, device, as_json):
+    """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
+    import torch
+    from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
+                               tuned_model)
+    from ..methods.spatial.edits import render_state
+    from ..models import load_model, to_uint8
+    from ..train.logger import image_grid
+
+    m = load_model(model, device=device)
+    R = m.resolution
+    targets = [read_square(p, R) for p in images]           # every file read before anything is written
+    model_id = model or m.source
+    results = []
+    for path, target, folder in zip(images, targets, _out_dirs(images, Path(out))):
+        t0 = time.perf_counter()
+        hm = initial_heatmaps(m, segmenter_instances(m, target)) if m.method.has_heatmaps else None
+        name = Path(path).name
+        bar = _bar(steps + (pti_steps if pti else 0), name)
+
+        def tick(step, loss, p, phase="W+", bar=bar):
+            bar.update(1)
+            bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
+        proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick)
+        state = inversion_state(model_id, proj.ws, proj.control)
+        used = m
+        folder.mkdir(parents=True, exist_ok=True)
+        if pti:
+            G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps,
+                             callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
+            gen = save_tuned(m, G, folder / "generator.safetensors", {"image": name, "steps": steps,
+                                                                       "pti_steps": pti_steps})
+            state = inversion_state(str(gen.resolve()), proj.ws, proj.control)
+            used = tuned_model(m, G, str(gen.resolve()))
+        bar.close()
+        recon = render_state(used, state)
+        score = psnr(recon, target.float()[None] / 127.5 - 1)
+        image_grid(recon, nrow=1).save(folder / "reconstruction.png")
+        pair = torch.cat([target[None], to_uint8(recon)])
+        image_grid(pair.float() / 127.5 - 1, nrow=2).resize((R * 8, R * 4), 0).save(folder / "before_after.png")
+        tmp = folder / "state.json.tmp"
+        tmp.write_text(state.to_json())
+        tmp.replace(folder / "state.json")
+        seconds = time.perf_counter() - t0
+        results.append({"image": str(path), "out": str(folder), "psnr": round(score, 2),
+                        "seconds": round(seconds, 2), "state": str(folder / "state.json"),
+                        "generator": state.model if pti else None})
+    emit({"model": m.source, "steps": steps, "pti_steps": pti_steps if pti else 0, "images": results}, as_json,
+         [f"{r['image']}: PSNR {r['psnr']:.2f} dB in {r['seconds']:.1f} s -> {r['out']}/state.json"
+          for r in results])

@@ -1,0 +1,309 @@
+"""Bring your own image: GAN inversion into W+ (and optionally pivotal tuning), as an edit state.
+
+Steps, one public function each:
+
+* ``initial_heatmaps(model, instances)``: SpatialGAN only. An instance map of the image (from a
+  segmenter the caller runs; this layer does not import the metrics) -> heatmaps with one
+  centre per object, measured the way the paired discriminator's layouts are
+  (``layouts.layouts_from_instances``).
+* ``project(model, image, ...)``: optimise W+ from the mean w (and, for SpatialGAN, the
+  per-object style codes and optionally the centres) to reconstruct the image with a pixel
+  MSE plus a perceptual distance on frozen EfficientNet-Lite0 features (the projected D's
+  ``FeaturePyramid``; never the evaluation judge). Synthesis uses the const noise.
+* ``pivotal_tune(model, ws, control, image, ...)``: PTI (Roich et al. 2021): fine-tune a copy
+  of G around the pivot, with a locality term that keeps a few random latents near the pivot
+  rendering what they rendered before.
+* ``inversion_state`` / ``save_tuned``: the result as an ``EditState`` with explicit W+; a
+  tuned generator is written as an fp16 generator file that the state names as its model.
+
+Images: uint8 [3, R, R] (0..255) or float [3, R, R] in [-1, 1] (what ``render_state`` returns),
+at the model's resolution (the CLI crops and resizes files first).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import UserError
+from ..methods.spatial.edits import EditState
+from ..methods.spatial.heatmaps import HIERARCHICAL, Heatmaps, sample_hierarchical
+from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts, layouts_from_instances
+
+Callback = Callable[[int, float, float], None]      # (step, loss, psnr in dB)
+
+
+# ---------------------------------------------------------------------- images and scores
+
+def as_target(image: Any, resolution: int, device: Any = "cpu") -> torch.Tensor:
+    """uint8 or [-1, 1] float image [3, R, R] (or [1, 3, R, R]) -> float [1, 3, R, R] in [-1, 1]."""
+    t = torch.as_tensor(image)
+    if t.ndim == 3:
+        t = t[None]
+    if t.ndim != 4 or t.shape[:2] != (1, 3):
+        raise UserError(f"image must be [3, R, R], got {tuple(torch.as_tensor(image).shape)}")
+    if t.shape[-2:] != (resolution, resolution):
+        raise UserError(f"image is {t.shape[-1]}x{t.shape[-2]}; this model makes {resolution}x{resolution} "
+                        "images (crop and resize it first)")
+    t = t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float()
+    return t.to(device)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR in dB between images in [-1, 1] (peak = the [0, 1] range), after clamping."""
+    mse = ((a.detach().clamp(-1, 1) - b.detach().clamp(-1, 1)) / 2).square().mean().item()
+    return 10 * math.log10(1 / max(mse, 1e-12))
+
+
+# ---------------------------------------------------------------------- perceptual features
+
+@functools.lru_cache(maxsize=1)
+def _pyramid():
+    from ..nn.projected import FeaturePyramid     # imports the EfficientNet packages on first use
+    return FeaturePyramid()
+
+
+class Perceptual:
+    """Distance between images on the frozen EfficientNet-Lite0 pyramid: each of the four maps
+    is unit-normalised over channels (as LPIPS does) and compared by MSE, summed over scales.
+    ``size``: the side the images are resized to first (64 keeps a 64 px image as it is)."""
+
+    def __init__(self, size: int = 64, device: Any = "cpu"):
+        from ..nn.pretrained import effnet_input
+        self.net = _pyramid().to(device)
+        self.size, self._input = int(size), effnet_input
+
+    def features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        x = images
+        if x.shape[-1] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
+                              antialias=x.shape[-1] > self.size)
+        return [f / (f.square().sum(1, keepdim=True) + 1e-8).sqrt() for f in self.net(self._input(x))]
+
+    def distance(self, images: torch.Tensor, target_feats: list[torch.Tensor]) -> torch.Tensor:
+        """Per-image distance [N] to the target's features (computed once with ``features``)."""
+        return sum((f - t).square().sum(1).mean((1, 2)) for f, t in zip(self.features(images), target_feats))
+
+
+# ---------------------------------------------------------------------- heatmaps from the image
+
+def _largest_first(instances: torch.Tensor, keep: int) -> torch.Tensor:
+    """Relabel instance ids 1..n by decreasing area, dropping all but the ``keep`` largest."""
+    ids, counts = torch.unique(instances[instances > 0], return_counts=True)
+    order = ids[torch.argsort(counts, descending=True, stable=True)][:keep]
+    out = torch.zeros_like(instances, dtype=torch.uint8)
+    for new, old in enumerate(order.tolist(), 1):
+        out[instances == old] = new
+    return out
+
+
+def initial_heatmaps(model, instances: Any, style_codes: bool = True) -> Heatmaps:
+    """Heatmaps [1 image] for a SpatialGAN model from an instance map [H, W] of the image
+    (0 = no object, k > 0 = object k; e.g. a scene segmenter's output).
+
+    Multi-object models: the ``n_objects`` largest objects, one centre each (mean pixel
+    position) with sigma = RMS spread, the paired D's layout rule; unused slots are inactive
+    (the editor can restore them). Hierarchical models: the level-0 centre covers the union
+    of all objects; deeper centres come from the model's prior around it (seed 0).
+    Per-object style codes (models with ``heatmap_style``) start at the mean w when
+    ``style_codes``, else unset (NaN = the image's own w)."""
+    if not model.method.has_heatmaps:
+        raise UserError(f"{model.method.name} models have no heatmaps")
+    inst = torch.as_tensor(instances)
+    if inst.ndim != 2 or inst.shape[0] != inst.shape[1]:
+        raise UserError(f"instance map must be square [H, W], got {tuple(inst.shape)}")
+    inst = inst.long().cpu()
+    ref = model.control_from_seed(0)
+    if ref.kind == HIERARCHICAL:
+        c, s, a = foreground_layouts((inst > 0).to(torch.uint8)[None])
+        if not bool(a.any()):        # nothing found: the middle of the image, the prior's width
+            c, s = torch.zeros(1, 1, 2), ref.sigmas[:, :1].cpu()
+        hm = sample_hierarchical(1, torch.Generator().manual_seed(0), prior=model.method.options()["prior"],
+                                 root=(c[:, 0], s[:, 0]))
+    else:
+        k = ref.num_centres
+        hm = heatmaps_from_layouts(*layouts_from_instances(_largest_first(inst, k)[None], k))
+    if ref.styles is not None:
+        w = model.G.mapping.w_avg.detach().float().cpu()
+        st = w.expand(1, hm.num_centres, -1).clone() if style_codes else \
+            torch.full((1, hm.num_centres, w.shape[0]), float("nan"))
+        hm = Heatmaps(hm.centres, hm.sigmas, hm.levels, hm.parents, hm.active, st, hm.kind)
+    return hm
+
+
+# ---------------------------------------------------------------------- projection
+
+@dataclass
+class Projection:
+    ws: torch.Tensor                       # W+ [1, num_ws, w_dim]
+    control: Optional[Heatmaps]            # fitted heatmaps (SpatialGAN) or None
+    history: list = field(default_factory=list)   # per step {"step", "loss", "psnr"}
+    image: Optional[torch.Tensor] = None   # the reconstruction [1, 3, R, R] in [-1, 1]
+
+
+def _lr_at(step: int, steps: int, lr: float, rampdown: float = 0.25, rampup: float = 0.05) -> float:
+    """StyleGAN2 projector's schedule: a short linear warm-up, a cosine ramp-down at the end."""
+    t = step / max(steps, 1)
+    down = min(1.0, (1 - t) / rampdown) if rampdown else 1.0
+    up = min(1.0, (step + 1) / (rampup * steps)) if rampup else 1.0
+    return lr * 0.5 * (1 - math.cos(down * math.pi)) * up
+
+
+def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0, perceptual: float = 0.01,
+            feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
+            fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None) -> Projection:
+    """Optimise W+ (from the mean w) so that G renders ``image``; deterministic (no random noise).
+
+    SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
+    map, so without one the layout of seed 0 is used); their per-object style codes are fitted
+    too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well."""
+    if steps < 0:
+        raise UserError(f"steps must be >= 0, got {steps}")
+    G, dev = model.G, model.device
+    target = as_target(image, model.resolution, dev)
+    percep = Perceptual(feature_size, dev) if perceptual > 0 else None
+    target_feats = percep.features(target) if percep else None
+    ws = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1).to(dev).requires_grad_(True)
+    params = [{"params": [ws], "lr_scale": 1.0}]
+    hm = None
+    styles = centres = log_sigmas = None
+    if model.method.has_heatmaps:
+        hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
+        if fit_styles and hm.styles is not None:
+            styles = torch.where(hm.styles.isnan(), G.mapping.w_avg.to(dev), hm.styles).clone().requires_grad_(True)
+            params.append({"params": [styles], "lr_scale": 1.0})
+        if fit_centres:
+            centres = hm.centres.clone().requires_grad_(True)
+            log_sigmas = hm.sigmas.log().clone().requires_grad_(True)
+            params.append({"params": [centres, log_sigmas], "lr_scale": centre_lr / lr})
+    opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
+
+    def control():
+        if hm is None:
+            return None
+        return Heatmaps(hm.centres if centres is None else centres,
+                        hm.sigmas if log_sigmas is None else log_sigmas.exp(),
+                        hm.levels, hm.parents, hm.active, hm.styles if styles is None else styles, hm.kind)
+
+    history = []
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, steps, lr) * g["lr_scale"]
+        img = G.synthesis(ws, control(), noise_mode="const")
+        loss = pixel * F.mse_loss(img, target)
+        if percep:
+            loss = loss + perceptual * percep.distance(img, target_feats).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, target)})
+        if callback:
+            callback(step + 1, history[-1]["loss"], history[-1]["psnr"])
+    with torch.no_grad():
+        ctrl = control()
+        ctrl = None if ctrl is None else ctrl.detach()
+        ws = ws.detach()
+        out = G.synthesis(ws, ctrl, noise_mode="const")
+    return Projection(ws, ctrl, history, out)
+
+
+# ---------------------------------------------------------------------- pivotal tuning
+
+def _round_fp16(module: torch.nn.Module) -> None:
+    """Round every float tensor to fp16 and back, so the module is what its fp16 file reloads."""
+    with torch.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+
+
+def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = 100,
+                 lr: float = 5e-3, pixel: float = 1.0, perceptual: float = 0.01, feature_size: int = 128,
+                 locality: float = 1.0, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
+                 rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True,
+                 callback: Optional[Callback] = None, history: Optional[list] = None):
+    """PTI: a copy of ``model.G`` fine-tuned so that the pivot ``ws`` renders ``image``.
+
+    Locality: ``n_local`` latents a fraction ``local_reach`` of the way from the pivot towards
+    random samples (fixed by ``seed``) keep their original outputs (pixel L2 against the frozen
+    G, one of them per step, rendered in the same batch as the pivot). With ``fp16`` the tuned
+    weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
+    file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
+    if steps < 0:
+        raise UserError(f"steps must be >= 0, got {steps}")
+    G0, dev = model.G, model.device
+    target = as_target(image, model.resolution, dev)
+    ws = ws.detach().to(dev)
+    percep = Perceptual(feature_size, dev) if perceptual > 0 else None
+    target_feats = percep.features(target) if percep else None
+    ctrl = None if control is None else control.detach().to(dev)
+    local_ws, local_targets = [], []
+    if locality > 0 and n_local > 0:
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            z = torch.randn(n_local, G0.cfg.z_dim, generator=g).to(dev)
+            w_rand = G0.mapping_ws(z)
+            local_ws = list(ws + local_reach * (w_rand - ws))
+            for w in local_ws:
+                local_targets.append(G0.synthesis(w[None], ctrl, noise_mode="const"))
+    G = copy.deepcopy(G0).train(False).requires_grad_(True)
+    G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
+    opt = torch.optim.Adam([p for p in G.parameters() if p.requires_grad], lr=lr, betas=betas)
+    both = None if ctrl is None else ctrl.collate([ctrl, ctrl])
+    for step in range(steps):
+        if rampdown:
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(step, steps, lr, rampdown, rampup=0.0)
+        if local_ws:
+            k = step % len(local_ws)
+            out = G.synthesis(torch.cat([ws, local_ws[k][None]]), both, noise_mode="const")
+            img, local = out[:1], out[1:]
+        else:
+            img, local = G.synthesis(ws, ctrl, noise_mode="const"), None
+        loss = pixel * F.mse_loss(img, target)
+        if percep:
+            loss = loss + perceptual * percep.distance(img, target_feats).mean()
+        if local is not None:
+            loss = loss + locality * F.mse_loss(local, local_targets[k])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        p = psnr(img, target)
+        if history is not None:
+            history.append({"step": step + 1, "loss": loss.item(), "psnr": p})
+        if callback:
+            callback(step + 1, loss.item(), p)
+    G = G.eval().requires_grad_(False)
+    if fp16:
+        _round_fp16(G)
+    return G
+
+
+def tuned_model(model, G, source: str):
+    """A ``SteerModel`` around a tuned generator (same method and config)."""
+    from ..models import SteerModel
+    return SteerModel(G, model.method, model.config, source, model.device)
+
+
+def save_tuned(model, G, path, extra: Optional[dict] = None) -> Path:
+    """Write a tuned generator as an fp16 generator file (``load_model(path)`` reads it back)."""
+    from .. import checkpoint as ckpt_io
+    cfg = {k: v for k, v in model.config.items() if k not in ("format", "version", "kind", "arch", "method")}
+    cfg = ckpt_io.base_config("generator", model.config["arch"], model.method.to_dict(),
+                              **{**cfg, "pti": {"base": model.source, **(extra or {})}})
+    return ckpt_io.save_generator_file(Path(path), cfg, G.state_dict(), fp16=True)
+
+
+def inversion_state(model_id: str, ws: torch.Tensor, control: Optional[Heatmaps]) -> EditState:
+    """The edit state of an inversion: explicit W+ (one image), fitted heatmaps, const noise."""
+    if ws.ndim != 3 or ws.shape[0] != 1:
+        raise UserError(f"ws must be W+ [1, num_ws, w_dim], got {tuple(ws.shape)}")
+    hm = None if control is None else control.detach().to("cpu")
+    return EditState(str(model_id), ws=ws[0].detach().float().cpu().tolist(), heatmaps=hm,
+                     noise_mode="const").validate()
