@@ -62,7 +62,9 @@ class DragOptions:
     max_steps: int = 200            # cap on steps (the coarse step counts as one)
     tolerance: float = 1.0          # pixels; done when every handle is this close to its target
     lr: float = 0.03                # Adam step on the W+ rows (DragGAN: 1e-3..2e-3 at 256-1024 px;
-                                    # chosen on a few rooms drags, bench/drag_table.py)
+                                    # chosen on a few rooms drags, bench/drag_table.py; 0.01 / 0.003
+                                    # repaint less but move the content no further, with 2-6x the
+                                    # steps: bench/drag_sweep.py, docs/drag-baseline.md)
     centre_lr: float = 0.05         # Adam step on heatmap centres, normalised units (0.05 = 1.6 px at 64)
     r1: float = 3.0                 # motion supervision disc radius, pixels (clamped to >= 1)
     r2: float = 6.0                 # point tracking window half-size, pixels (clamped to >= 2)
