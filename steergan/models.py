@@ -181,6 +181,7 @@ def export_generator(src: str, dest: str | Path, fp16: bool = True, extra: Optio
     (optionally with the discriminator, under ``D.``, for attention figures)."""
     path = ckpt_io.resolve_checkpoint_path(src)
     cfg, tensors = _read_generator(path)
+    _build(cfg, tensors, str(path), "cpu")      # what we write must load: config, shapes, finite weights
     if with_discriminator:
         if path.is_file():
             raise UserError(f"{path} is a generator file; export the discriminator from a run directory")

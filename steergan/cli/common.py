@@ -51,6 +51,17 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def check_truncation(value, flag: str = "--truncation") -> float:
+    """psi in [0, 2] (the edit state's range): checked before any mapping runs, where a value
+    like -3e38 would overflow float32 inside torch instead of being refused."""
+    import math
+    from ..methods.spatial.edits import MAX_TRUNCATION
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= MAX_TRUNCATION:
+        raise UserError(f"{flag} must be a number in [0, {MAX_TRUNCATION:g}], got {value!r}")
+    return float(value)
+
+
 def save_png(image, path) -> None:
     """Write a PIL image as PNG to a temporary name in the same folder, then rename it into
     place: a full disk or a kill leaves the old file or none, never a truncated PNG."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, load_start, model_option
+from .common import check_truncation, device_option, emit, json_option, load_start, model_option
 
 
 @click.command()
@@ -46,6 +46,11 @@ def compose(checkpoint, model, seed, state_file, swap_texture, swap_shape, from_
     from ..methods.spatial.edits import EditState
     from ..train.logger import image_grid
 
+    from ..edit.state_checks import check_seed
+    check_truncation(truncation)
+    for value, flag in ((from_seed, "--from-seed"), (resample_seed, "--resample-seed")):
+        if value is not None:
+            check_seed(value, flag)
     if (swap_texture or swap_shape) and from_seed is None:
         raise UserError("--swap-texture / --swap-shape need --from-seed (the donor sample)")
     if from_seed is not None and not (swap_texture or swap_shape):

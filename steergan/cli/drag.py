@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, load_start, model_option
+from .common import check_truncation, device_option, emit, json_option, load_start, model_option
 
 
 def parse_points(text: str) -> tuple[list[list[float]], list[list[float]]]:
@@ -88,6 +88,7 @@ def drag(checkpoint, model, seed, state_file, points, mask_file, mode, max_steps
     from ..models import default_model_name
 
     handles, targets = parse_points(points)
+    check_truncation(truncation)
     m, state = load_start(checkpoint, model, seed, state_file, device)
     if state is None:
         state = initial_state(m, seed or 0, truncation, model_id=checkpoint or model or default_model_name())

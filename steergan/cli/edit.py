@@ -6,6 +6,7 @@ the JSON edit state stores them normalised to [-1, 1], as the library does.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,10 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, load_start, model_option
+from .common import check_truncation, device_option, emit, json_option, load_start, model_option
+
+
+MAX_VALUE = 1e6      # pixels of a move, a sigma: far beyond any image, far inside float32
 
 
 def _split(spec: str, what: str, n_values: int) -> tuple[int, list[float]]:
@@ -22,10 +26,29 @@ def _split(spec: str, what: str, n_values: int) -> tuple[int, list[float]]:
         values = [float(v) for v in rest.split(",")]
         if len(values) != n_values:
             raise ValueError
-        return int(idx), values
+        index = int(idx)
     except ValueError:
         example = {"move": "0:8,-4", "sigma": "1:0.05", "restyle": "2:123"}[what]
         raise UserError(f"cannot read --{what} {spec!r}: expected e.g. {example}") from None
+    bound = 2.0 ** 32 if what == "restyle" else MAX_VALUE          # a seed, or pixels / sigma
+    if not all(math.isfinite(v) and abs(v) <= bound for v in values):
+        raise UserError(f"--{what} {spec!r}: values must be finite numbers within +-{bound:g}")
+    return index, values
+
+
+def _check_numbers(value, where: str) -> None:
+    """Every number in a raw JSON op (but its index and seed, checked on their own) finite and
+    within +-1e6: a float32 overflow inside torch would be a traceback, not a message."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and not (math.isfinite(value) and abs(value) <= MAX_VALUE):
+        raise UserError(f"{where}: {value!r} is not a finite number within +-{MAX_VALUE:g}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k not in ("index", "seed"):             # integers with their own range checks
+                _check_numbers(v, where)
+    elif isinstance(value, list):
+        for v in value:
+            _check_numbers(v, where)
 
 
 @click.command()
@@ -56,6 +79,7 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
     from ..train.logger import image_grid
 
+    check_truncation(truncation)
     m, state = load_start(checkpoint, model, seed, state_file, device)
     if state is None:
         if not m.method.has_heatmaps:
@@ -85,6 +109,11 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     for op in edit_ops:
         if not isinstance(op, dict):
             raise UserError(f"an edit op must be a JSON object, got {op!r}")
+        _check_numbers(op, f"edit op {op.get('op')!r}")
+        w = op.get("w")
+        if op.get("op") == "set_style" and w is not None and (
+                not isinstance(w, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in w)):
+            raise UserError(f"edit op 'set_style': 'w' must be null or a list of numbers, got {w!r}"[:300])
         if isinstance(op.get("seed"), int):
             check_seed(op["seed"], "op seed")
         if isinstance(op.get("index"), int) and not 0 <= op["index"] < K:

@@ -7,7 +7,7 @@ import click
 
 from ..errors import UserError
 from ..metrics.extractors import FRECHET_METRICS
-from .common import device_option, emit, json_option, model_option
+from .common import check_truncation, device_option, emit, json_option, model_option
 
 
 @click.command("eval")
@@ -45,6 +45,7 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
     from ..models import load_model, to_uint8
     if n < 2:
         raise UserError("--n must be at least 2")
+    check_truncation(truncation)
     m = load_model(checkpoint or model, device=device)
     # comove / fd_seg: the segmenter given, else the one the model was aligned with, else rooms'
     seg_name = segmenter or m.method.options().get("segmenter") or "rooms"

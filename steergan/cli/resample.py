@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..errors import UserError
-from .common import device_option, emit, json_option, model_option
+from .common import check_truncation, device_option, emit, json_option, model_option
 
 
 def parse_links_option(text):
@@ -61,6 +61,7 @@ def resample(checkpoint, model, seed, link, n, links_json, segmenter, truncation
         raise UserError(f"--n must be between 1 and 256, got {n}")
     if seed < 0 or seed >= 2 ** 32:
         raise UserError("--seed must be between 0 and 2^32-1")
+    check_truncation(truncation)
     m = load_model(checkpoint or model, device=device)
     links = parse_links_option(links_json)
     start, states = resample_states(m, seed, link, n, truncation, links, model_id=checkpoint or model or m.source)

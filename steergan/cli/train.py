@@ -65,9 +65,15 @@ def train(data, out, preset, method, method_options, discriminator, kimg, minute
         milestone_list = [float(m) for m in milestones.split(",") if m.strip()]
     except ValueError:
         raise UserError(f"--milestones must be comma-separated minutes, got {milestones!r}") from None
+    arch = get_preset(preset)
     if init_from is not None:
-        from ..models import resolve_model
+        from ..models import load_model, resolve_model
+        from ..nn import ArchConfig
         init_from = str(resolve_model(init_from)[0])      # a bundled name or a path
+        # read and checked now, before the run directory or its logs exist (the trainer reads it later)
+        source = load_model(init_from)
+        if ArchConfig.from_dict(source.config["arch"]) != arch:
+            raise UserError(f"--init-from {init_from} has a different architecture than preset {preset!r}")
     run = Path(out)
     if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
         raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")
@@ -85,7 +91,6 @@ def train(data, out, preset, method, method_options, discriminator, kimg, minute
                             f"(semantic and paired spatial do)")
     if max_images is not None and max_images < 1:
         raise UserError(f"--max-images must be at least 1, got {max_images}")
-    arch = get_preset(preset)
     dataset = ImageDataset(data, resolution=arch.resolution, max_images=max_images, masks=masks, classes=classes)
     info = {"path": str(Path(data).resolve()), "fingerprint": dataset.fingerprint, "n": len(dataset)}
     trainer = Trainer(opts, dataset, arch=arch, dataset_info=info)

@@ -73,14 +73,16 @@ class _Source:
             if meta.is_file():
                 try:
                     m = json.loads(meta.read_text())
-                except (OSError, json.JSONDecodeError):
+                except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                    m = {}
+                if not isinstance(m, dict):        # not ours: read the folder as plain images
                     m = {}
                 if m.get("generator") == SCENE_GENERATOR:
                     self.scene_meta = m
                     root = path / "images"
                 elif m.get("generator") == EMOJI_GENERATOR:
                     root = path / "images"          # instances/ beside it are labels, not images
-                    if m.get("instances") and (path / m["instances"]).is_dir():
+                    if isinstance(m.get("instances"), str) and m["instances"] and (path / m["instances"]).is_dir():
                         self.instance_dir = path / m["instances"]
             files = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
             self.names = [str(p.relative_to(path)) for p in files]
@@ -133,13 +135,13 @@ class ImageDataset(torch.utils.data.Dataset):
             with ThreadPoolExecutor(max(1, threads)) as pool:
                 arrays = list(pool.map(load, names))
         bad = [n for n, a in zip(names, arrays) if a is None]
+        keep = [(n, s, a) for n, s, a in zip(names, sizes, arrays) if a is not None]
+        if not keep:          # the error alone (no warning line before it)
+            raise UserError(f"none of the {len(names)} image files in {self.path} could be read")
         if bad:
             shown = ", ".join(bad[:5]) + (", ..." if len(bad) > 5 else "")
             warnings.warn(f"skipped {len(bad)} of {len(names)} files that could not be read: {shown}",
                           stacklevel=2)
-        keep = [(n, s, a) for n, s, a in zip(names, sizes, arrays) if a is not None]
-        if not keep:
-            raise UserError(f"none of the {len(names)} image files in {self.path} could be read")
         self.names = [n for n, _, _ in keep]
         self.skipped = len(bad)
         self.images = torch.from_numpy(np.stack([a for _, _, (a, _) in keep])).permute(0, 3, 1, 2).contiguous()
