@@ -400,3 +400,12 @@ def test_attention_numbers(tmp_path, capsys, args, fragment):
     code, _, err = invoke(["attention", "rooms", "--out", str(out), *args], capsys)
     one_line(code, err, fragment)
     assert not out.exists()
+
+
+def test_a_newline_in_a_file_name_keeps_the_error_on_one_line(tmp_path, capsys):
+    for args in (["data", "info", str(tmp_path / "no\nsuch")],
+                 ["data", "emoji", "--out", str(tmp_path / "e"), "--source", str(tmp_path / "a\r\nb")],
+                 ["generate", str(tmp_path / "m\n.safetensors"), "--out", str(tmp_path / "g.png")]):
+        code, _, err = invoke(args, capsys)
+        one_line(code, err, "\\n")
+    assert list(tmp_path.iterdir()) == []

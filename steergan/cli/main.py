@@ -42,31 +42,38 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}".replace("\n", " ") + "\n"
 
 
+def _error(message: str) -> None:
+    """The one stderr line of a refusal: a newline inside it (a file name can hold one) is shown
+    escaped, so the message stays one line whatever the user typed."""
+    one = message.replace("\r", "\\r").replace("\n", "\\n")
+    click.echo(f"error: {one}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     warnings.formatwarning = _one_line_warning
     try:
         cli.main(args=argv, prog_name="steergan", standalone_mode=False)
     except UserError as e:
-        click.echo(f"error: {e}", err=True)
+        _error(str(e))
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as e:  # usage errors too: one line, like every other error
-        click.echo(f"error: {e.format_message()}".replace("\n", " "), err=True)
+        _error(e.format_message().replace("\n", " "))
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except Image.DecompressionBombError as e:   # a file no loader caught (each should): still one line
-        click.echo(f"error: image too large: {e}", err=True)
+        _error(f"image too large: {e}")
         sys.exit(2)
     except SafetensorError as e:  # a write that failed inside safetensors (disk full) or a corrupt file
-        click.echo(f"error: safetensors: {e}", err=True)
+        _error(f"safetensors: {e}")
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except OSError as e:  # disk full, permission denied...: still one line, and nothing deleted
-        click.echo(f"error: {e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "), err=True)
+        _error(f"{e.strerror or e}: {getattr(e, 'filename', '') or ''}".rstrip(": "))
         sys.exit(2)
 
 
