@@ -409,3 +409,19 @@ def test_a_newline_in_a_file_name_keeps_the_error_on_one_line(tmp_path, capsys):
         code, _, err = invoke(args, capsys)
         one_line(code, err, "\\n")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("op,fragment", [
+    ({"op": "move", "index": 0, "delta": [3e38, 0]}, "numbers within"),
+    ({"op": "set_centre", "index": 0, "xy": [float("nan"), 0]}, "numbers within"),
+    ({"op": "set_sigma", "index": 0, "sigma": 1e300}, "sigma"),
+    ({"op": "set_style", "index": 0, "w": ["a"] * 128}, "finite numbers"),
+])
+def test_heatmap_ops_refuse_overflowing_numbers_in_the_library(op, fragment):
+    """The editor and the Python API reach these through apply_ops, not through the CLI's checks."""
+    from steergan.errors import UserError
+    from steergan.methods.spatial.edits import apply_ops, state_from_seed
+    from steergan.models import load_model
+    m = load_model("rooms")
+    with pytest.raises(UserError, match=fragment):
+        apply_ops(state_from_seed(m, 0), [op], m)

@@ -18,6 +18,7 @@ Coordinates and sigma follow ``heatmaps`` (x right, y down, both in [-1, 1]).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Optional
 
@@ -116,11 +117,19 @@ def _index(op: dict) -> int:
     return i
 
 
+MAX_COORD = 10.0     # centres live in [-1, 1]; anything past 10 image widths is a typo (or an overflow)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 1e6
+
+
 def _pair(op: dict, key: str) -> list[float]:
     v = op.get(key)
     if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(
-            isinstance(a, (int, float)) and not isinstance(a, bool) for a in v):
-        raise UserError(f"edit op {op.get('op')!r} needs '{key}' = [x, y], got {v!r}")
+            _number(a) and abs(a) <= MAX_COORD for a in v):
+        raise UserError(f"edit op {op.get('op')!r} needs '{key}' = [x, y], numbers within "
+                        f"+-{MAX_COORD:g}, got {v!r}")
     return [float(a) for a in v]
 
 
@@ -136,8 +145,8 @@ def apply_op(hm: Heatmaps, op: dict,
         return hm.set_centre(i, _pair(op, "xy"), bool(op.get("with_descendants", True)))
     if kind == "set_sigma":
         s = op.get("sigma")
-        if isinstance(s, bool) or not isinstance(s, (int, float)):
-            raise UserError(f"edit op 'set_sigma' needs a number 'sigma', got {s!r}")
+        if not _number(s) or not 0 < s <= MAX_COORD:
+            raise UserError(f"edit op 'set_sigma' needs a number 'sigma' in (0, {MAX_COORD:g}], got {s!r}")
         return hm.set_sigma(i, float(s))
     if kind == "remove":
         return hm.remove(i)
@@ -154,6 +163,8 @@ def apply_op(hm: Heatmaps, op: dict,
     if "w" not in op:
         raise UserError("edit op 'set_style' needs 'seed' or 'w'")
     w = op["w"]
+    if w is not None and (not isinstance(w, list) or not w or not all(_number(a) for a in w)):
+        raise UserError("edit op 'set_style' needs 'w' = a list of finite numbers (or null)")
     return hm.set_style(i, None if w is None else torch.tensor(w, dtype=torch.float32))
 
 
