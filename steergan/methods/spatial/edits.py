@@ -128,7 +128,7 @@ def _pair(op: dict, key: str) -> list[float]:
     v = op.get(key)
     if not isinstance(v, (list, tuple)) or len(v) != 2 or not all(
             _number(a) and abs(a) <= MAX_COORD for a in v):
-        raise UserError(f"edit op {op.get('op')!r} needs '{key}' = [x, y], numbers within "
+        raise UserError(f"edit op {op.get('op')!r} needs '{key}' = [x, y], finite numbers within "
                         f"+-{MAX_COORD:g}, got {v!r}")
     return [float(a) for a in v]
 
@@ -146,7 +146,7 @@ def apply_op(hm: Heatmaps, op: dict,
     if kind == "set_sigma":
         s = op.get("sigma")
         if not _number(s) or not 0 < s <= MAX_COORD:
-            raise UserError(f"edit op 'set_sigma' needs a number 'sigma' in (0, {MAX_COORD:g}], got {s!r}")
+            raise UserError(f"edit op 'set_sigma' needs a positive number 'sigma' (at most {MAX_COORD:g}), got {s!r}")
         return hm.set_sigma(i, float(s))
     if kind == "remove":
         return hm.remove(i)
