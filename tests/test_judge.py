@@ -114,3 +114,15 @@ def test_training_runs_its_step_budget_and_decays_the_learning_rate():
     torch.manual_seed(0)
     x = torch.rand(2, 3, 64, 64) * 2 - 1
     assert net.embed(x).shape == (2, 256)
+
+
+def test_each_degradation_changes_the_image_and_clean_does_not():
+    from steergan.metrics.judge import DEGRADATIONS, degrade
+    from steergan.data.scenes import render
+    x = torch.from_numpy(render("rooms", 0, 64, 0).image.transpose(2, 0, 1).copy()).float() / 127.5 - 1
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(degrade(x, 0, 1.0, g), x)
+    for k in range(1, len(DEGRADATIONS)):
+        y = degrade(x, k, 0.8, g)
+        assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
+        assert (y - x).abs().mean() > 0.01, DEGRADATIONS[k]

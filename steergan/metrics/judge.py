@@ -8,11 +8,14 @@ third network: a residual encoder with GroupNorm (not the segmenter's U-Net, not
 EfficientNet), trained from its own seed on renders of both procedural scene kinds from a
 render seed that no dataset or hold-out set uses (``RENDER_SEED``).
 
-Task: from the image alone, predict for every class of both kinds whether it is present,
-how much of the image it covers and its mean colour, plus the scene kind. Colour and area
-targets make the features sensitive to what a person sees first (garish colours, missing
-objects, smeared layouts); no augmentation beyond flips, so blur and speckle are not
-learnt away. Features: the encoder's pooled 256-d embedding.
+Two tasks, so that its features know both what is in a scene and how clean it looks:
+- composition (on clean renders): for every class of both kinds, whether it is present, how
+  much of the image it covers and its mean colour, plus the scene kind;
+- appearance: half of each batch is degraded by one of ``DEGRADATIONS`` (blur, speckle,
+  colour cast, blotches, blocks) at a random strength, and the judge names which. Version 1
+  had the composition task alone and ranked a garish, speckled model above a clean one that
+  drew fewer objects (its features saw the objects, not the speckle; README history).
+Features: the encoder's pooled 256-d embedding.
 
 It lives in ``metrics`` (upper layer): ``nn``, ``methods`` and ``train`` never import it,
 which ``tests/test_judge.py`` checks. Only meaningful on the procedural scene kinds.
@@ -35,7 +38,8 @@ from .extractors import _TorchExtractor, net_input
 from .fit import TimedCosine
 
 FORMAT = "steergan-judge"
-VERSION = 1
+VERSION = 2
+DEGRADATIONS = ("clean", "blur", "speckle", "colour_cast", "blotches", "blocks")
 META_KEY = "steergan_judge"
 KINDS = ("rooms", "creatures")
 RENDER_SEED = 7          # datasets use seed 0, hold-out sets seed 1: never 7
@@ -76,7 +80,7 @@ class JudgeNet(nn.Module):
         self.norm = _gn(cin)
         self.dim = cin
         # presence logit, area fraction, mean RGB per class; then one logit per scene kind
-        self.head = nn.Linear(cin, num_classes * 5 + len(KINDS))
+        self.head = nn.Linear(cin, num_classes * 5 + len(KINDS) + len(DEGRADATIONS))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return F.silu(self.norm(self.blocks(self.stem(x)))).mean(dim=(2, 3))
@@ -84,8 +88,9 @@ class JudgeNet(nn.Module):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         out = self.head(self.embed(x))
         k = self.num_classes
-        return {"presence": out[:, :k], "area": out[:, k:2 * k],
-                "colour": out[:, 2 * k:5 * k].reshape(-1, k, 3), "kind": out[:, 5 * k:]}
+        nk = 5 * k + len(KINDS)
+        return {"presence": out[:, :k], "area": out[:, k:2 * k], "colour": out[:, 2 * k:5 * k].reshape(-1, k, 3),
+                "kind": out[:, 5 * k:nk], "degradation": out[:, nk:]}
 
 
 def class_names() -> list[str]:
@@ -123,6 +128,30 @@ def render_training_set(n_per_kind: int, resolution: int = 64, seed: int = RENDE
             torch.from_numpy(np.stack(cols)), torch.tensor(kinds))
 
 
+def degrade(x: torch.Tensor, kind: int, strength: float, g: torch.Generator) -> torch.Tensor:
+    """One image [3, R, R] in [-1, 1] with degradation ``kind`` (index into DEGRADATIONS) at
+    ``strength`` in [0.2, 1]: the artefacts a weak generator draws."""
+    c, h, w = x.shape
+    if kind == 1:                                   # blur: down and up by 2-4x
+        f = 2 if strength < 0.6 else 4
+        y = F.interpolate(F.avg_pool2d(x[None], f), size=(h, w), mode="bilinear", align_corners=False)[0]
+    elif kind == 2:                                 # speckle: coloured per-pixel noise
+        y = x + 0.5 * strength * torch.randn(x.shape, generator=g)
+    elif kind == 3:                                 # colour cast / oversaturation
+        gain = 1 + strength * (torch.rand(3, 1, 1, generator=g) * 2 - 1)
+        mean = x.mean(0, keepdim=True)
+        y = mean + (x - mean) * (1 + 2 * strength) * gain + 0.4 * strength * (torch.rand(3, 1, 1, generator=g) - 0.5)
+    elif kind == 4:                                 # blotches: smooth random colour fields
+        field = torch.randn(1, 3, 4, 4, generator=g)
+        y = x + strength * F.interpolate(field, size=(h, w), mode="bicubic", align_corners=False)[0]
+    elif kind == 5:                                 # blocks: nearest-neighbour upsampling
+        f = 2 if strength < 0.6 else 4
+        y = F.interpolate(x[None, :, ::f, ::f], size=(h, w), mode="nearest")[0]
+    else:
+        y = x
+    return y.clamp(-1, 1)
+
+
 def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: float = 2e-3,
                 time_limit: Optional[float] = None, seed: int = TRAIN_SEED,
                 log: Optional[Callable[[str], None]] = print) -> tuple[JudgeNet, dict]:
@@ -144,12 +173,19 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
         x = X[idx].float() / 127.5 - 1
         flip = torch.rand(batch, generator=g) < 0.5
         x[flip] = x[flip].flip(-1)
+        kinds = torch.where(torch.rand(batch, generator=g) < 0.5, 0,
+                            torch.randint(1, len(DEGRADATIONS), (batch,), generator=g))
+        strengths = 0.2 + 0.8 * torch.rand(batch, generator=g)
+        x = torch.stack([degrade(x[i], int(kinds[i]), float(strengths[i]), g) for i in range(batch)])
         out = net(x)
-        present = P[idx]
-        loss = (F.binary_cross_entropy_with_logits(out["presence"], present)
-                + 20 * F.mse_loss(out["area"], A[idx])
+        clean = (kinds == 0).float()                     # composition targets hold for clean renders
+        present = P[idx] * clean[:, None]
+        per = lambda v: (v * clean).sum() / clean.sum().clamp_min(1)    # noqa: E731
+        loss = (per(F.binary_cross_entropy_with_logits(out["presence"], P[idx], reduction="none").mean(1))
+                + 20 * per(F.mse_loss(out["area"], A[idx], reduction="none").mean(1))
                 + ((out["colour"] - C[idx]).square().mean(-1) * present).sum() / present.sum().clamp_min(1)
-                + F.cross_entropy(out["kind"], Kd[idx]))
+                + per(F.cross_entropy(out["kind"], Kd[idx], reduction="none"))
+                + F.cross_entropy(out["degradation"], kinds))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         step += 1
@@ -159,7 +195,7 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
             log(f"step {step}/{schedule.total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
     meta = {"classes": names, "kinds": list(KINDS), "resolution": 64,
             "trained": {"renders_per_kind": n_per_kind, "render_seed": RENDER_SEED, "init_seed": seed,
-                        "steps": step, "batch": batch, "lr": lr,
+                        "steps": step, "batch": batch, "lr": lr, "degradations": list(DEGRADATIONS),
                         "seconds": round(time.perf_counter() - t0, 1), "threads": torch.get_num_threads()}}
     return net.eval(), meta
 
