@@ -126,3 +126,15 @@ def test_each_degradation_changes_the_image_and_clean_does_not():
         y = degrade(x, k, 0.8, g)
         assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
         assert (y - x).abs().mean() > 0.01, DEGRADATIONS[k]
+
+
+def test_real_statistics_cache_knows_which_judge_made_them(tmp_path):
+    """A retrained judge under the same metric name must not reuse the old judge's cached stats."""
+    from steergan.metrics.fd import _cache_path
+    from steergan.metrics.judge import JudgeExtractor
+    other = tmp_path / "other.safetensors"
+    torch.manual_seed(1)
+    save_judge(JudgeNet(len(class_names())).eval(), {"classes": class_names()}, other)
+    a, b = JudgeExtractor(), JudgeExtractor(other)
+    assert a.name == b.name == "fd_judge"
+    assert _cache_path(tmp_path, "data", a, 100) != _cache_path(tmp_path, "data", b, 100)

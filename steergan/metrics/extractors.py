@@ -43,6 +43,13 @@ def check_images(images) -> torch.Tensor:
     return images
 
 
+def file_digest(path) -> str:
+    """A short content hash of a weights file (part of the real-statistics cache key)."""
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
 def net_input(x_uint8: torch.Tensor, resolution: int) -> torch.Tensor:
     """uint8 images -> [-1, 1] floats at ``resolution`` (antialiased resize when needed)."""
     x = x_uint8.float() / 127.5 - 1
@@ -140,6 +147,7 @@ class SegmenterExtractor(_TorchExtractor):
     def __init__(self, segmenter=None, device="cpu", batch_size: int = 64):
         from steergan.nn.segnet import read_segnet
         net, meta = read_segnet(segmenter)
+        self.weights = str(meta.get("trained", "")) + str(sum(float(p.float().sum()) for p in net.state_dict().values()))
         self.kind = meta.get("kind", str(segmenter or "rooms"))
         self.name = f"fd_seg_{self.kind}"
         self.resolution = int(meta.get("resolution", 64))

@@ -76,7 +76,9 @@ def _batches(source, n: int, batch: int) -> Iterable[torch.Tensor]:
 def _cache_path(cache_dir, fingerprint: str, extractor: FeatureExtractor, n: int) -> str:
     # Hash the fingerprint (may be a long path or config string) into a safe filename,
     # keeping extractor name and n readable for anyone browsing the cache folder.
-    key = f"{fingerprint}|{extractor.name}|{extractor.dim}|{n}"
+    # ``weights``: which network file the features come from (a retrained judge or segmenter under the
+    # same metric name must not reuse the old network's statistics)
+    key = f"{fingerprint}|{extractor.name}|{extractor.dim}|{n}|{getattr(extractor, 'weights', '')}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return os.path.join(os.fspath(cache_dir), f"real-{extractor.name}-n{n}-{digest}.npz")
 

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
-from .extractors import _TorchExtractor, net_input
+from .extractors import _TorchExtractor, file_digest, net_input
 from .fit import TimedCosine
 
 FORMAT = "steergan-judge"
@@ -242,6 +242,7 @@ class JudgeExtractor(_TorchExtractor):
 
     def __init__(self, path=None, device="cpu", batch_size: int = 64):
         net, meta = read_judge(path)
+        self.weights = file_digest(Path(path) if path else BUNDLED)
         self.dim = net.dim
         self.resolution = int(meta.get("resolution", 64))
         super().__init__(net, device, batch_size)
