@@ -186,7 +186,8 @@ class RandomConvExtractor(_TorchExtractor):
 # Every Fréchet metric, declared once (the eval CLI's choices and help come from here).
 FRECHET_METRICS = {
     "fd_judge": "Frechet distance on the evaluation-only judge network (metrics/judge.py): trained on the "
-                "procedural scenes, read by no training loss; the quality figure of every table",
+                "procedural scenes, read by no training loss; still undertrained: read it next to fd_seg, "
+                "fd_effnet and the sample grids",
     "fd_seg": "on the features of a bundled scene segmenter (rooms, creatures); SpatialGAN's segmenter "
               "alignment trains against the same network",
     "fd_effnet": "on EfficientNet-Lite0 features (offline; NOT comparable to published FID); the projected "
