@@ -7,30 +7,21 @@ import pytest
 import torch
 from PIL import Image
 
-from steergan import checkpoint as ckpt_io
 from steergan.cli.drag import parse_points
 from steergan.edit.coarse import CentreOffsets, coarse_move, to_normalised, to_pixels
 from steergan.edit.drag import DragOptions, DragSession, clamp_radii, initial_state
 from steergan.edit.motion import disc_pixels, mask_loss, motion_loss, sample_at
 from steergan.edit.tracking import reference_features, track_points
 from steergan.errors import UserError
-from steergan.methods import build_method
 from steergan.methods.spatial import EditState, Heatmaps
 from steergan.methods.spatial.edits import render_state
 from steergan.models import load_model, to_uint8
 from steergan.nn import get_preset
 from cli_runner import invoke
+from tiny_models import generator_file as _generator_file
 
 ARCH = get_preset("test")                 # 16 px
 INDOOR = {"sampling": "multi", "sel": "indoor", "align": "indoor"}
-
-
-def _generator_file(path, method_name, options=None):
-    torch.manual_seed(0)
-    method = build_method(method_name, options)
-    G = method.build_generator(ARCH)
-    cfg = ckpt_io.base_config("generator", ARCH.to_dict(), method.to_dict())
-    return ckpt_io.save_generator_file(path, cfg, G.state_dict(), fp16=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,23 +14,15 @@ from steergan.cli.invert import read_square
 from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
                                   tuned_model)
 from steergan.edit.state_checks import check_state_fits
-from steergan.methods import build_method
 from steergan.methods.spatial.edits import EditState, render_state
 from steergan.models import load_model, to_uint8
 from steergan.nn import get_preset
 from cli_runner import invoke
+from tiny_models import generator_file as _generator_file
 
 ARCH = get_preset("test")                 # 16 px
 INDOOR = {"sampling": "multi", "sel": "indoor", "align": "indoor"}          # 3 objects, style codes
 HIER = {"sampling": "hierarchical"}
-
-
-def _generator_file(path, method_name, options=None):
-    torch.manual_seed(0)
-    method = build_method(method_name, options)
-    G = method.build_generator(ARCH)
-    cfg = ckpt_io.base_config("generator", ARCH.to_dict(), method.to_dict())
-    return ckpt_io.save_generator_file(path, cfg, G.state_dict(), fp16=False)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ contributes its ``images/`` only, and exposes masks and object JSON per index.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import warnings
 import zipfile
@@ -19,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from ..errors import UserError
 from .imageio import UNREADABLE, open_image

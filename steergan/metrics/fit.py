@@ -19,6 +19,17 @@ class TimedCosine:
         self.total = steps
         self.t_train = time.perf_counter()
 
+    def optimise(self, loss: torch.Tensor, step: int, log=None) -> int:
+        """Backward, schedule and step for ``loss``; returns the new step count (and logs every 100)."""
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        step += 1
+        self.after_backward(step)
+        self.opt.step()
+        if log and (step % 100 == 0 or step == self.total):
+            log(f"step {step}/{self.total} loss {loss.item():.4f} ({time.perf_counter() - self.t0:.0f}s)")
+        return step
+
     def after_backward(self, step: int) -> None:
         """Call with the number of steps taken so far (>= 1), between backward and ``opt.step``."""
         if self.time_limit is not None and step >= 20 and step % 10 == 0:

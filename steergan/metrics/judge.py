@@ -186,13 +186,7 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
                 + ((out["colour"] - C[idx]).square().mean(-1) * present).sum() / present.sum().clamp_min(1)
                 + per(F.cross_entropy(out["kind"], Kd[idx], reduction="none"))
                 + F.cross_entropy(out["degradation"], kinds))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        step += 1
-        schedule.after_backward(step)
-        opt.step()
-        if log and (step % 100 == 0 or step == schedule.total):
-            log(f"step {step}/{schedule.total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
+        step = schedule.optimise(loss, step, log)
     meta = {"classes": names, "kinds": list(KINDS), "resolution": 64,
             "trained": {"renders_per_kind": n_per_kind, "render_seed": RENDER_SEED, "init_seed": seed,
                         "steps": step, "batch": batch, "lr": lr, "degradations": list(DEGRADATIONS),

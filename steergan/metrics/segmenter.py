@@ -307,13 +307,7 @@ class SceneSegmenter:
             x = x + 0.03 * torch.randn(x.shape, generator=g)
             net.train()
             loss = F.cross_entropy(net(x.clamp(-1, 1)), y, weight=weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            step += 1
-            schedule.after_backward(step)
-            opt.step()
-            if log and (step % 100 == 0 or step == schedule.total):
-                log(f"step {step}/{schedule.total} loss {loss.item():.4f} ({time.perf_counter() - t0:.0f}s)")
+            step = schedule.optimise(loss, step, log)
         meta = {"trained": {"renders": n, "render_seed": seed, "steps": step, "batch": batch, "lr": lr,
                             "width": width, "class_weight_power": class_weight_power,
                             "seconds": round(time.perf_counter() - t0, 1), "threads": torch.get_num_threads()}}
