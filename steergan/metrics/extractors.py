@@ -145,9 +145,9 @@ class SegmenterExtractor(_TorchExtractor):
     """
 
     def __init__(self, segmenter=None, device="cpu", batch_size: int = 64):
-        from steergan.nn.segnet import read_segnet
+        from steergan.nn.segnet import read_segnet, segnet_path
         net, meta = read_segnet(segmenter)
-        self.weights = str(meta.get("trained", "")) + str(sum(float(p.float().sum()) for p in net.state_dict().values()))
+        self.weights = file_digest(segnet_path(segmenter))     # part of the real-statistics cache key
         self.kind = meta.get("kind", str(segmenter or "rooms"))
         self.name = f"fd_seg_{self.kind}"
         self.resolution = int(meta.get("resolution", 64))
