@@ -59,7 +59,7 @@ def attention(model, out, n, seed, real_data, data):
         k = min(real_data, len(ds))
         real = ds.images[:k].float() / 127.5 - 1
         if extra:
-            real_in = G.method.real_for_d(real, ds.load_masks(G.method.mask_kind)[0][:k])
+            real_in = G.method.real_for_d(real, G.method.training_masks(ds.load_masks)[:k])
             d_inputs = torch.cat([real_in, d_inputs])
         images = torch.cat([real, images])
         labels = [f"real {i}" for i in range(k)] + labels

@@ -23,6 +23,9 @@ from .common import check_truncation, device_option, emit, json_option, model_op
                    "(SemanticStyleGAN): generated masks vs the segmenter's labels of the generated images.")
 @click.option("--segmenter", default=None, help="Segmenter file or bundled kind (rooms, creatures) for --metric "
               "comove, fd_seg, miou or class links; 'foreground' (comove) for plain-background data such as emoji.")
+@click.option("--level", default=0, show_default=True, type=click.IntRange(0, 2),
+              help="For --metric comove: 0 moves an object's centre; 1 or 2 moves one deeper centre of a "
+                   "hierarchical model and follows its part (part-level Co-move Ratio).")
 @click.option("--link", "link", default=0, show_default=True, help="Which link, for --metric link.")
 @click.option("--links", "links_json", default=None,
               help="For --metric link on a model without links (the baseline row): JSON as in "
@@ -34,7 +37,7 @@ from .common import check_truncation, device_option, emit, json_option, model_op
 @device_option
 @json_option
 def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncation, device, as_json, segmenter,
-             link, links_json):
+             level, link, links_json):
     """Evaluate CHECKPOINT (or --model) with METRIC on N images."""
     from pathlib import Path
 
@@ -53,6 +56,14 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
         from ..metrics import co_move_ratio, load_segmenter
         t0 = time.time()
         seg = load_segmenter(seg_name)
+        if level:
+            from ..metrics.part_comove import part_co_move_ratio
+            r = part_co_move_ratio(m, n, seg, level=level, truncation=truncation)
+            r.update(metric="part_co_move_ratio", model=m.source, segmenter=seg_name,
+                     seconds=round(time.time() - t0, 1))
+            emit(r, as_json, [f"part_co_move_ratio (level {level}) = {r['mean']:.3f} (median {r['median']:.3f}, "
+                              f"{r['n_valid']} valid of {r['n']}; other parts moved {r['others_px_median']:.2f} px)"])
+            return
         r = co_move_ratio(m, n, seg, truncation=truncation)
         r = {k: v for k, v in r.items() if k != "per_sample"}
         r.update(metric="co_move_ratio", model=m.source, segmenter=seg_name, seconds=round(time.time() - t0, 1))

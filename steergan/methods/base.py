@@ -8,7 +8,7 @@ checkpoints, metrics, CLI and editor are written once against this interface.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Optional
 
 import torch
 from torch import nn
@@ -106,6 +106,14 @@ class Method:
     # --- what D judges; the defaults (D sees the image alone) are StyleGAN2's ---
     uses_masks: ClassVar[bool] = False   # the trainer loads the dataset's label maps for real_for_d
     mask_kind: ClassVar[str] = "semantic"   # which maps: "semantic" (class ids) or "instances"
+
+    def training_masks(self, load: Callable[[str], tuple[torch.Tensor, list[str]]]) -> torch.Tensor:
+        """The maps ``real_for_d`` reads, uint8 [N, R, R], from the dataset's ``load(kind) -> (maps,
+        class names)``; by default the ``mask_kind`` maps (and ``bind_classes`` for semantic ones)."""
+        masks, classes = load(self.mask_kind)
+        if self.mask_kind == "semantic":
+            self.bind_classes(list(classes))
+        return masks
 
     def bind_classes(self, classes: list[str]) -> None:
         """The class names of the dataset's label maps (called when ``uses_masks``)."""

@@ -123,13 +123,10 @@ class Trainer:
         if load is None:
             raise UserError(f"method {self.method.name!r} needs label maps: use a scene dataset "
                             f"(`steergan data make`) or an image folder with --masks and --classes")
-        kind = self.method.mask_kind
-        masks, classes = load(kind)
+        masks = self.method.training_masks(load)
         if tuple(masks.shape) != (len(self.images), *self.images.shape[-2:]):
             raise UserError(f"the dataset's label maps have shape {tuple(masks.shape)}, expected "
                             f"{(len(self.images), *self.images.shape[-2:])}")
-        if kind == "semantic":
-            self.method.bind_classes(list(classes))
         self.method.bind_masks(masks)
         return masks
 

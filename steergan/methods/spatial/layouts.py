@@ -82,11 +82,13 @@ def heatmap_channel(hm: Heatmaps, resolution: int) -> torch.Tensor:
     return h.clamp(max=1.0) * 2 - 1
 
 
-def to_json(centres: torch.Tensor, sigmas: torch.Tensor, active: torch.Tensor) -> list:
-    """Layouts as ``[[[x, y, sigma], ...], ...]`` (active objects only, 4 decimals)."""
+def to_json(centres: torch.Tensor, sigmas: torch.Tensor, active: torch.Tensor, keep_slots: bool = False) -> list:
+    """Layouts as ``[[[x, y, sigma], ...], ...]`` (4 decimals): active objects only, or with
+    ``keep_slots`` one entry per slot, ``null`` for an inactive one (hierarchical parts)."""
     out = []
     for c, s, a in zip(centres.tolist(), sigmas.tolist(), active.tolist()):
-        out.append([[round(x, 4), round(y, 4), round(sg, 4)] for (x, y), sg, on in zip(c, s, a) if on])
+        out.append([[round(x, 4), round(y, 4), round(sg, 4)] if on else None
+                    for (x, y), sg, on in zip(c, s, a) if on or keep_slots])
     return out
 
 
@@ -102,6 +104,8 @@ def from_json(layouts: Sequence, max_objects: int) -> tuple[torch.Tensor, torch.
         if not isinstance(objs, (list, tuple)) or len(objs) > max_objects:
             raise UserError(f"spatial option layouts[{i}]: expected at most {max_objects} [x, y, sigma] triples")
         for k, o in enumerate(objs):
+            if o is None:                                    # an inactive slot (``keep_slots``)
+                continue
             ok = (isinstance(o, (list, tuple)) and len(o) == 3
                   and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in o))
             if not ok or not (-1.5 <= o[0] <= 1.5 and -1.5 <= o[1] <= 1.5 and 0 < o[2] <= 2):
@@ -135,7 +139,7 @@ class LayoutBank:
             c[flip, :, 0] = -c[flip, :, 0]
         return c, self.sigmas[idx].clone(), self.active[idx].clone()
 
-    def subset_json(self, count: int = STORED_LAYOUTS, seed: int = 0) -> list:
+    def subset_json(self, count: int = STORED_LAYOUTS, seed: int = 0, keep_slots: bool = False) -> list:
         g = torch.Generator().manual_seed(seed)
         idx = torch.randperm(len(self), generator=g)[:count]
-        return to_json(self.centres[idx], self.sigmas[idx], self.active[idx])
+        return to_json(self.centres[idx], self.sigmas[idx], self.active[idx], keep_slots)

@@ -33,6 +33,8 @@ from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical
 from .layouts import (LayoutBank, foreground_layouts, from_json, heatmap_channel, heatmaps_from_layouts,
                       layouts_from_instances)
 from .objectness import load_objectness, objectness_loss
+from .parts import (check_parts, layout_heatmaps, part_alignment_loss, part_layouts, part_planes,
+                    part_slot_maps, with_layout_parts)
 from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,10 @@ class SpatialOptions:
                              choices=CHOICES["indoor_mix"])
     paired: bool = option(False, "(ours; needs instance masks) D judges (image, heatmap) pairs: real images come "
                           "with their own objects' heatmaps, G draws its layouts from the data's", "bool")
+    parts: Optional[list] = option(None, "(ours; hierarchical + paired, needs semantic and instance maps) the part "
+                                   "class of each level-1 and level-2 slot, e.g. [[\"ear\", \"ear\"], [\"eye\", "
+                                   "\"eye\", \"mouth\"]]: those centres get the object's aids (see parts.py)",
+                                   "json", nullable=True)
     layouts: Optional[list] = option(None, "stored with a paired model: 256 of the training layouts, so "
                                      "generation and editing sample realistic layouts without the data", "json",
                                      nullable=True)
@@ -102,6 +108,9 @@ class SpatialGAN(Method):
         if o.segmenter is not None and self.align != "segmenter":
             raise UserError("spatial option segmenter only applies with align='segmenter'")
         self.segmenter_path = o.segmenter
+        self.parts = check_parts(o.parts)
+        if self.parts is not None and (multi or not self.paired):
+            raise UserError("spatial option parts needs sampling='hierarchical' and paired=true")
         layouts = o.layouts
         self._objectness: Optional[nn.Module] = None
         self.layouts = layouts
@@ -109,7 +118,8 @@ class SpatialGAN(Method):
         if layouts is not None:
             if not self.paired:
                 raise UserError("spatial option layouts only applies with paired=true")
-            self._bank = LayoutBank(*from_json(layouts, self.n_objects if multi else 1))   # objects, or the one
+            slots = self.n_objects if multi else (7 if self.parts else 1)   # objects, the one, or all centres
+            self._bank = LayoutBank(*from_json(layouts, slots))
         caps = ["generate", "latent", "heatmap_move", "heatmap_sigma"]
         if multi:
             caps.append("heatmap_remove")          # Sec. 4.2, Fig. 9b: multi-object only
@@ -123,6 +133,7 @@ class SpatialGAN(Method):
                 "align_second_order": self.align_second_order, "tau": self.tau,
                 "n_objects": self.n_objects, "prior": self.prior, "sel_hidden": self.sel_hidden,
                 "indoor_mix": self.indoor_mix, "paired": self.paired,
+                **({"parts": [list(p) for p in self.parts]} if self.parts else {}),
                 **({"segmenter": self.segmenter_path} if self.align == "segmenter" else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
@@ -151,6 +162,8 @@ class SpatialGAN(Method):
         return factory
 
     def d_cond_channels(self) -> int:
+        if self.parts:
+            return 1 + len(self.parts)               # the object's plane, then one per part level
         return 1 if self.paired else 0               # the heatmap plane of the paired D
 
     def check_discriminator(self, kind: str) -> None:
@@ -165,6 +178,13 @@ class SpatialGAN(Method):
 
     mask_kind = "instances"
 
+    def training_masks(self, load) -> torch.Tensor:
+        if not self.parts:
+            return super().training_masks(load)
+        instances, _ = load("instances")
+        semantic, classes = load("semantic")
+        return part_slot_maps(instances, semantic, classes, self.parts)
+
     def bind_masks(self, masks: torch.Tensor) -> None:
         """Training: every image's layout; G samples from all of them, the config keeps 256."""
         c, s, a = self._layouts(masks)
@@ -173,34 +193,43 @@ class SpatialGAN(Method):
             log.warning("%d images have more than n_objects=%d objects; the extra ones are ignored",
                         dropped, self.n_objects)
         self._bank = LayoutBank(c, s, a)
-        self.layouts = self._bank.subset_json()
+        self.layouts = self._bank.subset_json(keep_slots=bool(self.parts))
 
     def _layouts(self, masks: torch.Tensor):
+        if self.parts:
+            return part_layouts(masks, self.parts)
         if self.sampling == MULTI:
             return layouts_from_instances(masks, self.n_objects)
         return foreground_layouts(masks)
 
+    def _d_planes(self, hm: Heatmaps, resolution: int) -> torch.Tensor:
+        return part_planes(hm, self.parts, resolution) if self.parts else heatmap_channel(hm, resolution)
+
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
-        hm = heatmaps_from_layouts(*self._layouts(masks.to(images.device)))
-        return torch.cat([images, heatmap_channel(hm, images.shape[-1]).to(images.dtype)], 1)
+        layout = self._layouts(masks.to(images.device))
+        hm = layout_heatmaps(*layout) if self.parts else heatmaps_from_layouts(*layout)
+        return torch.cat([images, self._d_planes(hm, images.shape[-1]).to(images.dtype)], 1)
 
     def fake_for_d(self, G, ws: torch.Tensor, control) -> tuple[torch.Tensor, dict]:
         img = G.synthesis(ws, control)
         if not self.paired:
             return img, {}
-        return torch.cat([img, heatmap_channel(control, img.shape[-1]).to(img.dtype)], 1), {"image": img}
+        return torch.cat([img, self._d_planes(control, img.shape[-1]).to(img.dtype)], 1), {"image": img}
 
     # ------------------------------------------------------------------ control state
     def sample_control(self, batch: int, G, device: torch.device,
                        generator: Optional[torch.Generator] = None) -> Heatmaps:
         if self.sampling == HIERARCHICAL:
-            root = None
+            root, layout = None, None
             if self._bank is not None:
-                c, s, _ = self._bank.sample(batch, generator)
-                root = (c[:, 0], s[:, 0])
+                layout = self._bank.sample(batch, generator)
+                root = (layout[0][:, 0], layout[1][:, 0])
             elif self.paired:
                 raise UserError("this paired SpatialGAN has no stored layouts (train it on data with instance maps)")
-            return sample_hierarchical(batch, generator, prior=self.prior, device=device, root=root)
+            hm = sample_hierarchical(batch, generator, prior=self.prior, root=root)
+            if self.parts and layout is not None:
+                hm = with_layout_parts(hm, *layout, self.parts)
+            return hm.to(device)
         if self._bank is not None:
             hm = heatmaps_from_layouts(*self._bank.sample(batch, generator)).to(device)
         elif self.paired:
@@ -248,8 +277,17 @@ class SpatialGAN(Method):
         if self.align == "segmenter":
             image = ctx.extras.get("image", ctx.fake[:, :3])
             level0 = ctx.control.level_indices(0) if self.sampling == HIERARCHICAL else None
-            loss = objectness_loss(self.objectness(image.device)(image), ctx.control, indices=level0)
-            return {"align_seg": loss * (self.align_weight * self.align_interval)}
+            net = self.objectness(image.device)
+            scale = self.align_weight * self.align_interval
+            if not self.parts:
+                return {"align_seg": objectness_loss(net(image), ctx.control, indices=level0) * scale}
+            if not hasattr(net, "log_probs"):
+                raise UserError("spatial option parts needs a class segmenter for alignment, not 'foreground'")
+            logp = net.log_probs(image)
+            parts = part_alignment_loss(lambda c: logp[:, net.classes.index(c)].exp().clamp(1e-6, 1 - 1e-6),
+                                        net.classes, ctx.control, self.parts)
+            return {"align_seg": objectness_loss(net.objectness(logp), ctx.control, indices=level0) * scale,
+                    "align_parts": parts * scale}
         loss, _ = self.alignment(ctx.D, ctx.fake, ctx.control)
         return {"align": loss * (self.align_weight * self.align_interval)}
 

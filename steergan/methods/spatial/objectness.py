@@ -61,6 +61,7 @@ class ObjectnessNet(nn.Module):
                             f"its classes {list(classes)}")
         self.net = net.eval().requires_grad_(False)
         self.register_buffer("bg", torch.tensor([c in background for c in classes]), persistent=False)
+        self.classes = list(classes)
         self.resolution = int(resolution)
 
     @classmethod
@@ -72,17 +73,23 @@ class ObjectnessNet(nn.Module):
     def train(self, mode: bool = True) -> "ObjectnessNet":
         return super().train(False)            # BatchNorm stays in inference mode
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def log_probs(self, images: torch.Tensor) -> torch.Tensor:
+        """Per-class log-probabilities [N, C, H, W] at the images' size (``classes`` order)."""
         size = images.shape[-2:]
         x = images.float()
         if tuple(size) != (self.resolution, self.resolution):
             x = F.interpolate(x, size=(self.resolution,) * 2, mode="bilinear", align_corners=False)
         logp = self.net(x).log_softmax(1)
-        # log P(object) = log(1 - P(bg)) computed stably as logsumexp over the object classes
-        obj = logp[:, ~self.bg].logsumexp(1, keepdim=True)
         if tuple(size) != (self.resolution, self.resolution):
-            obj = F.interpolate(obj, size=tuple(size), mode="bilinear", align_corners=False)
-        return obj[:, 0].exp().clamp(1e-6, 1 - 1e-6)
+            logp = F.interpolate(logp, size=tuple(size), mode="bilinear", align_corners=False)
+        return logp
+
+    def objectness(self, logp: torch.Tensor) -> torch.Tensor:
+        """P(object) [N, H, W] from ``log_probs``: log(1 - P(bg)) stably, as logsumexp over objects."""
+        return logp[:, ~self.bg].logsumexp(1).exp().clamp(1e-6, 1 - 1e-6)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.objectness(self.log_probs(images))
 
 
 def objectness_targets(hm: Heatmaps, size: int, core: float = CORE, clear: float = CLEAR,
