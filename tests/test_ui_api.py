@@ -679,3 +679,74 @@ def test_cli_ui_serves_on_loopback(files, capsys, monkeypatch):
     assert ["127.0.0.1", "[::1]", "localhost"] in seen["hosts"]
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+
+
+# ---------------------------------------------------------------------- open image (inversion)
+
+def data_url(img: Image.Image, fmt: str = "PNG", mime: str = "image/png") -> str:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def wait_invert(c, sid, until, timeout=60.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        p = c.get(f"/api/sessions/{sid}/invert").json()
+        if until(p):
+            return p
+        time.sleep(0.02)
+    raise AssertionError(f"inversion never reached the expected state: {p}")
+
+
+@pytest.mark.parametrize("model", ["tiny-multi", "tiny-base"])
+def test_open_image_inverts_into_the_model_as_one_undo_step(client, catalog, model):
+    sid = new(client, model)["id"]
+    m = catalog.get(model)
+    target = to_uint8(render_state(m, EditState(m.source, seed=11).validate() if not m.method.has_heatmaps
+                                   else state_from_seed(m, 11)))[0]
+    # an RGBA upload at another size and aspect: cropped and resized to the model's 16 px
+    up = Image.fromarray(target.permute(1, 2, 0).numpy()).resize((48, 48), Image.NEAREST).convert("RGBA")
+    wide = Image.new("RGBA", (64, 48), (0, 0, 0, 0))
+    wide.paste(up, (8, 0))
+    r = client.post(f"/api/sessions/{sid}/invert", json={"image": data_url(wide), "steps": 30})
+    assert r.status_code == 202, r.text
+    p = wait_invert(client, sid, lambda p: p["status"] != "running")
+    assert p["status"] == "done" and p["step"] == 30 and p["outcome"] == "inverted"
+    assert p["psnr"] > 12                                     # far closer than the mean image after 30 steps
+    v = client.get(f"/api/sessions/{sid}").json()
+    assert v["state"]["explicit_latent"] and v["can_undo"]
+    got = png_tensor(v["image"]).float()
+    err = lambda a: float(((a - target.float()) / 255).square().mean())          # noqa: E731
+    mean_img = to_uint8(m.synthesize(m.G.mapping.w_avg[None, None].repeat(1, m.G.num_ws, 1),
+                                     m.control_from_seed(11) if m.method.has_heatmaps else None))[0].float()
+    assert err(got) < err(mean_img)                           # the inversion is nearer the upload than the start
+    assert client.post(f"/api/sessions/{sid}/undo").json()["state"]["seed"] == 3
+
+
+def test_open_image_can_be_stopped_and_refuses_bad_uploads(client, tmp_path):
+    from test_bad_inputs import bomb_png
+    sid = new(client)["id"]
+    good = data_url(Image.new("RGB", (20, 20), (200, 30, 30)))
+    r = client.post(f"/api/sessions/{sid}/invert", json={"image": good, "steps": 1000})
+    assert r.status_code == 202
+    error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": good}), 409)
+    client.post(f"/api/sessions/{sid}/invert/stop")
+    p = wait_invert(client, sid, lambda p: p["status"] != "running")
+    assert p["status"] == "stopped" and p["step"] < 1000
+    assert client.get(f"/api/sessions/{sid}").json()["state"]["explicit_latent"]     # what it had, committed
+    raw = bomb_png(tmp_path / "bomb.png").read_bytes()            # the header claims 100000 x 100000 pixels
+    bad = {
+        "must be a data URL": "hello", "PNG, JPEG or WebP": data_url(Image.new("RGB", (4, 4)), "GIF", "image/gif"),
+        "not valid base64": "data:image/png;base64,@@@@", "not a readable image": "data:image/png;base64,"
+        + base64.b64encode(b"not a png at all").decode(),
+        "decompression bomb": "data:image/png;base64," + base64.b64encode(bytes(raw)).decode(),
+    }
+    for fragment, image in bad.items():
+        msg = error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": image}), 400)
+        assert fragment in msg, msg
+    error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": good, "steps": 0}), 422)
+    big = "data:image/png;base64," + "A" * (5 * 1024 * 1024)
+    error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": big}), 413)
+    v = client.get(f"/api/sessions/{sid}").json()
+    assert v["state"]["explicit_latent"]                          # nothing bad was committed

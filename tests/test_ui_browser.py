@@ -429,3 +429,36 @@ def test_each_panel_has_a_how_to(page, server):
         assert page.locator(f"section[data-panel={panel}] details.help summary").count() == 1, panel
     page.click("section[data-panel=drag] details.help summary")
     assert "place points" in page.text_content("section[data-panel=drag] details.help")
+
+
+def test_open_image_from_the_keyboard_inverts_it_and_compares(page, server, tmp_path):
+    """Issue 19: the user's own picture (a hold-out room at another size), inverted into the
+    default model, becomes the edit state as one undo step; Show upload toggles the canvas."""
+    from steergan.data.scenes import render
+    _, client = server
+    start = image(page, client)
+    upload = render("rooms", 5, 128, 1).image
+    path = tmp_path / "my room.png"
+    Image.fromarray(upload).save(path)
+    target = torch.from_numpy(np.array(Image.fromarray(upload).resize((64, 64), Image.LANCZOS))).permute(2, 0, 1).float()
+    page.evaluate("window.steerganEditor.invertSteps = 25")
+    page.on("filechooser", lambda _chooser: None)
+    page.evaluate("() => new Promise(r => setTimeout(r, 100))")
+    page.focus("#import")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "open-image"
+    with page.expect_file_chooser(timeout=10_000) as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(path))
+    page.wait_for_function("() => document.querySelector('#status').textContent.includes('inverted')", timeout=120_000)
+    s = session(page, client)
+    assert s["state"]["explicit_latent"] and s["can_undo"]
+    err = lambda a: float(((a - target) / 255).square().mean())               # noqa: E731
+    assert err(image(page, client)) < 0.7 * err(start)
+    assert "PSNR" in page.locator("#invert-status").text_content()
+    page.click("#compare")
+    assert page.evaluate("window.steerganEditor.view.image.naturalWidth") == 128           # the upload
+    page.click("#compare")
+    assert page.evaluate("window.steerganEditor.view.image.naturalWidth") == 64
+    page.click("#undo")
+    wait_for(lambda: session(page, client)["state"]["seed"] == 0, "undo to the seed")

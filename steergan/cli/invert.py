@@ -20,27 +20,8 @@ from .common import device_option, emit, json_option, model_option
 
 def read_square(path: str, resolution: int):
     """Any PNG/JPEG/WebP (grey, RGBA, palette, 16-bit, any aspect) -> uint8 [3, R, R]."""
-    import numpy as np
-    import torch
-    from PIL import Image
-    from ..data.folder import square_resize, to_rgb
-    from ..data.imageio import UNREADABLE, open_image
-    try:
-        with open_image(path) as img:
-            img.load()
-            if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-                # 16/32-bit grey: Pillow's RGB conversion clips instead of scaling; keep the top byte
-                arr = np.asarray(img, dtype=np.int64)
-                top = 65535 if img.mode.startswith("I;16") or arr.max() > 255 else 255
-                img = Image.fromarray((np.clip(arr, 0, top) * 255 // top).astype(np.uint8), "L")
-            rgb = square_resize(to_rgb(img), resolution)
-    except FileNotFoundError:
-        raise UserError(f"image {path} does not exist") from None
-    except IsADirectoryError:
-        raise UserError(f"image {path} is a directory") from None
-    except UNREADABLE as e:
-        raise UserError(f"image {path} is not a readable image ({e})") from None
-    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+    from ..data.folder import read_square as read
+    return read(path, resolution)
 
 
 @functools.lru_cache(maxsize=2)

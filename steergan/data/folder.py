@@ -49,6 +49,31 @@ def square_resize(img: Image.Image, resolution: int) -> Image.Image:
     return img
 
 
+def read_square(source, resolution: int, label: Optional[str] = None) -> torch.Tensor:
+    """One image people hand us (a path or the file's bytes; PNG/JPEG/WebP in any mode: grey,
+    RGBA, palette, 16-bit; any aspect) -> uint8 [3, R, R], centre-cropped and resized. Any failure
+    is one ``UserError`` naming ``label`` (default: "image PATH", or "the uploaded image")."""
+    from ..errors import UserError
+    from .imageio import UNREADABLE, open_image
+    name = label or (f"image {source}" if isinstance(source, (str, Path)) else "the uploaded image")
+    try:
+        with open_image(source) as img:
+            img.load()
+            if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+                # 16/32-bit grey: Pillow's RGB conversion clips instead of scaling; keep the top byte
+                arr = np.asarray(img, dtype=np.int64)
+                top = 65535 if img.mode.startswith("I;16") or arr.max() > 255 else 255
+                img = Image.fromarray((np.clip(arr, 0, top) * 255 // top).astype(np.uint8), "L")
+            rgb = square_resize(to_rgb(img), resolution)
+    except FileNotFoundError:
+        raise UserError(f"{name} does not exist") from None
+    except IsADirectoryError:
+        raise UserError(f"{name} is a directory") from None
+    except UNREADABLE as e:
+        raise UserError(f"{name} is not a readable image ({e})") from None
+    return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+
+
 class _Source:
     """Lists and reads image files from a directory or a zip."""
 

@@ -155,6 +155,73 @@ def _lr_at(step: int, steps: int, lr: float, rampdown: float = 0.25, rampup: flo
     return lr * 0.5 * (1 - math.cos(down * math.pi)) * up
 
 
+class Projector:
+    """``project`` one step at a time (the editor runs it as a stoppable job): ``step()`` ->
+    {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render, [1, 3, R, R]), ``result()``."""
+
+    def __init__(self, model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0,
+                 perceptual: float = 0.01, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
+                 fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01):
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise UserError(f"steps must be an integer >= 0, got {steps!r}")
+        G, dev = model.G, model.device
+        self.G, self.steps, self.lr, self.pixel, self.perceptual = G, steps, lr, pixel, perceptual
+        self.target = as_target(image, model.resolution, dev)
+        self.percep = Perceptual(feature_size, dev) if perceptual > 0 else None
+        self.target_feats = self.percep.features(self.target) if self.percep else None
+        self.ws = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1).to(dev).requires_grad_(True)
+        params = [{"params": [self.ws], "lr_scale": 1.0}]
+        self.hm = self.styles = self.centres = self.log_sigmas = None
+        if model.method.has_heatmaps:
+            hm = self.hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
+            if fit_styles and hm.styles is not None:
+                self.styles = torch.where(hm.styles.isnan(), G.mapping.w_avg.to(dev), hm.styles).clone()
+                params.append({"params": [self.styles.requires_grad_(True)], "lr_scale": 1.0})
+            if fit_centres:
+                self.centres = hm.centres.clone().requires_grad_(True)
+                self.log_sigmas = hm.sigmas.log().clone().requires_grad_(True)
+                params.append({"params": [self.centres, self.log_sigmas], "lr_scale": centre_lr / lr})
+        self.opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
+        self.history: list = []
+        self.image: Optional[torch.Tensor] = None
+
+    @property
+    def done(self) -> bool:
+        return len(self.history) >= self.steps
+
+    def control(self) -> Optional[Heatmaps]:
+        hm = self.hm
+        if hm is None:
+            return None
+        return Heatmaps(hm.centres if self.centres is None else self.centres,
+                        hm.sigmas if self.log_sigmas is None else self.log_sigmas.exp(),
+                        hm.levels, hm.parents, hm.active, hm.styles if self.styles is None else self.styles, hm.kind)
+
+    def step(self) -> dict:
+        step = len(self.history)
+        for g in self.opt.param_groups:
+            g["lr"] = _lr_at(step, self.steps, self.lr) * g["lr_scale"]
+        img = self.G.synthesis(self.ws, self.control(), noise_mode="const")
+        loss = self.pixel * F.mse_loss(img, self.target)
+        if self.percep:
+            loss = loss + self.perceptual * self.percep.distance(img, self.target_feats).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.image = img.detach()
+        self.history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, self.target)})
+        return self.history[-1]
+
+    def result(self) -> "Projection":
+        """The latent and control as they are now (after any number of steps)."""
+        with torch.no_grad():
+            ctrl = self.control()
+            ctrl = None if ctrl is None else ctrl.detach()
+            ws = self.ws.detach()
+            out = self.G.synthesis(ws, ctrl, noise_mode="const")
+        return Projection(ws, ctrl, list(self.history), out)
+
+
 def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0, perceptual: float = 0.01,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
             fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None) -> Projection:
@@ -163,54 +230,13 @@ def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0,
     SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
     map, so without one the layout of seed 0 is used); their per-object style codes are fitted
     too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well."""
-    if steps < 0:
-        raise UserError(f"steps must be >= 0, got {steps}")
-    G, dev = model.G, model.device
-    target = as_target(image, model.resolution, dev)
-    percep = Perceptual(feature_size, dev) if perceptual > 0 else None
-    target_feats = percep.features(target) if percep else None
-    ws = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1).to(dev).requires_grad_(True)
-    params = [{"params": [ws], "lr_scale": 1.0}]
-    hm = None
-    styles = centres = log_sigmas = None
-    if model.method.has_heatmaps:
-        hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
-        if fit_styles and hm.styles is not None:
-            styles = torch.where(hm.styles.isnan(), G.mapping.w_avg.to(dev), hm.styles).clone().requires_grad_(True)
-            params.append({"params": [styles], "lr_scale": 1.0})
-        if fit_centres:
-            centres = hm.centres.clone().requires_grad_(True)
-            log_sigmas = hm.sigmas.log().clone().requires_grad_(True)
-            params.append({"params": [centres, log_sigmas], "lr_scale": centre_lr / lr})
-    opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
-
-    def control():
-        if hm is None:
-            return None
-        return Heatmaps(hm.centres if centres is None else centres,
-                        hm.sigmas if log_sigmas is None else log_sigmas.exp(),
-                        hm.levels, hm.parents, hm.active, hm.styles if styles is None else styles, hm.kind)
-
-    history = []
-    for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, steps, lr) * g["lr_scale"]
-        img = G.synthesis(ws, control(), noise_mode="const")
-        loss = pixel * F.mse_loss(img, target)
-        if percep:
-            loss = loss + perceptual * percep.distance(img, target_feats).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, target)})
+    p = Projector(model, image, steps, lr, pixel, perceptual, feature_size, heatmaps, fit_styles, fit_centres,
+                  centre_lr)
+    while not p.done:
+        h = p.step()
         if callback:
-            callback(step + 1, history[-1]["loss"], history[-1]["psnr"])
-    with torch.no_grad():
-        ctrl = control()
-        ctrl = None if ctrl is None else ctrl.detach()
-        ws = ws.detach()
-        out = G.synthesis(ws, ctrl, noise_mode="const")
-    return Projection(ws, ctrl, history, out)
+            callback(h["step"], h["loss"], h["psnr"])
+    return p.result()
 
 
 # ---------------------------------------------------------------------- pivotal tuning

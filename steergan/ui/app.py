@@ -27,6 +27,7 @@ from ..methods.spatial.edits import EditState, state_from_seed
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, default_drag_factory
+from .invert_jobs import MAX_INVERT_STEPS, InversionSteps, decode_upload
 from .method_views import build_up_strip, link_regions, model_info, semantic_layers
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
 from .panels import apply_edit_ops, panels_for
@@ -77,6 +78,11 @@ class DragBody(_Body):
     targets: list[Point] = Field(min_length=1, max_length=MAX_POINTS)
     mask: Optional[str] = None              # PNG data URL, R x R, painted = may move
     options: dict[str, Any] = Field(default_factory=dict)
+
+
+class InvertBody(_Body):
+    image: str = Field(max_length=MAX_BODY_BYTES)    # data:image/png|jpeg|webp;base64,...
+    steps: int = Field(100, ge=1, le=MAX_INVERT_STEPS)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -339,6 +345,36 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             if sid not in store:              # closed while the drag was being built (page reloaded)
                 s.drag.stop()
             return s.drag.view()
+
+    # -------------------------------------------------------------- open image (inversion)
+    @app.post("/api/sessions/{sid}/invert", status_code=202)
+    def invert_start(sid: str, body: InvertBody):
+        """Invert an uploaded image into the session's model as a stoppable job (a drag's slot:
+        one per session, ``max_drags`` per server); the result is one undo step."""
+        s = store.get(sid)
+        with s.lock, drag_start_lock:
+            s.require_idle()
+            if store.running_drags() >= max_drags:
+                raise TooBusy(f"{max_drags} drags or inversions are running on this server; try again later")
+            model = catalog.get(s.model_id)
+            image = decode_upload(body.image, model.resolution)
+            model_id, source = s.model_id, catalog.entries[s.model_id].source
+            job = InversionSteps(model, image, body.steps, source)
+
+            def commit(state: EditState) -> None:
+                s.commit(model_id, state)
+            s.drag = DragJob(job, commit, s.lock, [], [], body.steps, drag_abandon_s).start()
+            if sid not in store:
+                s.drag.stop()
+            return s.drag.view()
+
+    @app.get("/api/sessions/{sid}/invert")
+    def invert_status(sid: str, since: Optional[int] = None):
+        return drag_status(sid, since)
+
+    @app.post("/api/sessions/{sid}/invert/stop")
+    def invert_stop(sid: str):
+        return drag_stop(sid)
 
     @app.get("/api/sessions/{sid}/drag")
     def drag_status(sid: str, since: Optional[int] = None):

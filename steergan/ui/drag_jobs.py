@@ -1,4 +1,5 @@
-"""Drag edits off the request thread: a worker steps a ``DragSession`` until done or stopped.
+"""Drag edits (and inversions) off the request thread: a worker steps a ``DragSession`` (or an
+``invert_jobs.InversionSteps``) until done or stopped.
 
 The session object is built in the request (so bad points, masks or modes are a 400 at once)
 and follows ``steergan.edit.drag.DragSession``: ``step() -> {"step", "done", "handles",
@@ -56,6 +57,7 @@ class DragJob:
         self.status = "running"               # running | done | stopped | error
         self.outcome = None                   # when over: reached | stalled | lost | step cap | ended | stopped | abandoned
         self.step, self.distance, self.error = 0, None, None
+        self.extra: dict = {}                 # what else a step reports (an inversion's "psnr")
         self.abandon_after, self._seen, self._abandoned = abandon_after, time.monotonic(), False
         self.handles, self.targets, self.max_steps = handles, targets, max_steps
         self._png = png_bytes(drag_session.image())
@@ -86,8 +88,10 @@ class DragJob:
                 info = ds.step()
                 png = png_bytes(ds.image())
                 with self._lock:
-                    self.step, self.distance = int(info["step"]), float(info["distance"])
+                    self.step = int(info["step"])
+                    self.distance = None if info.get("distance") is None else float(info["distance"])
                     self.handles, self._png = info["handles"], png
+                    self.extra = {k: v for k, v in info.items() if k not in ("step", "done", "handles", "distance")}
             final = ds.state()
             stopped = self._stop.is_set() and not ds.done
             outcome = ("abandoned" if self._abandoned else "stopped") if stopped else self._outcome(ds)
@@ -107,6 +111,8 @@ class DragJob:
         if not callable(summary):
             return "ended"
         s = summary()
+        if s.get("outcome"):                  # a job that names its own ending (an inversion)
+            return str(s["outcome"])
         if s.get("lost"):
             return "lost"
         if s.get("reached"):
@@ -127,7 +133,7 @@ class DragJob:
             self._seen = time.monotonic()
             out = {"status": self.status, "step": self.step, "max_steps": self.max_steps,
                    "distance": self.distance, "handles": self.handles, "targets": self.targets,
-                   "error": self.error, "outcome": self.outcome}
+                   "error": self.error, "outcome": self.outcome, **self.extra}
             if since is None or self.step > since or not self.running:
                 out["image"] = data_url(self._png)
         return out

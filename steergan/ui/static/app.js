@@ -9,6 +9,7 @@ import { api, LatestOnly } from "./api.js";
 import { View, PALETTE, loadImage } from "./canvas.js";
 import { setupDragPanel } from "./drag.js";
 import { setupLinkPanel } from "./link.js";
+import { setupOpenImage } from "./open.js";
 import { setupSemanticPanel } from "./semantic.js";
 
 const $ = sel => document.querySelector(sel);
@@ -67,8 +68,9 @@ export async function show(view) {
   const v = editor.view;
   v.setResolution(view.model.resolution);
   v.image = await loadImage(view.image);
+  editor.openImage?.onShow();
   v.centres = view.state.centres;
-  if (modelChanged) applyPanels(view.model);
+  if (modelChanged) { applyPanels(view.model); editor.openImage?.onModel(); }
   $("#model").value = view.model.id;
   if (view.state.seed !== null) $("#seed").value = view.state.seed;
   $("#undo").disabled = !view.can_undo || editor.busy;
@@ -316,6 +318,7 @@ function sigmaSlider(index) {
 async function main() {
   setupHeader();
   for (const p of Object.values(PANELS)) p.setup();
+  editor.openImage = setupOpenImage(editor, { action, say, refresh, sessionPath });
   editor.tool = "centres";
   const { models, default: def } = await api("GET", "/api/models");
   editor.models = models;

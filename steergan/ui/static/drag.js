@@ -51,7 +51,7 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
     editor.busy = busy;
     $("#drag-run").disabled = busy;
     $("#drag-stop").disabled = !busy;
-    for (const b of document.querySelectorAll("#centres button, #centres input, #links button, #classes button, #undo, #redo, #go, #random, #new-latent, #load-latent, #import")) {
+    for (const b of document.querySelectorAll("#centres button, #centres input, #links button, #classes button, #undo, #redo, #go, #random, #new-latent, #load-latent, #import, #open-image")) {
       b.disabled = busy;
     }
     if (!busy && editor.session) {      // undo/redo/sliders follow the session again
@@ -165,6 +165,7 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
     showProgress(await api("POST", sessionPath("/drag/stop")));
   }, "stopping the drag after its current step…"));
 
+  editor.setBusy = setBusy;     // an inversion (open.js) blocks the same controls
   editor.dragPanel = {
     onModel(model) {              // heatmap modes only for models with heatmaps
       pollGeneration += 1;        // the previous model's drag (its session is closed) is no longer shown

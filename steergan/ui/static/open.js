@@ -1,0 +1,111 @@
+// Open image: the user's own picture, inverted into the session's model by the server as a
+// stoppable job (POST /invert, polled like a drag), then edited like any sample. The result is
+// one undo step; "Show upload" toggles the canvas between the result and the uploaded picture.
+
+import { api } from "./api.js";
+import { loadImage } from "./canvas.js";
+
+const $ = sel => document.querySelector(sel);
+const POLL_MS = 150, STEPS = 150, MAX_BYTES = 3 * 1024 * 1024;
+const TYPES = ["image/png", "image/jpeg", "image/webp"];
+
+export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
+  const v = editor.view;
+  let upload = null, result = null, generation = 0;
+
+  function setRunning(on) {
+    editor.setBusy?.(on);
+    $("#invert-stop").disabled = !on;
+    $("#drag-run").disabled = on;
+  }
+
+  function showUpload(on) {
+    if (!upload) return;
+    $("#compare").setAttribute("aria-pressed", String(on));
+    $("#compare").textContent = on ? "Show result" : "Show upload";
+    if (on) { result = v.image; v.image = upload; } else if (result) { v.image = result; result = null; }
+    v.draw();
+  }
+
+  function readAsDataURL(file) {
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(r.result);
+      r.onerror = () => reject(new Error(`${file.name} could not be read`));
+      r.readAsDataURL(file);
+    });
+  }
+
+  async function poll(sid, name, mine) {
+    for (;;) {
+      if (mine !== generation || editor.session?.id !== sid) return;
+      const p = await api("GET", `/api/sessions/${sid}/invert?since=${1e9}`);
+      const psnr = typeof p.psnr === "number" ? `, PSNR ${p.psnr.toFixed(1)} dB` : "";
+      if (p.status === "running") {
+        $("#invert-status").textContent = `inverting ${name}: step ${p.step}/${p.max_steps}${psnr}`;
+        await new Promise(r => setTimeout(r, POLL_MS));
+        continue;
+      }
+      setRunning(false);
+      await refresh();
+      if (p.status === "error") throw new Error(`inversion failed: ${p.error}`);
+      const how = p.status === "stopped" ? `stopped after ${p.step} steps` : `${p.step} steps`;
+      $("#invert-status").textContent = `${name}: ${how}${psnr}`;
+      say(`${name} inverted (${how}${psnr}); edit it like a sample, Undo goes back`);
+      return;
+    }
+  }
+
+  async function open(file) {
+    if (!editor.session || editor.busy) return;
+    if (!TYPES.includes(file.type)) { say(`${file.name}: open a PNG, JPEG or WebP image`, true); return; }
+    if (file.size > MAX_BYTES) { say(`${file.name} is larger than 3 MB`, true); return; }
+    const mine = ++generation, sid = editor.session.id;
+    await action(`inverting ${file.name}…`, async () => {
+      const url = await readAsDataURL(file);
+      upload = await loadImage(url);
+      result = null;
+      $("#invert-bar").hidden = false;
+      $("#compare").setAttribute("aria-pressed", "false");
+      $("#compare").textContent = "Show upload";
+      setRunning(true);
+      try {
+        await api("POST", `/api/sessions/${sid}/invert`, { image: url, steps: editor.invertSteps || STEPS });
+      } catch (e) { setRunning(false); throw e; }
+      await poll(sid, file.name, mine);
+    });
+  }
+
+  $("#open-image").addEventListener("click", () => $("#open-file").click());
+  $("#open-file").addEventListener("change", e => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (file) open(file);
+  });
+  const stage = $("#view");
+  stage.addEventListener("dragover", e => { if (e.dataTransfer?.types.includes("Files")) e.preventDefault(); });
+  stage.addEventListener("drop", e => {
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    open(file);
+  });
+  $("#invert-stop").addEventListener("click", () => action("stopping the inversion…", async () => {
+    await api("POST", sessionPath("/invert/stop"));
+  }, "stopping the inversion after its current step…"));
+  $("#compare").addEventListener("click", () => showUpload($("#compare").getAttribute("aria-pressed") !== "true"));
+
+  return {
+    onShow() {                    // a new render replaced the canvas image: the toggle shows the result
+      if (!upload || $("#compare").getAttribute("aria-pressed") !== "true") return;
+      result = null;
+      $("#compare").setAttribute("aria-pressed", "false");
+      $("#compare").textContent = "Show upload";
+    },
+    onModel() {                   // another model: the old upload's comparison no longer applies
+      generation += 1;
+      upload = result = null;
+      $("#invert-bar").hidden = true;
+    },
+  };
+}
