@@ -462,3 +462,50 @@ def test_open_image_from_the_keyboard_inverts_it_and_compares(page, server, tmp_
     assert page.evaluate("window.steerganEditor.view.image.naturalWidth") == 64
     page.click("#undo")
     wait_for(lambda: session(page, client)["state"]["seed"] == 0, "undo to the seed")
+
+
+def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_path):
+    """Issue 18: a ψ control; model, seed and ψ in the address bar (a shared link opens there);
+    a reload keeps the edits; the method's panel comes first; arrow keys move a centre."""
+    url, client = server
+    page.fill("#psi", "0.6")
+    page.fill("#seed", "7")
+    page.click("#go")
+    wait_for(lambda: session(page, client)["state"]["seed"] == 7, "seed 7")
+    assert session(page, client)["state"]["truncation"] == 0.6
+    page.wait_for_function("() => location.search.includes('seed=7') && location.search.includes('psi=0.6')")
+    assert "model=rooms" in page.evaluate("location.search")
+    # the method's own panel above the drag panel
+    assert page.locator("section[data-panel=heatmaps]").bounding_box()["y"] < \
+        page.locator("section[data-panel=drag]").bounding_box()["y"]
+    # keyboard: focus the image, select centre 0 (the default), move it 3 px right
+    before = session(page, client)["state"]["centres"][0]["xy"]
+    page.focus("#view")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_for(lambda: session(page, client)["state"]["centres"][0]["xy"][0] > before[0] + 0.08, "the centre to move")
+    edited = image(page, client)
+    page.evaluate("() => new Promise(r => setTimeout(r, 700))")          # the tab stores the edit state
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    wait_for(lambda: torch.equal(image(page, client), edited), "the edits after a reload")
+    assert session(page, client)["state"]["truncation"] == 0.6
+    # a shared link: another page opens the same model, seed and ψ
+    other = page.context.new_page()
+    other.goto(url + "/?model=rooms&seed=12&psi=0.8")
+    other.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    s = client.get(f"/api/sessions/{other.evaluate('document.body.dataset.session')}").json()
+    assert s["state"]["seed"] == 12 and s["state"]["truncation"] == 0.8 and s["model"]["id"] == "rooms"
+    other.close()
+
+
+def test_large_image_and_its_download(page, server, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_function("() => document.querySelector('#view').getBoundingClientRect().width >= 768")
+    with page.expect_download() as d:
+        page.click("#download-large")
+    path = tmp_path / "large.png"
+    d.value.save_as(path)
+    assert Image.open(path).size == (768, 768)
+    page.check("#smooth")
+    assert page.evaluate("getComputedStyle(document.querySelector('#view')).imageRendering") == "auto"

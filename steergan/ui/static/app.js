@@ -6,7 +6,7 @@
 // onView(view) }: LinkGAN links (link.js) and SemanticStyleGAN classes (semantic.js) are entries.
 
 import { api, LatestOnly } from "./api.js";
-import { View, PALETTE, loadImage } from "./canvas.js";
+import { View, PALETTE, imageAt, loadImage } from "./canvas.js";
 import { setupDragPanel } from "./drag.js";
 import { setupLinkPanel } from "./link.js";
 import { setupOpenImage } from "./open.js";
@@ -73,6 +73,8 @@ export async function show(view) {
   if (modelChanged) { applyPanels(view.model); editor.openImage?.onModel(); }
   $("#model").value = view.model.id;
   if (view.state.seed !== null) $("#seed").value = view.state.seed;
+  $("#psi").value = String(view.state.truncation);
+  remember(view);
   $("#undo").disabled = !view.can_undo || editor.busy;
   $("#redo").disabled = !view.can_redo || editor.busy;
   $("#download").href = `/api/sessions/${view.id}/image.png?v=${view.version}`;
@@ -86,13 +88,18 @@ export async function refresh() {
   if (editor.session) await show(await api("GET", `/api/sessions/${editor.session.id}`));
 }
 
+// the method's own panel first, then drag, then the latent (issue 18)
+const PANEL_ORDER = ["heatmaps", "link", "semantic", "drag", "latent"];
+
 function applyPanels(model) {
   editor.view.layers = {};
   for (const sec of document.querySelectorAll("section[data-panel]")) {
     const on = model.panels.includes(sec.dataset.panel);
     sec.hidden = !on;
+    sec.style.order = String(PANEL_ORDER.indexOf(sec.dataset.panel));
     if (on && PANELS[sec.dataset.panel]) PANELS[sec.dataset.panel].onModel?.(model);
   }
+  $("#toolbar fieldset").hidden = !model.panels.includes("drag") && !model.panels.includes("heatmaps");
   editor.view.showCentres = model.panels.includes("heatmaps");
   $("#hint").textContent = `${model.id}: ${model.method}, ${model.resolution} px` +
     (model.description ? ` — ${model.description}` : "");
@@ -100,13 +107,62 @@ function applyPanels(model) {
 
 export function sessionPath(suffix = "") { return `/api/sessions/${editor.session.id}${suffix}`; }
 
+// ------------------------------------------------------------------ nothing lost (issue 18)
+// The address bar names the model, seed and truncation (shareable; a reload starts there), and
+// this tab's storage keeps each model's latest edit state, so a reload or a switch back to a
+// model restores its edits (Undo history stays with the server session).
+const STORE_KEY = id => `steergan:state:${id}`;
+let rememberTimer = null;
+
+function remember(view) {
+  const url = new URL(location.href);
+  url.searchParams.set("model", view.model.id);
+  if (view.state.seed !== null) url.searchParams.set("seed", String(view.state.seed));
+  else url.searchParams.delete("seed");
+  url.searchParams.set("psi", String(view.state.truncation));
+  history.replaceState(null, "", url);
+  clearTimeout(rememberTimer);
+  if (!view.can_undo) return;             // an unedited seed: the URL says it all
+  const sid = view.id, version = view.version;
+  rememberTimer = setTimeout(async () => {
+    if (editor.session?.id !== sid || editor.session.version !== version) return;
+    try {
+      const state = await api("GET", `/api/sessions/${sid}/state`);
+      sessionStorage.setItem(STORE_KEY(view.model.id), JSON.stringify({ version, state }));
+    } catch (_) { /* a closed session or full storage: nothing to keep */ }
+  }, 400);
+}
+
+function remembered(modelId, seed) {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(STORE_KEY(modelId)) || "null");
+    if (kept && kept.state && (seed === null || kept.state.seed === seed || kept.state.seed === null)) return kept.state;
+  } catch (_) { /* unreadable: ignore */ }
+  return null;
+}
+
 // ------------------------------------------------------------------ latent panel + header
-async function newSession(modelId, seed) {
+// a session on the seed's image; the model's kept edits instead when they are of seed ``match``
+// (null: of any seed)
+async function newSession(modelId, seed, truncation = 1, match = seed) {
   const old = editor.session;
-  const view = await api("POST", "/api/sessions", { model: modelId, seed });
+  let view = await api("POST", "/api/sessions", { model: modelId, seed, truncation });
+  const kept = remembered(modelId, match);
+  if (kept) {
+    try {
+      view = await api("PUT", `/api/sessions/${view.id}/state`, kept);
+      say(`${modelId}: your last edits restored (Undo history starts here)`);
+    } catch (_) { sessionStorage.removeItem(STORE_KEY(modelId)); }
+  }
   shownVersion = -1;
   await show(view);
   if (old && old.id !== view.id) api("DELETE", `/api/sessions/${old.id}`).catch(() => {});
+}
+
+function readPsi() {
+  const t = Number($("#psi").value);
+  if (!(t >= 0 && t <= 2)) throw new Error("ψ (truncation) must be a number between 0 and 2");
+  return t;
 }
 
 function randomSeed() { return Math.floor(Math.random() * 2 ** 31); }
@@ -130,10 +186,11 @@ function filePicker(buttonSel, inputSel, onFile) {
 function setupHeader() {
   $("#model").addEventListener("change", () => {
     const id = $("#model").value;
-    action(`loading ${id}…`, () => newSession(id, readSeed()), `${id} loaded`);
+    action(`loading ${id}…`, () => newSession(id, readSeed(), readPsi(), null), `${id} loaded`);
   });
   const seedAction = () => action(`rendering seed ${$("#seed").value}…`,
-    async () => show(await api("POST", sessionPath("/seed"), { seed: readSeed() })), `seed ${$("#seed").value}`);
+    async () => show(await api("POST", sessionPath("/seed"), { seed: readSeed(), truncation: readPsi() })),
+    `seed ${$("#seed").value}`);
   $("#go").addEventListener("click", seedAction);
   $("#seed").addEventListener("keydown", e => { if (e.key === "Enter") $("#go").click(); });
   $("#random").addEventListener("click", () => { $("#seed").value = randomSeed(); seedAction(); });
@@ -158,6 +215,19 @@ function setupHeader() {
     say(`edit state ${file.name} loaded`);
   }));
   $("#download").addEventListener("click", () => say("PNG downloaded"));
+  $("#download-large").addEventListener("click", () => {
+    if (!editor.view.image) return;
+    const a = document.createElement("a");
+    a.href = imageAt(editor.view.image, 768, editor.view.smooth);
+    a.download = "steergan-768.png";
+    document.body.append(a); a.click(); a.remove();
+    say("768 px PNG downloaded");
+  });
+  $("#smooth").addEventListener("change", () => {
+    editor.view.smooth = $("#smooth").checked;
+    $("#view").classList.toggle("smooth", editor.view.smooth);
+    editor.view.draw();
+  });
 }
 
 const PANELS = {
@@ -203,6 +273,7 @@ function setupCentreDragging() {
     if (editor.tool !== "centres" || !editor.session || editor.busy) return;
     const c = v.hitCentre(v.eventPoint(e));
     if (!c) return;
+    v.selected = c.index;
     canvas.setPointerCapture(e.pointerId);
     dragging = { index: c.index, gesture: newGesture("move") };
     e.preventDefault();
@@ -221,6 +292,24 @@ function setupCentreDragging() {
   };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
+  // keyboard: arrow keys move the selected centre by one image pixel (Shift: four), Tab-focusable
+  const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  let keyGesture = null;
+  canvas.addEventListener("keydown", e => {
+    const d = ARROWS[e.key];
+    if (!d || !editor.session || editor.busy || !editor.view.showCentres) return;
+    const c = centreAt(v.selected) || editor.session.state.centres[0];
+    if (!c) return;
+    e.preventDefault();
+    const step = (e.shiftKey ? 8 : 2) / v.R;               // normalised units: 2 / R is one pixel
+    c.xy = [Math.max(-1, Math.min(1, c.xy[0] + d[0] * step)), Math.max(-1, Math.min(1, c.xy[1] + d[1] * step))];
+    keyGesture = keyGesture || newGesture("keys");
+    v.draw();
+    liveOps([{ op: "set_centre", index: c.index, xy: c.xy }], keyGesture);
+  });
+  canvas.addEventListener("keyup", e => { if (ARROWS[e.key]) keyGesture = null; });
+  canvas.addEventListener("focus", () => v.draw());
+  canvas.addEventListener("blur", () => v.draw());
   // touch: the image lets vertical swipes scroll the page (CSS touch-action), except a swipe that
   // starts on a centre, which moves the centre
   canvas.addEventListener("touchstart", e => {
@@ -269,7 +358,7 @@ function centreItem(index, view) {
   name.className = "name";
   name.textContent = view.state.heatmap_kind === "multi" ? `object ${index}` : `level ${c.level} centre ${index}`;
   li.append(sw, name);
-  if (caps.includes("heatmap_sigma")) li.append(sigmaSlider(index));
+  if (caps.includes("heatmap_sigma")) li.append(sigmaSlider(index, name.textContent));
   if (caps.includes("heatmap_remove")) {
     const b = button("Remove", `remove-${index}`, () => {
       const on = centreAt(index).active;
@@ -297,13 +386,14 @@ function button(text, key, onClick) {
 
 async function ops(list) { await show(await api("POST", sessionPath("/ops"), { ops: list })); }
 
-function sigmaSlider(index) {
+function sigmaSlider(index, owner) {
   const label = document.createElement("label");
   label.textContent = "σ";
   const s = document.createElement("input");
   Object.assign(s, { type: "range", min: "0.01", max: "1", step: "0.01" });
   s.dataset.key = `sigma-${index}`;
-  s.title = "sigma (shrink to remove)";
+  s.title = `σ of ${owner}: its size (shrink to make it vanish)`;
+  s.setAttribute("aria-label", `σ of ${owner}`);
   s.gesture = null;
   s.addEventListener("input", () => {
     s.gesture = s.gesture || newGesture("sigma");
@@ -328,8 +418,14 @@ async function main() {
     o.textContent = `${m.id} (${m.method})`;
     $("#model").append(o);
   }
-  await newSession(def, 0);
-  say("ready");
+  // the address bar's model, seed and truncation (a shared link or a reload), else the default
+  const q = new URLSearchParams(location.search);
+  const wanted = models.some(m => m.id === q.get("model")) ? q.get("model") : def;
+  const seed = /^\d+$/.test(q.get("seed") || "") && Number(q.get("seed")) < 2 ** 32 ? Number(q.get("seed")) : 0;
+  const psi = q.has("psi") && Number(q.get("psi")) >= 0 && Number(q.get("psi")) <= 2 ? Number(q.get("psi")) : 1;
+  said = 0;
+  await newSession(wanted, seed, psi, q.has("seed") ? seed : null);
+  if (said === 0) say("ready");
   document.body.dataset.ready = "1";
 }
 

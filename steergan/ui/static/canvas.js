@@ -14,6 +14,8 @@ export class View {
     this.R = 64;
     this.centres = [];            // from the server's state view
     this.showCentres = true;
+    this.smooth = false;          // bilinear (true) or pixel (false) scaling of the image
+    this.selected = 0;            // the centre the arrow keys move
     this.handles = [];            // drag points, image pixels
     this.targets = [];
     this.mask = document.createElement("canvas");   // R x R, painted alpha = may move
@@ -74,9 +76,10 @@ export class View {
 
   draw(override = null) {
     const ctx = this.ctx, W = this.canvas.width;
-    ctx.imageSmoothingEnabled = false;
+    ctx.imageSmoothingEnabled = this.smooth;
     ctx.clearRect(0, 0, W, W);
     if (this.image) ctx.drawImage(this.image, 0, 0, W, W);
+    ctx.imageSmoothingEnabled = false;
     for (const items of Object.values(this.layers)) this.drawLayer(items);
     if (this.maskUsed) {
       ctx.globalAlpha = 0.35;
@@ -126,6 +129,10 @@ export class View {
       ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
       if (c.active) { ctx.fillStyle = colour; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.stroke(); }
       else { ctx.strokeStyle = colour; ctx.lineWidth = 3; ctx.stroke(); }
+      if (c.index === this.selected && document.activeElement === this.canvas) {
+        ctx.strokeStyle = "#ffd400"; ctx.lineWidth = 2;
+        ctx.beginPath(); ctx.arc(x, y, r + 4, 0, 2 * Math.PI); ctx.stroke();
+      }
       ctx.fillStyle = "#fff"; ctx.font = "bold 12px system-ui, sans-serif";
       ctx.fillText(String(c.index), x + r + 2, y - r);
     }
@@ -162,6 +169,17 @@ export function tintMask(img, colour) {
   x.fillStyle = colour;
   x.fillRect(0, 0, c.width, c.height);
   return c;
+}
+
+// the image alone (no overlays) at size x size, scaled crisp or smooth, as a PNG data URL
+export function imageAt(img, size, smooth) {
+  const c = document.createElement("canvas");
+  c.width = c.height = size;
+  const x = c.getContext("2d");
+  x.imageSmoothingEnabled = smooth;
+  x.imageSmoothingQuality = "high";
+  x.drawImage(img, 0, 0, size, size);
+  return c.toDataURL("image/png");
 }
 
 export function loadImage(src) {
