@@ -107,7 +107,8 @@ def _fake_emoji_package(root):
         rgba = np.zeros((64, 64, 4), np.uint8)
         rgba[16:48, 16:48] = [200, 50 * i, 0, 255]
         _png(img / f"{i}.png", rgba)
-        entries.append({"image": f"{i}.png", "category": cat, "has_img_google": True})
+        entries.append({"image": f"{i}.png", "category": cat, "has_img_google": True,
+                        "subcategory": ["face-smiling", "heart", "animal-mammal"][i]})
     (root / "emoji.json").write_text(json.dumps(entries))
     return root
 
@@ -120,6 +121,11 @@ def test_emoji_import_filters_category(tmp_path):
     assert first[0, 0].tolist() == [255, 255, 255] and first[32, 32].tolist() == [200, 0, 0]
     with pytest.raises(UserError, match="unknown category"):
         import_emoji("google", tmp_path / "out2", category="Food", source=str(pkg))
+    faces = import_emoji("google", tmp_path / "faces", category="Smileys & Emotion", subcategory="face-",
+                         source=str(pkg))
+    assert faces["n"] == 1 and faces["subcategory"] == "face-"
+    with pytest.raises(UserError, match="subcategory"):
+        import_emoji("google", tmp_path / "none", subcategory="flag-", source=str(pkg))
     with pytest.raises(UserError, match="unknown vendor"):
         import_emoji("samsung", tmp_path / "out3", source=str(pkg))
     # instance maps from alpha, read by the dataset; the label folder is not taken for images

@@ -41,6 +41,8 @@ def make(kind, out, n, resolution, seed, workers, as_json):
               show_default=True)
 @click.option("--out", required=True)
 @click.option("--category", default=None, help='e.g. "Smileys & Emotion" (from emoji.json).')
+@click.option("--subcategory", default=None, help='Keep emoji whose subcategory starts with this, e.g. "face-" '
+              '(the faces of "Smileys & Emotion").')
 @click.option("--source", default=None, help="An extracted emoji-datasource package or its .tgz "
                                                "(default: fetch it with `npm pack`).")
 @click.option("--resolution", default=64, show_default=True)
@@ -52,7 +54,7 @@ def make(kind, out, n, resolution, seed, workers, as_json):
               "as a fraction of the image side (--placement random).")
 @click.option("--seed", default=0, show_default=True)
 @json_option
-def emoji(vendor, out, category, source, resolution, placement, copies, scale, seed, as_json):
+def emoji(vendor, out, category, subcategory, source, resolution, placement, copies, scale, seed, as_json):
     """Import real emoji images from the npm package emoji-datasource-VENDOR, with instance
     maps (instances/: 1 = the emoji) from their alpha channel."""
     from ..data.emoji import import_emoji
@@ -61,7 +63,7 @@ def emoji(vendor, out, category, source, resolution, placement, copies, scale, s
         lo, hi = (float(v) for v in scale.split(","))
     except ValueError:
         raise UserError(f"--scale {scale!r}: expected MIN,MAX, e.g. 0.45,0.8") from None
-    result = import_emoji(vendor, out, category=category, source=source, resolution=resolution,
+    result = import_emoji(vendor, out, category=category, subcategory=subcategory, source=source, resolution=resolution,
                           placement=placement, copies=copies, scale=(lo, hi), seed=seed)
     n = result["n"]
     emit({"vendor": vendor, "category": category, "out": out, "n": n}, as_json,

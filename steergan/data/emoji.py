@@ -105,6 +105,7 @@ def _fetch(vendor: str, workdir: Path) -> Path:
 
 
 def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: Optional[str] = None,
+                 subcategory: Optional[str] = None,
                  resolution: int = 64, background=(255, 255, 255), placement: str = "centre",
                  copies: int = 1, scale: tuple[float, float] = (0.45, 0.8), seed: int = 0) -> dict:
     if vendor not in VENDORS:
@@ -145,9 +146,11 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
             raise UserError(f"unknown category {category!r}; categories: {', '.join(cats)}")
         chosen = [e for e in entries if e.get(f"has_img_{vendor}", True)
                   and (category is None or e.get("category") == category)
+                  and (subcategory is None or str(e.get("subcategory") or "").startswith(subcategory))
                   and (img_dir / e.get("image", "")).is_file()]
         if not chosen:
-            raise UserError(f"no {vendor} images for category {category!r}")
+            raise UserError(f"no {vendor} images for category {category!r}"
+                            + (f" and subcategory {subcategory!r}*" if subcategory else ""))
         created = not out.exists()
         for sub in ("images", "instances"):
             (out / sub).mkdir(parents=True, exist_ok=True)
@@ -172,6 +175,7 @@ def import_emoji(vendor: str, out_dir, category: Optional[str] = None, source: O
                 shutil.rmtree(out, ignore_errors=True)
             raise UserError(f"none of the {len(chosen)} {vendor} images in {img_dir} could be read")
     info = {"kind": "emoji", "vendor": vendor, "category": category, "n": n, "resolution": resolution,
+            **({"subcategory": subcategory} if subcategory else {}),
             "classes": None, "generator": GENERATOR, "instances": "instances", "placement": placement,
             "copies": copies, **({"scale": list(scale), "seed": seed} if placement == "random" else {})}
     tmpmeta = out / "dataset.json.tmp"
