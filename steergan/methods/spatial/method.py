@@ -76,6 +76,9 @@ class SpatialOptions:
                                    "class of each level-1 and level-2 slot, e.g. [[\"ear\", \"ear\"], [\"eye\", "
                                    "\"eye\", \"mouth\"]]: those centres get the object's aids (see parts.py)",
                                    "json", nullable=True)
+    parts_weight: float = option(0.2, "weight of the parts' segmenter alignment relative to align_weight (its "
+                                 "per-class BCE starts near 10 per class, the object's near 0.05)", "float",
+                                 lo=0.0, hi=1e6)
     layouts: Optional[list] = option(None, "stored with a paired model: 256 of the training layouts, so "
                                      "generation and editing sample realistic layouts without the data", "json",
                                      nullable=True)
@@ -109,6 +112,7 @@ class SpatialGAN(Method):
             raise UserError("spatial option segmenter only applies with align='segmenter'")
         self.segmenter_path = o.segmenter
         self.parts = check_parts(o.parts)
+        self.parts_weight = o.parts_weight
         if self.parts is not None and (multi or not self.paired):
             raise UserError("spatial option parts needs sampling='hierarchical' and paired=true")
         layouts = o.layouts
@@ -133,7 +137,7 @@ class SpatialGAN(Method):
                 "align_second_order": self.align_second_order, "tau": self.tau,
                 "n_objects": self.n_objects, "prior": self.prior, "sel_hidden": self.sel_hidden,
                 "indoor_mix": self.indoor_mix, "paired": self.paired,
-                **({"parts": [list(p) for p in self.parts]} if self.parts else {}),
+                **({"parts": [list(p) for p in self.parts], "parts_weight": self.parts_weight} if self.parts else {}),
                 **({"segmenter": self.segmenter_path} if self.align == "segmenter" else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
@@ -287,7 +291,7 @@ class SpatialGAN(Method):
             parts = part_alignment_loss(lambda c: logp[:, net.classes.index(c)].exp().clamp(1e-6, 1 - 1e-6),
                                         net.classes, ctx.control, self.parts)
             return {"align_seg": objectness_loss(net.objectness(logp), ctx.control, indices=level0) * scale,
-                    "align_parts": parts * scale}
+                    "align_parts": parts * (scale * self.parts_weight)}
         loss, _ = self.alignment(ctx.D, ctx.fake, ctx.control)
         return {"align": loss * (self.align_weight * self.align_interval)}
 
