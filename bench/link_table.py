@@ -37,7 +37,7 @@ from steergan.errors import UserError
 from steergan.methods.link.edits import link_spec, resample_seeds, resample_ws
 from steergan.metrics.link_locality import LinkRegion, link_locality
 from steergan.models import load_model
-from steergan.train.logger import image_grid
+from steergan.visual import image_grid
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import report  # noqa: E402

@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from steergan.models import load_model
-from steergan.train.logger import image_grid
+from steergan.visual import image_grid
 
 
 def main():

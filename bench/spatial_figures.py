@@ -15,7 +15,7 @@ import argparse
 from dataclasses import replace
 
 from steergan.edit.overlay import heatmap_overlay
-from steergan.edit.showcase import _tile, sheet
+from steergan.visual import sheet, tile
 from steergan.methods.spatial.edits import apply_ops, render_state, state_from_seed
 from steergan.models import load_model
 
@@ -27,7 +27,7 @@ def layout_grid(model, layouts, latents, scale=2):
         cols = [("heatmap", heatmap_overlay(render_state(model, base)[0], base.heatmaps, scale=scale))]
         for z in latents:
             s = replace(base, seed=z)                 # the latent changes, the heatmap stays
-            cols.append((f"z {z}", _tile(render_state(model, s), scale)))
+            cols.append((f"z {z}", tile(render_state(model, s), scale)))
         rows.append((f"layout {h}", cols))
     return sheet(rows)
 
@@ -49,7 +49,7 @@ def hierarchical_moves(model, seeds, scale=3):
                  ("level 0 sigma x0.6", [{"op": "set_sigma", "index": 0, "sigma": sig * 0.6}]),
                  ("level 0 sigma x1.5", [{"op": "set_sigma", "index": 0, "sigma": sig * 1.5}])]
         cols = [("heatmaps", heatmap_overlay(render_state(model, s)[0], hm, scale=scale)),
-                ("original", _tile(render_state(model, s), scale))]
+                ("original", tile(render_state(model, s), scale))]
         for title, ops in edits:
             e = apply_ops(s, ops, model)
             cols.append((title, heatmap_overlay(render_state(model, e)[0], e.heatmaps, scale=scale, alpha=0.0)))

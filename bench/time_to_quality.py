@@ -27,7 +27,7 @@ from _timing import report
 from steergan.data import ImageDataset
 from steergan.metrics import fake_stats, fd, get_extractor, real_stats
 from steergan.models import load_model, to_uint8
-from steergan.train.logger import image_grid
+from steergan.visual import image_grid
 
 
 def generate(model, n: int, batch: int = 32) -> torch.Tensor:

@@ -44,7 +44,7 @@ def compose(checkpoint, model, seed, state_file, swap_texture, swap_shape, from_
     from ..edit.semantic_views import depth_image, label_image
     from ..methods.semantic import edits
     from ..methods.spatial.edits import EditState
-    from ..train.logger import image_grid
+    from ..visual import image_grid
 
     from ..edit.state_checks import check_seed
     check_truncation(truncation)

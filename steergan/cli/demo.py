@@ -18,7 +18,7 @@ from ..models import bundled_models, default_model_name, load_model
 @click.option("--seeds", default=32, show_default=True, help="Images per grid.")
 def demo(out, model, seeds):
     """Sample grids (and a truncation sweep) from the bundled models, with an HTML page."""
-    from ..train.logger import image_grid
+    from ..visual import image_grid
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [model] if model else (list(bundled_models()) or [default_model_name()])
@@ -41,7 +41,8 @@ def demo(out, model, seeds):
                         f"<img src='{grid.name}'><h3>Truncation 0, 0.5, 0.7, 1 (rows: seeds 0-3)</h3>"
                         f"<img src='{sweep.name}'>")
         if m.method.has_heatmaps:
-            from ..edit.showcase import edit_rows, sheet
+            from ..edit.showcase import edit_rows
+            from ..visual import sheet
             rows = edit_rows(m, range(6))
             edits = out_dir / f"{slug}_edits.png"
             sheet(rows).save(edits)
@@ -54,7 +55,7 @@ def demo(out, model, seeds):
                                  "resample of the largest class, the image built up class by class", "semantic_rows")):
             if cap in m.capabilities:
                 from ..edit import method_showcase
-                from ..edit.showcase import sheet
+                from ..visual import sheet
                 rows = getattr(method_showcase, make)(m, range(4))
                 path = out_dir / f"{slug}_edits.png"
                 sheet(rows).save(path)

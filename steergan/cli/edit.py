@@ -77,7 +77,7 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     from ..edit import heatmap_overlay
     from ..edit.state_checks import check_seed
     from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
-    from ..train.logger import image_grid
+    from ..visual import image_grid
 
     check_truncation(truncation)
     m, state = load_start(checkpoint, model, seed, state_file, device)

@@ -24,7 +24,7 @@ from .common import device_option, emit, json_option, model_option, parse_seeds,
 @json_option
 def generate(checkpoint, model, seeds, truncation, out, noise, device, as_json):
     """Generate images from CHECKPOINT (or --model; default: the bundled model)."""
-    from ..train.logger import image_grid
+    from ..visual import image_grid
     if checkpoint and model:
         raise UserError("give a CHECKPOINT or --model, not both")
     if not 0.0 <= truncation <= 2.0:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import UserError
 from .common import device_option, emit, json_option, model_option
 
 
@@ -75,7 +74,7 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, device, as_js
                                tuned_model)
     from ..methods.spatial.edits import render_state
     from ..models import load_model, to_uint8
-    from ..train.logger import image_grid
+    from ..visual import image_grid
 
     m = load_model(model, device=device)
     R = m.resolution

@@ -53,7 +53,7 @@ def resample(checkpoint, model, seed, link, n, links_json, segmenter, truncation
     from ..metrics.link_locality import LinkRegion
     from ..metrics.locality import locality
     from ..models import load_model
-    from ..train.logger import image_grid
+    from ..visual import image_grid
 
     if checkpoint and model:
         raise UserError("give a CHECKPOINT or --model, not both")

@@ -14,7 +14,7 @@ from ..methods.link.spec import BoxRegion
 from ..methods.semantic import edits as sem
 from .difference import change_map, heat_image
 from .semantic_views import label_image
-from .showcase import _tile
+from ..visual import tile
 
 
 def link_rows(model, seeds, link: int = 0, n: int = 5, scale: int = 3):
@@ -25,8 +25,8 @@ def link_rows(model, seeds, link: int = 0, n: int = 5, scale: int = 3):
         before = model.synthesize(ws)
         after = model.synthesize(edited)
         region = spec.region.mask(model.resolution)[0, 0] if isinstance(spec.region, BoxRegion) else None
-        cols = [("original", _tile(before, scale))]
-        cols += [(f"resample {i}", _tile(after[i:i + 1], scale)) for i in range(n)]
+        cols = [("original", tile(before, scale))]
+        cols += [(f"resample {i}", tile(after[i:i + 1], scale)) for i in range(n)]
         cols.append(("mean change", heat_image(change_map(before, after), region=region, scale=scale)))
         rows.append((f"seed {seed}", cols))
     return rows
@@ -46,11 +46,11 @@ def semantic_rows(model, seeds, scale: int = 3):
         tex = sem.render(model, sem.swap_code(ws, model.ws_from_seed(seed + 5000), model, k, "texture")).image
         shp = sem.render(model, sem.resample_code(ws, model, k, "shape", seed=seed + 7000)).image
         built, _ = sem.build_up(model, ws)
-        cols = [("original", _tile(out.image, scale)),
+        cols = [("original", tile(out.image, scale)),
                 ("labels", label_image(lab, scale=scale)),
-                (f"{name}: new texture", _tile(tex, scale)),
-                (f"{name}: new shape", _tile(shp, scale))]
+                (f"{name}: new texture", tile(tex, scale)),
+                (f"{name}: new shape", tile(shp, scale))]
         step = max(1, len(built) // 4)
-        cols += [(f"build-up {i + 1}", _tile(built[i:i + 1], scale)) for i in range(0, len(built), step)][:4]
+        cols += [(f"build-up {i + 1}", tile(built[i:i + 1], scale)) for i in range(0, len(built), step)][:4]
         rows.append((f"seed {seed}", cols))
     return rows

@@ -5,22 +5,9 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
-
-def image_grid(images: torch.Tensor, nrow: int | None = None) -> Image.Image:
-    """[N,3,H,W] floats in [-1,1] -> one PIL grid image."""
-    imgs = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
-    n, c, h, w = imgs.shape
-    nrow = nrow or int(np.ceil(np.sqrt(n)))
-    ncol = int(np.ceil(n / nrow))
-    grid = torch.full((c, ncol * h, nrow * w), 255, dtype=torch.uint8)
-    for i in range(n):
-        r, q = divmod(i, nrow)
-        grid[:, r * h:(r + 1) * h, q * w:(q + 1) * w] = imgs[i]
-    return Image.fromarray(grid.permute(1, 2, 0).numpy())
+from ..visual import image_grid
 
 
 class RunLogger:
