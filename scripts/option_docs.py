@@ -15,7 +15,26 @@ from steergan.methods import build_method, method_names
 from steergan.methods.options import options_table
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {"spatial": "docs/spatialgan.md", "link": "docs/linkgan.md", "semantic": "docs/semanticstylegan.md"}
+PAGES = {"spatial": "docs/spatialgan.md", "link": "docs/linkgan.md", "semantic": "docs/semanticstylegan.md",
+         "train": "docs/cli.md"}
+
+
+def train_table() -> str:
+    """``steergan train``'s options, from ``TrainOptions`` (the CLI builds its flags from the same fields)."""
+    from dataclasses import MISSING, fields
+
+    from steergan.train import TrainOptions
+    rows = ["| flag | default | what it does |", "|---|---|---|"]
+    for f in fields(TrainOptions):
+        if f.metadata.get("cli") is False:
+            continue
+        default = f.default if f.default is not MISSING else f.default_factory()
+        shown = "required" if f.name in ("data", "out") else ("–" if default in (None, "", [], {}) else f"`{default}`")
+        choices = f.metadata.get("choices")
+        extra = f" One of {', '.join(f'`{c}`' for c in choices())}." if choices else ""
+        text = (f.metadata.get("help", "") + extra).replace("|", "\\|")
+        rows.append(f"| `{TrainOptions.flag(f.name)}` | {shown} | {text} |")
+    return "\n".join(rows)
 
 
 def blocks() -> dict[str, str]:
@@ -29,6 +48,8 @@ def blocks() -> dict[str, str]:
         out[name] = (f"<!-- options:{name} -->\n*Generated from `{cls.Options.__name__}` by "
                      f"`scripts/option_docs.py`; do not edit by hand.*\n\n{options_table(cls.Options)}\n"
                      f"<!-- /options:{name} -->")
+    out["train"] = ("<!-- options:train -->\n*Generated from `TrainOptions` by `scripts/option_docs.py`; do not "
+                    f"edit by hand.*\n\n{train_table()}\n<!-- /options:train -->")
     return out
 
 

@@ -52,7 +52,7 @@ def one_line_error(code, err, fragment):
     (["generate", "missing/dir/ckpt.safetensors"], "does not exist"),
     (["generate", "--seeds", "x-y", "--model", "missing/x.safetensors"], "does not exist"),
     (["train", "--data", "/no/such/folder", "--out", "/tmp/steergan-never"], "/no/such/folder"),
-    (["train", "--data", ".", "--out", "/tmp/steergan-never", "--method", "nope"], "unknown method"),
+    (["train", "--data", ".", "--out", "/tmp/steergan-never", "--method", "nope"], "is not one of"),
     (["info", "/no/such.safetensors"], "does not exist"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys):

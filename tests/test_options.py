@@ -40,3 +40,28 @@ def test_saved_options_round_trip_through_the_dataclass():
     m = build_method("spatial", {"sampling": "multi", "align": "segmenter", "segmenter": "rooms"})
     again = build_method("spatial", m.options())
     assert again.options() == m.options() and again.sel == "indoor" and again.align == "segmenter"
+
+
+def test_train_flags_come_from_train_options():
+    """Issue 15: `steergan train`'s options are generated from TrainOptions (names, defaults)."""
+    from dataclasses import MISSING, fields
+
+    from steergan.cli.train import train
+    from steergan.train import TrainOptions
+    params = {p.name: p for p in train.params}
+    for f in fields(TrainOptions):
+        if f.metadata.get("cli") is False:
+            assert f.name not in params
+            continue
+        p = params[f.name]
+        assert TrainOptions.flag(f.name) in p.opts, (f.name, p.opts)
+        default = f.default if f.default is not MISSING else f.default_factory()
+        if f.name in ("data", "out"):
+            assert p.required
+        elif isinstance(default, (dict, list)):
+            assert p.default in ("{}", "")
+        else:
+            assert p.default == default, (f.name, p.default, default)
+    assert TrainOptions.flag("g_lr") == "--glr" and TrainOptions.flag("ema_kimg") == "--ema-kimg"
+    with pytest.raises(UserError, match="--ema-kimg"):
+        TrainOptions(data="x", ema_kimg=-1.0).validate()

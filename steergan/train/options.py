@@ -6,44 +6,70 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from ..errors import UserError
+from ..nn import DEFAULT_DISCRIMINATOR, DISCRIMINATORS, PRESETS, discriminator_kinds
 
 
-from ..nn import DEFAULT_DISCRIMINATOR, discriminator_kinds
+def opt(default=None, help: str = "", *, cli=None, factory=None, choices=None, parse=None):
+    """A training option, declared once: its default, its help, and how ``steergan train`` shows
+    it (``cli``: the flag's name without dashes, default the field's name with dashes; ``False``:
+    not on the command line; ``choices``: a function giving the allowed values; ``parse``:
+    "json" (an object) or "floats" (comma-separated) for text that becomes a dict or a list)."""
+    meta = {"help": help, "cli": cli, "choices": choices, "parse": parse}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _method_names():
+    from ..methods import method_names
+    return method_names()
 
 
 @dataclass
 class TrainOptions:
-    data: str = ""                      # image folder, zip or steergan scene dataset
-    out: str = "runs/run"               # run directory (checkpoints, logs, samples)
-    preset: str = "tiny"
-    method: str = "stylegan2"
-    method_options: dict = field(default_factory=dict)
-    discriminator: str = DEFAULT_DISCRIMINATOR   # a kind of nn.DISCRIMINATORS
-    kimg: float = 200.0                 # stop after this many thousand real images
-    minutes: Optional[float] = None     # ... or after this much training time (whichever first)
-    batch: int = 32                     # total over all processes
-    g_lr: float = 0.0025
-    d_lr: float = 0.0025
-    betas: tuple = (0.0, 0.99)
-    r1_gamma: Optional[float] = None    # None: StyleGAN2-ADA's heuristic 0.0002 * res^2 / batch
-    r1_interval: int = 16
-    pl_weight: float = 0.0              # path-length regulariser (off by default at low res)
-    pl_interval: int = 4
-    ema_kimg: Optional[float] = None    # None: batch * 10 / 32 (StyleGAN2-ADA)
-    ema_rampup: Optional[float] = 0.05
-    mix_prob: float = 0.0
-    augment: str = "color,translation,cutout"   # DiffAugment policy; "" disables
-    xflip: bool = False
-    seed: int = 0
-    tick_kimg: float = 4.0              # log, sample grid and checkpoint every tick
-    diversity_n: int = 256              # precision/recall of G_ema on this many images every tick; 0: off
-    keep_last: int = 3                  # checkpoints kept (milestones are never pruned)
-    milestone_minutes: list = field(default_factory=list)  # extra permanent snapshots
-    device: str = "auto"
-    amp: bool = False                   # bf16 autocast, CUDA only
-    max_nonfinite: int = 20             # consecutive skipped steps before giving up
-    init_from: Optional[str] = None     # start G/D from a checkpoint's weights (fine-tuning)
-    d_warmup_kimg: Optional[float] = None  # D trains alone first; None: 2 when init_from brings no D
+    data: str = opt("", "Image folder, .zip, or a `steergan data make` dataset.")
+    out: str = opt("runs/run", "Run directory (checkpoints, logs, samples).")
+    preset: str = opt("tiny", "Architecture preset (docs/presets.md).", choices=lambda: sorted(PRESETS))
+    method: str = opt("stylegan2", "The control method.", choices=_method_names)
+    method_options: dict = opt(help='JSON object, e.g. \'{"sel": "norm"}\'.', factory=dict, parse="json")
+    discriminator: str = opt(DEFAULT_DISCRIMINATOR, "; ".join(f"{k}: {v[1]}" for k, v in DISCRIMINATORS.items()) + ".",
+                             choices=lambda: list(DISCRIMINATORS))
+    kimg: float = opt(200.0, "Thousands of real images to train on.")
+    minutes: Optional[float] = opt(None, "Stop after this much training time (whichever of --kimg and this comes first).")
+    batch: int = opt(32, "Total batch over all processes.")
+    g_lr: float = opt(0.0025, "Generator learning rate.", cli="glr")
+    d_lr: float = opt(0.0025, "Discriminator learning rate.", cli="dlr")
+    betas: tuple = opt((0.0, 0.99), cli=False)
+    r1_gamma: Optional[float] = opt(None, "R1 weight (default 0.0002*res^2/batch; 0 with the projected D).", cli="gamma")
+    r1_interval: int = opt(16, "Lazy R1: every this many D steps.")
+    pl_weight: float = opt(0.0, "Path-length regulariser weight.")
+    pl_interval: int = opt(4, "Lazy path-length regulariser: every this many G steps.")
+    ema_kimg: Optional[float] = opt(None, "Half-life of the generator's moving average in kimg (default batch*10/32).")
+    ema_rampup: Optional[float] = opt(0.05, "EMA ramp-up: half-life at most this fraction of the images seen.",
+                                      cli=False)
+    mix_prob: float = opt(0.0, "Style-mixing probability.", cli="mix")
+    augment: str = opt("color,translation,cutout", "DiffAugment policy; '' to disable.")
+    xflip: bool = opt(False, "Random horizontal flips of real images.")
+    seed: int = opt(0, "Random seed.")
+    tick_kimg: float = opt(4.0, "Log/sample/checkpoint interval.")
+    diversity_n: int = opt(256, "Each tick, precision and recall of the EMA generator on this many images (collapse "
+                                "watch: a warning when recall halves); 0 turns it off.")
+    keep_last: int = opt(3, "Checkpoints to keep.", cli="keep")
+    milestone_minutes: list = opt(help="Minutes at which to keep extra snapshots, e.g. 10,20,40.", factory=list,
+                                  cli="milestones", parse="floats")
+    device: str = opt("auto", "auto, cpu, cuda or cuda:N.")
+    amp: bool = opt(False, "bf16 mixed precision (CUDA only).")
+    max_nonfinite: int = opt(20, "Consecutive skipped (non-finite) steps before giving up.", cli=False)
+    init_from: Optional[str] = opt(None, "Start from another run's weights (fine-tuning); a generator file or "
+                                         "bundled model name (e.g. rooms-stylegan2) gives G only, D starts fresh.")
+    d_warmup_kimg: Optional[float] = opt(None, "Train D alone for this many kimg first (default: 2 when "
+                                               "--init-from gives G only, else 0).")
+
+    @staticmethod
+    def flag(name: str) -> str:
+        """The command-line flag of a field, e.g. ``g_lr`` -> ``--glr``."""
+        cli = {f.name: f.metadata.get("cli") for f in fields(TrainOptions)}[name]
+        return "--" + (cli or name.replace("_", "-"))
 
     def resolved_r1_gamma(self, resolution: int) -> float:
         if self.r1_gamma is not None:
@@ -68,37 +94,41 @@ class TrainOptions:
         return opts
 
     def validate(self) -> None:
-        def number(name, value, lo, hi=math.inf, lo_open=False):
+        def number(name, lo, hi=math.inf, lo_open=False, value=None):
+            value = getattr(self, name) if value is None else value
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             if not ok or value < lo or value > hi or (lo_open and value == lo):
                 where = f"{'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
-                raise UserError(f"--{name} must be a finite number {where}, got {value!r}")
+                raise UserError(f"{self.flag(name)} must be a finite number {where}, got {value!r}")
 
-        def integer(name, value, lo, hi):
+        def integer(name, lo, hi):
+            value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-                raise UserError(f"--{name} must be an integer in [{lo}, {hi}], got {value!r}")
+                raise UserError(f"{self.flag(name)} must be an integer in [{lo}, {hi}], got {value!r}")
 
-        integer("batch", self.batch, 1, 65536)
-        number("kimg", self.kimg, 0, lo_open=True)
+        integer("batch", 1, 65536)
+        number("kimg", 0, lo_open=True)
         if self.minutes is not None:
-            number("minutes", self.minutes, 0, lo_open=True)
+            number("minutes", 0, lo_open=True)
         # a tick shorter than one batch would log, sample and checkpoint after every step
-        number("tick-kimg", self.tick_kimg, self.batch / 1000)
-        number("glr", self.g_lr, 0, 1, lo_open=True)
-        number("dlr", self.d_lr, 0, 1, lo_open=True)
+        number("tick_kimg", self.batch / 1000)
+        number("g_lr", 0, 1, lo_open=True)
+        number("d_lr", 0, 1, lo_open=True)
         if self.r1_gamma is not None:
-            number("gamma", self.r1_gamma, 0)
-        number("pl-weight", self.pl_weight, 0)
-        number("mix", self.mix_prob, 0, 1)
+            number("r1_gamma", 0)
+        integer("r1_interval", 1, 10_000)
+        number("pl_weight", 0)
+        integer("pl_interval", 1, 10_000)
+        number("mix_prob", 0, 1)
         if self.ema_kimg is not None:
-            number("ema-kimg", self.ema_kimg, 0)
-        integer("keep", self.keep_last, 1, 10_000)
-        integer("seed", self.seed, 0, 2 ** 32 - 1)
-        integer("diversity-n", self.diversity_n, 0, 100_000)
+            number("ema_kimg", 0)
+        integer("keep_last", 1, 10_000)
+        integer("seed", 0, 2 ** 32 - 1)
+        integer("diversity_n", 0, 100_000)
         for m in self.milestone_minutes:
-            number("milestones", m, 0, lo_open=True)
+            number("milestone_minutes", 0, lo_open=True, value=m)
         if self.d_warmup_kimg is not None:
-            number("d-warmup-kimg", self.d_warmup_kimg, 0)
+            number("d_warmup_kimg", 0)
         if self.discriminator not in discriminator_kinds():
             raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
                             f"got {self.discriminator!r}")
