@@ -47,9 +47,11 @@ def train_and_measure(run_dir: Path, data: str, method: str, opts: dict, init_fr
 
 
 def write_json(path: Optional[str], out: dict) -> None:
+    """The result file, with its provenance (commit, torch, threads, machine, command)."""
     if path:
+        from _timing import provenance
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(out, indent=2))
+        Path(path).write_text(json.dumps({**out, "provenance": provenance()}, indent=2))
 
 
 def thread_env(threads: int) -> dict:

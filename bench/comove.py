@@ -20,6 +20,8 @@ from steergan.metrics.comove import co_move_ratio
 from steergan.metrics.segmenter import ASSETS, SceneSegmenter
 from steergan.models import load_model
 
+from _timing import provenance
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -62,7 +64,7 @@ def main(argv=None) -> int:
           + (", ".join(f"{k} {v}" for k, v in res["skipped"].items() if v) or "none"))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+            json.dump({**res, "provenance": provenance()}, f, indent=2)
     return 0
 
 

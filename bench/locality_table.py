@@ -19,6 +19,8 @@ from steergan.metrics.restyle_locality import restyle_locality
 from steergan.metrics.semantic import texture_swap_locality
 from steergan.models import bundled_models, load_model
 
+from _timing import provenance
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -42,7 +44,7 @@ def main():
         print(f"{name:34s} inside {r['inside']:.4f}  outside {r['outside']:.4f}  ratio {r['ratio']:.3f}")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"n": a.n, "rows": rows}, f, indent=2)
+            json.dump({"n": a.n, "rows": rows, "provenance": provenance()}, f, indent=2)
 
 
 if __name__ == "__main__":

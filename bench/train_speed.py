@@ -27,6 +27,8 @@ from steergan.nn import Discriminator, Generator, get_preset
 from steergan.nn.projected import ProjectedDiscriminator
 from steergan.train import Trainer, TrainOptions
 
+from _timing import provenance
+
 # StyleGAN2 at 64 px with the widths measured in the brief (cbase 4096, cmax 128, 8-layer mapping, w 512).
 EXTRA = {"ref64": dict(base="tiny", channel_base=4096, channel_max=128, channel_min=16,
                        z_dim=512, w_dim=512, mapping_layers=8)}
@@ -153,7 +155,7 @@ def main():
     print(f"\nplain 3x3 conv (128 ch, 16 px, batch 32, fwd+bwd, NHWC): {conv:.1f} GFLOP/s")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+            json.dump({**result, "provenance": provenance()}, f, indent=2)
 
 
 if __name__ == "__main__":

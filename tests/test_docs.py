@@ -131,3 +131,21 @@ def test_method_option_tables_match_the_options_dataclasses():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "option_docs.py"), "--check"],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_every_bench_result_has_its_command():
+    """Issue 15: every file in bench/results is written by an entry of bench/run.py's manifest (or
+    listed as legacy, with why), and every manifest command names a script that exists."""
+    import importlib.util
+    import re
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    written = {w.rstrip("/") for e in run.MANIFEST.values() for w in e["writes"]}
+    for path in sorted((ROOT / "bench" / "results").iterdir()):
+        assert path.name in written or path.name in run.LEGACY, f"bench/results/{path.name}: no command in bench/run.py"
+    assert not written & set(run.LEGACY), written & set(run.LEGACY)
+    for name, e in run.MANIFEST.items():
+        for cmd in e["commands"]:
+            for script in re.findall(r"bench/[\w.]+\.(?:py|sh)", cmd):
+                assert (ROOT / script).is_file(), f"{name}: {script} does not exist"

@@ -1,0 +1,248 @@
+"""Reproduce a table or figure of the docs: one name, the commands that made it.
+
+    python bench/run.py --list               # every entry: its page, what it needs, what it writes
+    python bench/run.py drag-rooms           # run it (from the repository root)
+    python bench/run.py drag-rooms --dry-run # print the commands only
+
+Each entry lists shell commands (run in order from the repository root, with the package's
+virtual environment first on PATH), the result files they write and what must exist first
+(datasets from ``steergan data make``, training runs). Every file under ``bench/results/`` is
+written by an entry here or listed in ``LEGACY`` with the reason it cannot be remade as is
+(``tests/test_docs.py`` checks both), so no result is merged by hand without saying so.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOMS = "data/rooms64 (steergan data make rooms --out data/rooms64 -n 20000)"
+HOLDOUTS = "data/rooms64-holdout, data/creatures64-holdout (--seed 1 -n 2000)"
+CREATURES = "data/creatures64 (steergan data make creatures --out data/creatures64 -n 2000)"
+
+MANIFEST: dict[str, dict] = {
+    "quality": {
+        "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
+        "commands": ["bash bench/quality_refresh.sh"],
+        "writes": ["quality_rooms.json", "quality_creatures.json", "quality_grids/"],
+    },
+    "quality-judge": {
+        "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
+        "commands": [
+            "python bench/time_to_quality.py --models rooms,rooms-projected,rooms-stylegan2,linkgan,semantic "
+            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge "
+            "--json bench/results/quality_rooms_judge.json",
+            "python bench/time_to_quality.py --models creatures --segmenter creatures --data data/creatures64 "
+            "--holdout data/creatures64-holdout --n 1000 --metrics fd_judge "
+            "--json bench/results/quality_creatures_judge.json"],
+        "writes": ["quality_rooms_judge.json", "quality_creatures_judge.json"],
+    },
+    "judge": {
+        "doc": "docs/metrics.md", "needs": "nothing (renders its own scenes)",
+        "commands": ["python bench/train_judge.py --minutes 60 --renders 6000 --out steergan/assets/judge.safetensors "
+                     "--json bench/results/judge.json"],
+        "writes": ["judge.json"],
+    },
+    "judge-check": {
+        "doc": "docs/quality.md", "needs": "nothing (renders its own scenes)",
+        "commands": ["python bench/judge_check.py --metric fd_judge --kind rooms --n 500 "
+                     "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms.json",
+                     "python bench/judge_check.py --metric fd_effnet --kind rooms --n 500 "
+                     "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms_effnet.json"],
+        "writes": ["judge_check_rooms.json", "judge_check_rooms_effnet.json"],
+    },
+    "comove": {
+        "doc": "docs/quality.md", "needs": "the bundled models",
+        "commands": ["steergan eval --model rooms --metric comove --n 1000 --json > bench/results/comove_rooms.json",
+                     "steergan eval --model creatures --metric comove --n 1000 --json "
+                     "> bench/results/comove_creatures.json"],
+        "writes": ["comove_rooms.json", "comove_creatures.json"],
+    },
+    "part-comove": {
+        "doc": "docs/spatialgan.md", "needs": "the bundled creatures model",
+        "commands": ["steergan eval --model creatures --metric comove --level 1 --n 1000 --json "
+                     "> bench/results/part_comove_creatures.json"],
+        "writes": ["part_comove_creatures.json"],
+    },
+    "drag-rooms": {
+        "doc": "docs/drag.md", "needs": "the bundled rooms model",
+        "commands": ["python bench/drag_table.py --model rooms --baseline '' --n 10 --modes drag,hybrid "
+                     "--json bench/results/drag_table_rooms_new.json"],
+        "writes": ["drag_table_rooms_new.json"],
+    },
+    "drag-creatures": {
+        "doc": "docs/drag.md", "needs": "the bundled creatures model",
+        "commands": ["python bench/drag_table.py --model creatures --baseline '' --n 10 --modes drag,hybrid "
+                     "--json bench/results/drag_table_creatures_new.json"],
+        "writes": ["drag_table_creatures_new.json"],
+    },
+    "drag-figure": {
+        "doc": "docs/drag.md", "needs": "the bundled rooms and creatures models",
+        "commands": ["python bench/drag_figure.py --models rooms,creatures --n 8 --out bench/results/drag_figure.png "
+                     "--json bench/results/drag_figure.json"],
+        "writes": ["drag_figure.png", "drag_figure.json"],
+    },
+    "drag-sweep": {
+        "doc": "docs/drag-baseline.md", "needs": "the bundled rooms and creatures models",
+        "commands": [
+            "python bench/drag_sweep.py --model rooms --n 12 --settings base 'lr=0.01,max_steps=300' "
+            "'lr=0.003,max_steps=300' feature_res=64 feature_res=16 n_ws=4 r2=3 mask=10 "
+            "--json bench/results/drag_sweep_rooms.json",
+            "python bench/drag_sweep.py --model rooms --n 12 --settings 'lr=0.01,feature_res=64,max_steps=300' "
+            "--json bench/results/drag_sweep_rooms.json --append",
+            "python bench/drag_sweep.py --model creatures --n 12 --settings base 'lr=0.01,max_steps=300' "
+            "feature_res=64 r2=3 mask=10 --json bench/results/drag_sweep_creatures.json"],
+        "writes": ["drag_sweep_rooms.json", "drag_sweep_creatures.json"],
+    },
+    "locality": {
+        "doc": "docs/metrics.md", "needs": "the bundled models",
+        "commands": ["python bench/locality_table.py --n 500 --json bench/results/locality_table.json"],
+        "writes": ["locality_table.json"],
+    },
+    "link": {
+        "doc": "docs/linkgan.md", "needs": ROOMS,
+        "commands": ["python bench/link_table.py --model linkgan --baseline rooms-stylegan2 --n 1000 --fd-n 1000 "
+                     "--data data/rooms64 --figures linkgan --json bench/results/link_table.json"],
+        "writes": ["link_table.json", "link_heatmaps_linkgan.png"],
+    },
+    "link-sweep": {
+        "doc": "docs/linkgan.md", "needs": f"{ROOMS}; trains four 5-minute runs",
+        "commands": ["python bench/link_table.py --skip-table2 --n 500 --sweep-axes 8,16,32,64 --minutes 5 "
+                     "--init-from rooms-stylegan2 --data data/rooms64 --sweep-dir runs/link-sweep "
+                     "--json bench/results/link_sweep.json"],
+        "writes": ["link_sweep.json"],
+    },
+    "invert": {
+        "doc": "docs/invert.md", "needs": "the bundled rooms model",
+        "commands": ["python bench/invert_table.py --model rooms --n 10"],
+        "writes": ["invert_rooms.json", "invert_rooms.png"],
+    },
+    "semantic-cost": {
+        "doc": "docs/semanticstylegan.md", "needs": "nothing",
+        "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "
+                     "--json bench/results/semantic_cost.json"],
+        "writes": ["semantic_cost.json"],
+    },
+    "semantic-metrics": {
+        "doc": "docs/semanticstylegan.md", "needs": "the bundled semantic model",
+        "commands": ["steergan eval --model semantic --metric locality --n 500 --json "
+                     "> bench/results/semantic_locality.json",
+                     "steergan eval --model semantic --metric miou --n 500 --json > bench/results/semantic_miou.json"],
+        "writes": ["semantic_locality.json", "semantic_miou.json"],
+    },
+    "spatial-table1": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}; trains one run per row",
+        "commands": ["python bench/spatial_table1.py --data data/rooms64 --runs runs/table1 --kimg 10 --n 2000 "
+                     "--json bench/results/spatial_table1.json"],
+        "writes": ["spatial_table1.json"],
+    },
+    "spatial-table3": {
+        "doc": "docs/spatialgan.md", "needs": f"{CREATURES}, data/emoji-faces; trains two runs per dataset",
+        "commands": ["python bench/spatial_table3.py --runs runs/table3 --kimg 40 --datasets creatures=data/creatures64 "
+                     "--json bench/results/spatial_table3.json",
+                     "python bench/spatial_table3.py --runs runs/table3 --kimg 30 --datasets emoji=data/emoji-faces "
+                     "--json bench/results/spatial_table3.json"],
+        "writes": ["spatial_table3.json"],
+    },
+    "spatial-figures": {
+        "doc": "docs/spatialgan.md", "needs": "the bundled models (and runs/table3/emoji-spatial for emoji)",
+        "commands": ["python bench/spatial_figures.py --model rooms --layout bench/results/rooms_layout.png",
+                     "python bench/spatial_figures.py --model creatures --hier",
+                     "python bench/spatial_figures.py --model runs/table3/emoji-spatial "
+                     "--layout bench/results/emoji_layout.png"],
+        "writes": ["rooms_layout.png", "rooms_edits.png", "creatures_layout.png", "creatures_edits.png",
+                   "creatures_moves.png", "emoji_layout.png", "emoji_edits.png", "attention_rooms.png"],
+    },
+    "speed": {
+        "doc": "docs/benchmarks.md", "needs": "an idle machine (timings)",
+        "commands": ["python bench/generate_speed.py --model rooms", "python bench/edit_speed.py --model rooms",
+                     "python bench/train_speed.py --presets ref64,tiny --batch 16 --json bench/results/train_speed_b16.json",
+                     "python bench/train_speed.py --presets tiny,ref64,paper256 --batch 4 "
+                     "--json bench/results/train_speed_b4.json",
+                     "python bench/train_speed.py --presets tiny,tiny+projected --batch 32 "
+                     "--json bench/results/train_speed_projected.json",
+                     "python bench/train_speed.py --presets tiny,tiny+spatial-multi,tiny+spatial-steer --batch 32 "
+                     "--json bench/results/train_speed_steer.json"],
+        "writes": ["generate_speed.json", "edit_speed.json", "train_speed_b16.json", "train_speed_b4.json",
+                   "train_speed_projected.json", "train_speed_steer.json"],
+    },
+    "time-to-quality": {
+        "doc": "docs/benchmarks.md", "needs": f"{ROOMS}, {HOLDOUTS}, runs/rooms-baseline, runs/rooms-projected, "
+                                              "runs/creatures-stylegan2, runs/creatures-projected (their milestones)",
+        "commands": [
+            "python bench/time_to_quality.py --run runs/rooms-baseline --data data/rooms64 "
+            "--holdout data/rooms64-holdout --n 1000 --json bench/results/time_to_quality.json",
+            "python bench/time_to_quality.py --run runs/rooms-projected --models rooms-stylegan2 --data data/rooms64 "
+            "--holdout data/rooms64-holdout --n 1000 --metrics fd_effnet,fd_seg --minutes 10,20,30,40,60 "
+            "--json bench/results/time_to_quality_projected.json --figure bench/results/time_to_quality_projected.png",
+            "python bench/time_to_quality.py --run runs/creatures-stylegan2,runs/creatures-projected "
+            "--data data/creatures64 --holdout data/creatures64-holdout --n 1000 --metrics fd_effnet,fd_seg "
+            "--segmenter creatures --minutes 10,20,40 --json bench/results/time_to_quality_creatures.json "
+            "--figure bench/results/time_to_quality_creatures.png"],
+        "writes": ["time_to_quality.json", "time_to_quality.png", "time_to_quality_projected.json",
+                   "time_to_quality_projected.png", "time_to_quality_creatures.json",
+                   "time_to_quality_creatures.png"],
+    },
+    "old-vs-new": {
+        "doc": "docs/quality.md", "needs": "the bundled models and git history (commit 97525a7)",
+        "commands": ["python bench/old_vs_new_figure.py"],
+        "writes": ["quality_grids/"],
+    },
+    "editor-latency": {
+        "doc": "docs/editor.md", "needs": "an idle machine, Chromium",
+        "commands": ["python bench/ui_latency.py --model rooms --moves 200 --clients 4 --browser "
+                     "--json bench/results/ui_latency.json --screenshot bench/results/editor.png"],
+        "writes": ["ui_latency.json", "editor.png"],
+    },
+}
+
+# Result files that no single command remakes as they are, and why.
+LEGACY = {
+    "drag_table.json": "merged by hand from drag_table_coarse4.json and _coarse1.json (old models; docs/drag.md says so)",
+    "drag_table_creatures.json": "merged by hand from the creatures _coarse4/_coarse1 files (old models)",
+    "drag_table_coarse1.json": "old rooms model (before issue 14); command in docs/drag.md",
+    "drag_table_coarse4.json": "old rooms model (before issue 14); command in docs/drag.md",
+    "drag_table_creatures_coarse1.json": "old creatures model; command in docs/drag.md",
+    "drag_table_creatures_coarse4.json": "old creatures model; command in docs/drag.md",
+    "drag_table_patience50.json": "a one-off setting of the old rooms model (docs/drag.md)",
+    "drag_example.gif": "written by the old drag_table command (--gif)",
+    "baseline20_fd.json": "fd of training runs deleted since (docs/benchmarks.md history)",
+    "baseline30_fd.json": "fd of training runs deleted since (docs/benchmarks.md history)",
+    "semantic_fd.json": "fd of the semantic model's training run (deleted since)",
+    "link_class_quadrants.json": "two LinkGAN fine-tunes run side by side (docs/linkgan.md gives the commands)",
+    "link_heatmaps_link-floor30.png": "figure of the class-link fine-tune (docs/linkgan.md)",
+    "link_heatmaps_link-quad30.png": "figure of the quadrants fine-tune (docs/linkgan.md)",
+    "invert_rooms_pti50.json": "invert_table.py with --pti-steps 50 (docs/invert.md)",
+    "locality_table_before.json": "locality before the paired-samples fix (issue 16), kept for comparison",
+    "train_speed_hier_steer.json": "train_speed.py rows of docs/spatialgan.md (command there)",
+    "train_speed_methods_b32.json": "train_speed.py rows of docs/benchmarks.md (command there)",
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("name", nargs="?", help="an entry of the manifest")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--dry-run", action="store_true")
+    a = ap.parse_args()
+    if a.list or not a.name:
+        for name, e in MANIFEST.items():
+            print(f"{name:18s} {e['doc']:26s} writes {', '.join(e['writes'])}\n{'':18s} needs {e['needs']}")
+        return 0
+    if a.name not in MANIFEST:
+        print(f"error: unknown entry {a.name!r}; see --list", file=sys.stderr)
+        return 2
+    env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
+    for cmd in MANIFEST[a.name]["commands"]:
+        print(f"$ {cmd}", flush=True)
+        if not a.dry_run and subprocess.run(cmd, shell=True, cwd=ROOT, env=env).returncode != 0:
+            print(f"error: command failed: {cmd}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
