@@ -10,7 +10,8 @@ import time
 import torch
 
 from _timing import percentile_ms, report
-from steergan.methods.spatial.edits import apply_ops, render_state, state_from_seed
+from steergan.methods.state import render_state
+from steergan.methods.spatial.edits import apply_ops, state_from_seed
 from steergan.models import load_model
 
 

@@ -28,7 +28,7 @@ from _timing import report
 from steergan.cli.invert import segmenter_instances
 from steergan.data.scenes import render
 from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, save_tuned)
-from steergan.methods.spatial.edits import render_state
+from steergan.methods.state import render_state
 from steergan.models import load_model, to_uint8
 
 

@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from steergan.edit.overlay import heatmap_overlay
 from steergan.visual import sheet, tile
-from steergan.methods.spatial.edits import apply_ops, render_state, state_from_seed
+from steergan.methods.state import render_state
+from steergan.methods.spatial.edits import apply_ops, state_from_seed
 from steergan.models import load_model
 
 

@@ -14,7 +14,7 @@ from steergan.edit.motion import disc_pixels, mask_loss, motion_loss, sample_at
 from steergan.edit.tracking import reference_features, track_points
 from steergan.errors import UserError
 from steergan.methods.spatial import EditState, Heatmaps
-from steergan.methods.spatial.edits import render_state
+from steergan.methods.state import render_state
 from steergan.models import load_model, to_uint8
 from steergan.nn import get_preset
 from cli_runner import invoke

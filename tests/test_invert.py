@@ -14,7 +14,7 @@ from steergan.cli.invert import read_square
 from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
                                   tuned_model)
 from steergan.edit.state_checks import check_state_fits
-from steergan.methods.spatial.edits import EditState, render_state
+from steergan.methods.state import EditState, render_state
 from steergan.models import load_model, to_uint8
 from steergan.nn import get_preset
 from cli_runner import invoke

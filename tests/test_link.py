@@ -14,7 +14,7 @@ from steergan.errors import UserError
 from steergan.methods import build_method
 from steergan.methods.link import (BoxRegion, apply_link_op, axis_partition, masked_sq_error, parse_links,
                                    perturb, resample_states, resample_ws)
-from steergan.methods.spatial.edits import render_state
+from steergan.methods.state import render_state
 from steergan.metrics import locality, masked_mse
 from steergan.metrics.link_locality import link_locality
 from steergan.models import SteerModel, load_model

@@ -72,10 +72,12 @@ def test_method_contract(tmp_path, rooms16, name, kind):
     # the edit state of a seed round-trips through JSON and renders identically
     from steergan.edit.drag import initial_state
     from steergan.edit.state_checks import check_state_fits
-    from steergan.methods.spatial.edits import EditState, render_state
+    from steergan.methods.state import STATE_VERSION, EditState, render_state, start_state
     s = initial_state(m, 3, model_id=str(ckpt))
+    assert s.same_as(start_state(m, 3, model_id=str(ckpt)))          # the method's own start
+    assert (s.heatmaps is not None) == m.method.has_heatmaps
     s2 = check_state_fits(m, EditState.from_json(s.to_json()))
-    assert s2.same_as(s)
+    assert s2.same_as(s) and json.loads(s.to_json())["version"] == STATE_VERSION
     torch.testing.assert_close(render_state(m, s), render_state(m, s2))
     # every op the method declares applies once through the generic path (the editor's)
     from steergan.ui.panels import apply_edit_ops

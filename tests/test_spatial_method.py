@@ -9,7 +9,8 @@ import torch
 from steergan.errors import UserError
 from steergan.methods import LossContext, build_method, describe, method_from_dict, method_names
 from steergan.methods.spatial import EditState, Heatmaps, apply_ops
-from steergan.methods.spatial.edits import render_state, state_from_seed
+from steergan.methods.state import render_state
+from steergan.methods.spatial.edits import state_from_seed
 from steergan.models import load_model
 from steergan.nn import get_preset
 from steergan.train import Trainer, TrainOptions
@@ -126,3 +127,21 @@ def test_edit_state_validation_and_explicit_ws():
                {"op": "set_style", "index": 0, "seed": 3}, {"op": "set_sigma", "index": 0, "sigma": -1}):
         with pytest.raises(UserError):
             apply_ops(st, [op])
+
+
+def test_edit_state_files_of_version_1_still_load():
+    """Issue 15: the edit state moved to methods.state and gained a version; files written before
+    (CLI state.json and editor exports: no version field) load unchanged, newer versions are refused."""
+    import json
+
+    from steergan.errors import UserError
+    from steergan.methods.state import STATE_VERSION, EditState
+    old = {"model": "rooms", "seed": 4, "ws": None, "heatmaps": None, "truncation": 0.7, "noise_mode": "const"}
+    s = EditState.from_dict(old)
+    assert (s.model, s.seed, s.truncation) == ("rooms", 4, 0.7)
+    assert json.loads(s.to_json()) == {**old, "version": STATE_VERSION}
+    assert EditState.from_json(s.to_json()).same_as(s)
+    with pytest.raises(UserError, match="version"):
+        EditState.from_dict({**old, "version": STATE_VERSION + 1})
+    from steergan.methods.spatial.edits import EditState as Reexported
+    assert Reexported is EditState                              # old imports keep working

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 from steergan.cli.main import main  # noqa: E402
 from steergan.cli.ui import is_loopback  # noqa: E402
 from steergan.errors import UserError  # noqa: E402
-from steergan.methods.spatial.edits import EditState, apply_ops, render_state, state_from_seed  # noqa: E402
+from steergan.methods.state import EditState, render_state  # noqa: E402
+from steergan.methods.spatial.edits import apply_ops, state_from_seed  # noqa: E402
 from steergan.models import load_model, to_uint8  # noqa: E402
 from steergan.ui import create_app  # noqa: E402
 from steergan.ui.catalog import ModelCatalog  # noqa: E402

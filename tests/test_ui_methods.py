@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from steergan.edit.semantic_views import class_colour, depth_grey  # noqa: E402
 from steergan.methods.link import BoxRegion, apply_link_op  # noqa: E402
 from steergan.methods.semantic import edits  # noqa: E402
-from steergan.methods.spatial.edits import EditState, render_state  # noqa: E402
+from steergan.methods.state import EditState, render_state  # noqa: E402
 from steergan.models import to_uint8  # noqa: E402
 from steergan.ui import create_app  # noqa: E402
 from steergan.ui.catalog import ModelCatalog  # noqa: E402

@@ -55,7 +55,7 @@ def check_truncation(value, flag: str = "--truncation") -> float:
     """psi in [0, 2] (the edit state's range): checked before any mapping runs, where a value
     like -3e38 would overflow float32 inside torch instead of being refused."""
     import math
-    from ..methods.spatial.edits import MAX_TRUNCATION
+    from ..methods.state import MAX_TRUNCATION
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or not 0 <= value <= MAX_TRUNCATION:
         raise UserError(f"{flag} must be a number in [0, {MAX_TRUNCATION:g}], got {value!r}")
@@ -117,7 +117,7 @@ def load_start(checkpoint, model, seed, state_file, device):
 def read_state_file(path):
     """An edit state JSON file (``--state``), or a one-line error."""
     from pathlib import Path
-    from ..methods.spatial.edits import EditState
+    from ..methods.state import EditState
     try:
         return EditState.from_json(Path(path).read_text())
     except FileNotFoundError:

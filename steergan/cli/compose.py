@@ -43,7 +43,7 @@ def compose(checkpoint, model, seed, state_file, swap_texture, swap_shape, from_
     """Per-class shape/texture edits, depth maps and build-up of a SemanticStyleGAN model."""
     from ..edit.semantic_views import depth_image, label_image
     from ..methods.semantic import edits
-    from ..methods.spatial.edits import EditState
+    from ..methods.state import EditState
     from ..visual import image_grid
 
     from ..edit.state_checks import check_seed

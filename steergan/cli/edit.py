@@ -76,7 +76,8 @@ def edit(checkpoint, model, seed, state_file, moves, sigmas, removes, restyles, 
     """Edit an image of a heatmap-steered model; writes before/after PNGs, overlays and state.json."""
     from ..edit import heatmap_overlay
     from ..edit.state_checks import check_seed
-    from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
+    from ..methods.state import render_state
+    from ..methods.spatial.edits import apply_ops, state_from_seed
     from ..visual import image_grid
 
     check_truncation(truncation)

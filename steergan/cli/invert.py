@@ -72,7 +72,7 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, device, as_js
     import torch
     from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
                                tuned_model)
-    from ..methods.spatial.edits import render_state
+    from ..methods.state import render_state
     from ..models import load_model, to_uint8
     from ..visual import image_grid
 

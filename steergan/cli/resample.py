@@ -49,7 +49,7 @@ def resample(checkpoint, model, seed, link, n, links_json, segmenter, truncation
 
     from ..edit.difference import change_map, heat_image
     from ..methods.link.edits import link_spec, resample_states
-    from ..methods.spatial.edits import render_state
+    from ..methods.state import render_state
     from ..metrics.link_locality import LinkRegion
     from ..metrics.locality import locality
     from ..models import load_model

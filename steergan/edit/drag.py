@@ -36,7 +36,8 @@ from typing import Any, Callable, Optional, Sequence
 import torch
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState, state_from_seed
+from ..methods.state import EditState
+from ..methods.spatial.edits import state_from_seed
 from .coarse import CentreOffsets, coarse_move, follow_move
 from .motion import mask_loss, motion_loss, upsample_features
 from .tracking import reference_features, track_points

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState
+from ..methods.state import EditState
 from ..methods.spatial.heatmaps import HIERARCHICAL, Heatmaps, sample_hierarchical
 from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts, layouts_from_instances
 

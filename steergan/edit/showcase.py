@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
+from ..methods.state import render_state
+from ..methods.spatial.edits import apply_ops, state_from_seed
 from ..visual import tile
 from .overlay import heatmap_overlay
 

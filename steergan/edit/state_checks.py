@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState
+from ..methods.state import EditState
 
 MAX_SEED = 2 ** 32
 

@@ -99,6 +99,11 @@ class Method:
                        generator: Optional[torch.Generator] = None) -> Any:
         return None
 
+    def start_control(self, model, seed: int, truncation: float = 1.0) -> Any:
+        """The editable control of a seed's edit state (``methods.state.start_state``), on the CPU;
+        None for methods whose edits live in W+ alone."""
+        return None
+
     def collate_control(self, controls: list) -> Any:
         """Stack per-sample control states (from ``sample_control(1, ...)``) into a batch."""
         return None

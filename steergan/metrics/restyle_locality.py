@@ -8,7 +8,8 @@ three-method locality table; LinkGAN's region is its link's, SemanticStyleGAN's 
 from __future__ import annotations
 
 from ..errors import UserError
-from ..methods.spatial.edits import apply_ops, render_state, state_from_seed
+from ..methods.state import render_state
+from ..methods.spatial.edits import apply_ops, state_from_seed
 from .locality import LocalityAccumulator
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState, state_from_seed
+from ..methods.state import EditState, start_state as method_start_state
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, default_drag_factory
@@ -88,10 +88,8 @@ class InvertBody(_Body):
 # ---------------------------------------------------------------------- helpers
 
 def start_state(model, seed: int, truncation: float, source: str) -> EditState:
-    """A seed's latent, with its heatmaps when the model has them."""
-    if model.method.has_heatmaps:
-        return state_from_seed(model, seed, truncation, model_id=source)
-    return EditState(source, seed=seed, truncation=truncation).validate()
+    """A seed's latent, with the method's control (SpatialGAN: heatmaps) when it has one."""
+    return method_start_state(model, seed, truncation, model_id=source)
 
 
 def _error(status: int, message: str) -> JSONResponse:

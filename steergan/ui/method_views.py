@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState, render_state
+from ..methods.state import EditState, render_state
 from ..models import to_uint8
 from .views import alpha_png, data_url, pil_png, png_bytes
 

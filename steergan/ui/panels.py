@@ -15,7 +15,7 @@ from ..errors import UserError
 from ..methods.base import registered_edit_ops
 
 if TYPE_CHECKING:
-    from ..methods.spatial.edits import EditState
+    from ..methods.state import EditState
 
 # panel -> capabilities that enable it (any one of them)
 PANELS: dict[str, tuple[str, ...]] = {

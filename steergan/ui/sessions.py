@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import UserError
-from ..methods.spatial.edits import EditState
+from ..methods.state import EditState
 
 HISTORY = 100                      # undo steps kept per session
 

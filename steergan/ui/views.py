@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..methods.spatial.edits import EditState, render_state
+from ..methods.state import EditState, render_state
 from ..models import to_uint8
 
 

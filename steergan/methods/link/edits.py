@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ...errors import UserError
-from ..spatial.edits import EditState
+from ..state import EditState
 from .spec import Link, parse_links
 
 

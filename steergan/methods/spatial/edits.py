@@ -1,11 +1,7 @@
-"""Editor state and edit operations for SpatialGAN models (pure functions, no UI).
+"""SpatialGAN's edit operations on an ``EditState`` (``methods.state``; pure functions, no UI).
 
-An ``EditState`` is everything needed to re-render one edited image bit-exactly: the
-model id, the latent (a seed, or an explicit W+ list, e.g. after DragGAN-style
-optimisation), the heatmaps, truncation and noise mode. It round-trips through JSON
-exactly (floats are written as exact decimal reprs of the stored values).
-
-Edit ops are plain dicts, so the CLI and the browser editor can send them as JSON::
+The state's control is the heatmaps; ``state_from_seed`` gives a seed's, truncated like the
+latent. Edit ops are plain dicts, so the CLI and the browser editor can send them as JSON::
 
     {"op": "move", "index": 0, "delta": [0.2, 0.0], "with_descendants": true}
     {"op": "set_centre", "index": 2, "xy": [-0.5, 0.1]}
@@ -17,95 +13,17 @@ Coordinates and sigma follow ``heatmaps`` (x right, y down, both in [-1, 1]).
 """
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Optional
+from dataclasses import replace
+from typing import Callable, Iterable, Optional
 
 import torch
 
 from ...errors import UserError
+from ..state import MAX_TRUNCATION, NOISE_MODES, EditState, render_state  # noqa: F401  (re-exported)
 from .heatmaps import Heatmaps
 
-NOISE_MODES = ("const", "random", "none")
 OPS = ("move", "set_centre", "set_sigma", "remove", "restore", "set_style")
-
-
-MAX_TRUNCATION = 2.0     # psi beyond 2 extrapolates far outside the training distribution
-
-
-@dataclass
-class EditState:
-    model: str                                   # bundled model name or checkpoint path
-    seed: Optional[int] = None                   # the latent comes from this seed ...
-    ws: Optional[list] = None                    # ... or is this W+ [num_ws][w_dim] (one image)
-    heatmaps: Optional[Heatmaps] = None          # batch of 1
-    truncation: float = 1.0
-    noise_mode: str = "const"
-
-    def validate(self) -> "EditState":
-        if not isinstance(self.model, str) or not self.model:
-            raise UserError("edit state needs a model id")
-        if (self.seed is None) == (self.ws is None):
-            raise UserError("edit state needs exactly one of seed and ws")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
-                                      or not 0 <= self.seed < 2 ** 32):
-            raise UserError(f"seed must be an integer between 0 and 2^32-1, got {self.seed!r}")
-        if self.ws is not None:
-            rows = self.ws
-            if (not isinstance(rows, list) or not rows or not all(isinstance(r, list) and r for r in rows)
-                    or len({len(r) for r in rows}) != 1):
-                raise UserError("ws must be a non-empty [num_ws][w_dim] list of numbers")
-        if not isinstance(self.truncation, (int, float)) or isinstance(self.truncation, bool) \
-                or not 0 <= self.truncation <= MAX_TRUNCATION:
-            raise UserError(f"truncation must be a number in [0, {MAX_TRUNCATION:g}], got {self.truncation!r}")
-        if self.noise_mode not in NOISE_MODES:
-            raise UserError(f"noise mode must be one of {', '.join(NOISE_MODES)}, got {self.noise_mode!r}")
-        if self.heatmaps is not None and len(self.heatmaps) != 1:
-            raise UserError("edit state heatmaps must hold exactly one image")
-        return self
-
-    def ws_tensor(self, device: Any = "cpu") -> torch.Tensor:
-        """W+ [1, num_ws, w_dim] (float32) from ``ws``."""
-        if self.ws is None:
-            raise UserError("this edit state has a seed, not an explicit W+")
-        return torch.tensor(self.ws, dtype=torch.float32, device=device)[None]
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, "seed": self.seed, "ws": self.ws,
-                "heatmaps": None if self.heatmaps is None else self.heatmaps.to_dict(),
-                "truncation": self.truncation, "noise_mode": self.noise_mode}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "EditState":
-        if not isinstance(d, dict):
-            raise UserError("edit state must be a JSON object")
-        unknown = set(d) - {"model", "seed", "ws", "heatmaps", "truncation", "noise_mode"}
-        if unknown:
-            raise UserError(f"unknown edit state fields {sorted(unknown)}")
-        hm = d.get("heatmaps")
-        state = cls(model=d.get("model"), seed=d.get("seed"), ws=d.get("ws"),
-                    heatmaps=None if hm is None else Heatmaps.from_dict(hm),
-                    truncation=d.get("truncation", 1.0), noise_mode=d.get("noise_mode", "const"))
-        return state.validate()
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> "EditState":
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as e:
-            raise UserError(f"edit state is not valid JSON ({e})") from None
-
-    def same_as(self, other: "EditState") -> bool:
-        if (self.model, self.seed, self.ws, self.truncation, self.noise_mode) != \
-                (other.model, other.seed, other.ws, other.truncation, other.noise_mode):
-            return False
-        if self.heatmaps is None or other.heatmaps is None:
-            return self.heatmaps is None and other.heatmaps is None
-        return self.heatmaps.same_as(other.heatmaps)
 
 
 # ---------------------------------------------------------------------- ops
@@ -200,22 +118,18 @@ def truncate_styles(hm: Heatmaps, G, truncation: float) -> Heatmaps:
     return Heatmaps(hm.centres, hm.sigmas, hm.levels, hm.parents, hm.active, st, hm.kind)
 
 
-def state_from_seed(model, seed: int, truncation: float = 1.0, noise_mode: str = "const",
-                    model_id: Optional[str] = None) -> EditState:
-    """The starting point of an edit: the model's latent and heatmaps for ``seed``."""
+def seed_heatmaps(model, seed: int, truncation: float = 1.0) -> Heatmaps:
+    """A seed's heatmaps (on the CPU), per-object style codes truncated like the latent."""
     with torch.no_grad():
         hm = model.control_from_seed(int(seed))
     if not isinstance(hm, Heatmaps):
         raise UserError(f"model {model.source} is not a spatial (heatmap) model")
-    hm = truncate_styles(hm.detach(), model.G, truncation).to("cpu")
-    return EditState(model_id or model.source, seed=int(seed), heatmaps=hm,
+    return truncate_styles(hm.detach(), model.G, truncation).to("cpu")
+
+
+def state_from_seed(model, seed: int, truncation: float = 1.0, noise_mode: str = "const",
+                    model_id: Optional[str] = None) -> EditState:
+    """The starting point of an edit: the model's latent and heatmaps for ``seed`` (any object
+    with ``control_from_seed``, ``source`` and ``G``: metrics pass stand-in models)."""
+    return EditState(model_id or model.source, seed=int(seed), heatmaps=seed_heatmaps(model, seed, truncation),
                      truncation=truncation, noise_mode=noise_mode).validate()
-
-
-def render_state(model, state: EditState) -> torch.Tensor:
-    """The image [1, 3, R, R] (float, about [-1, 1]) an edit state describes."""
-    state.validate()
-    ws = model.ws_from_seed(state.seed, state.truncation) if state.seed is not None \
-        else state.ws_tensor(model.device)
-    control = None if state.heatmaps is None else state.heatmaps.to(model.device)
-    return model.synthesize(ws, control, noise_mode=state.noise_mode)

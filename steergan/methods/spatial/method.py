@@ -247,6 +247,11 @@ class SpatialGAN(Method):
             hm = Heatmaps(hm.centres, hm.sigmas, hm.levels, hm.parents, hm.active, w, hm.kind)
         return hm
 
+    def start_control(self, model, seed: int, truncation: float = 1.0) -> Heatmaps:
+        """A seed's heatmaps for editing, per-object style codes truncated like the latent."""
+        from .edits import seed_heatmaps
+        return seed_heatmaps(model, seed, truncation)
+
     def collate_control(self, controls: list) -> Heatmaps:
         return Heatmaps.cat(controls)
 
