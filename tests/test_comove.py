@@ -223,3 +223,13 @@ def test_restyle_locality_on_the_bundled_model_and_models_without_styles():
     assert r["inside"] > r["outside"] >= 0 and r["n"] == 3
     with pytest.raises(UserError, match="cannot restyle"):
         rl.restyle_locality(load_model("rooms-stylegan2"), n=1)
+
+
+def test_start_states_measure_given_states_with_explicit_latents():
+    """Issue 19: the Co-move Ratio of inverted images (explicit W+ states, not seeds)."""
+    from steergan.methods.state import EditState
+    model = FakeSquares()
+    states = [EditState("fake", ws=[[float(s)]], heatmaps=model.control_from_seed(s)).validate() for s in range(12)]
+    res = co_move_ratio(model, 999, ColourSegmenter(), start_states=states, per_sample=True)
+    assert res["n"] == 12 and res["n_valid"] >= 10 and res["mean"] == pytest.approx(1.0, abs=0.05)
+    assert abs(co_move_ratio(FakeSquares(follow=False), 0, ColourSegmenter(), start_states=states)["mean"]) < 0.05

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from steergan.errors import UserError
 import torch
 from PIL import Image
 
@@ -48,6 +50,12 @@ def test_projection_lowers_the_reconstruction_error(files):
     assert p.ws.shape == (1, m.G.num_ws, m.G.cfg.w_dim) and not p.ws.requires_grad
     start = m.G.mapping.w_avg[None, None].expand_as(p.ws)
     assert not torch.equal(p.ws, start)
+    # space "w": one w for every layer, still lowering the error
+    w = project(m, target, steps=15, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)), space="w")
+    assert w.ws.shape == p.ws.shape and torch.equal(w.ws, w.ws[:, :1].expand_as(w.ws))
+    assert w.history[-1]["loss"] < 0.8 * w.history[0]["loss"]
+    with pytest.raises(UserError, match="space"):
+        project(m, target, steps=1, space="z")
 
 
 def test_an_image_the_model_made_is_reconstructed_to_high_psnr():

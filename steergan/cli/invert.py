@@ -65,9 +65,12 @@ def _bar(total: int, desc: str):
 @click.option("--pti-steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
               help="Pivotal tuning steps (with --pti).")
 @click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
+@click.option("--space", type=click.Choice(["w+", "w"]), default="w+", show_default=True,
+              help="w+: one w per layer (closer reconstruction); w: one w for every layer (edits behave more "
+                   "like a sample's, coarser reconstruction).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, fit_centres, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, fit_centres, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
@@ -90,7 +93,7 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, device, as_js
         def tick(step, loss, p, phase="W+", bar=bar):
             bar.update(1)
             bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
-        proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick)
+        proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space)
         state = inversion_state(model_id, proj.ws, proj.control)
         used = m
         folder.mkdir(parents=True, exist_ok=True)

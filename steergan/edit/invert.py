@@ -37,6 +37,7 @@ from ..methods.spatial.heatmaps import HIERARCHICAL, Heatmaps, sample_hierarchic
 from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts, layouts_from_instances
 
 Callback = Callable[[int, float, float], None]      # (step, loss, psnr in dB)
+SPACES = ("w+", "w")
 
 
 # ---------------------------------------------------------------------- images and scores
@@ -161,7 +162,7 @@ class Projector:
 
     def __init__(self, model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0,
                  perceptual: float = 0.01, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
-                 fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01):
+                 fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+"):
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise UserError(f"steps must be an integer >= 0, got {steps!r}")
         G, dev = model.G, model.device
@@ -169,8 +170,14 @@ class Projector:
         self.target = as_target(image, model.resolution, dev)
         self.percep = Perceptual(feature_size, dev) if perceptual > 0 else None
         self.target_feats = self.percep.features(self.target) if self.percep else None
-        self.ws = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1).to(dev).requires_grad_(True)
-        params = [{"params": [self.ws], "lr_scale": 1.0}]
+        if space not in SPACES:
+            raise UserError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
+        # "w": one w for every layer (the space the generator was trained on: edits behave as on
+        # samples, reconstructions are coarser); "w+": one w per layer (closer, less editable)
+        rows = 1 if space == "w" else G.num_ws
+        self.num_ws, self.space = G.num_ws, space
+        self._w = G.mapping.w_avg.detach().float()[None, None].repeat(1, rows, 1).to(dev).requires_grad_(True)
+        params = [{"params": [self._w], "lr_scale": 1.0}]
         self.hm = self.styles = self.centres = self.log_sigmas = None
         if model.method.has_heatmaps:
             hm = self.hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
@@ -188,6 +195,11 @@ class Projector:
     @property
     def done(self) -> bool:
         return len(self.history) >= self.steps
+
+    @property
+    def ws(self) -> torch.Tensor:
+        """W+ [1, num_ws, w_dim] (one w repeated in ``space="w"``)."""
+        return self._w.expand(1, self.num_ws, -1) if self.space == "w" else self._w
 
     def control(self) -> Optional[Heatmaps]:
         hm = self.hm
@@ -217,21 +229,23 @@ class Projector:
         with torch.no_grad():
             ctrl = self.control()
             ctrl = None if ctrl is None else ctrl.detach()
-            ws = self.ws.detach()
+            ws = self.ws.detach().clone()
             out = self.G.synthesis(ws, ctrl, noise_mode="const")
         return Projection(ws, ctrl, list(self.history), out)
 
 
 def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0, perceptual: float = 0.01,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
-            fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None) -> Projection:
+            fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None,
+            space: str = "w+") -> Projection:
     """Optimise W+ (from the mean w) so that G renders ``image``; deterministic (no random noise).
 
     SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
     map, so without one the layout of seed 0 is used); their per-object style codes are fitted
-    too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well."""
+    too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well. ``space``:
+    "w+" (one w per layer, the default) or "w" (one w for all: edits behave more like a sample's)."""
     p = Projector(model, image, steps, lr, pixel, perceptual, feature_size, heatmaps, fit_styles, fit_centres,
-                  centre_lr)
+                  centre_lr, space)
     while not p.done:
         h = p.step()
         if callback:

@@ -83,7 +83,8 @@ def _render(model, states) -> torch.Tensor:
     """uint8 [B, 3, H, W] for edit states (batched ``render_state``)."""
     from ..methods.spatial.heatmaps import Heatmaps
     device = getattr(model, "device", "cpu")
-    ws = torch.cat([model.ws_from_seed(s.seed, s.truncation) for s in states]).to(device)
+    ws = torch.cat([model.ws_from_seed(s.seed, s.truncation) if s.seed is not None else s.ws_tensor(device)
+                    for s in states]).to(device)
     hm = Heatmaps.cat([s.heatmaps for s in states]).to(device)
     with torch.no_grad():
         return _to_uint8(model.synthesize(ws, hm, noise_mode=states[0].noise_mode))
@@ -106,20 +107,23 @@ def _draw_shift(rng: np.random.Generator, starts: list[np.ndarray], size: tuple[
 def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.25,
                   features: Optional[Callable[..., Any]] = None, *, min_shift: float = 0.1, batch: int = 16,
                   truncation: float = 1.0, noise_mode: str = "const", per_sample: bool = False,
-                  progress: Optional[Callable[[int, int], None]] = None) -> dict:
+                  progress: Optional[Callable[[int, int], None]] = None, start_states=None) -> dict:
     """Co-move Ratio of a heatmap model over ``n`` samples (see the module docstring).
 
     ``model``: a ``SteerModel`` (or anything with ``capabilities`` containing "heatmap_move",
     ``control_from_seed``, ``ws_from_seed``, ``synthesize`` and ``source``); ``segmenter``: a
     ``Segmenter`` (uint8 [N, 3, H, W] -> instance masks), optionally with ``segment`` giving classes.
     Returns ``{"mean", "median", "std", "n", "n_valid", "n_skipped", "skipped": {reason: count}, ...}``
-    plus ``per_sample`` (a list of dicts) when asked.
+    plus ``per_sample`` (a list of dicts) when asked. ``start_states``: edit states to edit instead
+    of seeds' (e.g. inverted images; ``n`` is then their count); the rest is unchanged.
     """
     from ..methods.spatial.edits import apply_ops, state_from_seed
     caps = tuple(getattr(model, "capabilities", ()) or ())
     if "heatmap_move" not in caps:
         raise UserError(f"model {getattr(model, 'source', model)!s} has no movable heatmaps "
                         f"(capabilities: {', '.join(caps) or 'none'}); the Co-move Ratio needs 'heatmap_move'")
+    if start_states is not None:
+        n = len(start_states)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise UserError(f"n must be a positive integer, got {n!r}")
     if not (0 < min_shift <= max_shift <= 1):
@@ -136,7 +140,8 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
         states, picks = [], []
         for rng in rngs:
             latent_seed = int(rng.integers(0, 2 ** 31 - 1))
-            st = state_from_seed(model, latent_seed, truncation, noise_mode, model_id=model_id)
+            st = state_from_seed(model, latent_seed, truncation, noise_mode, model_id=model_id) \
+                if start_states is None else start_states[len(states) + start]
             hm = st.heatmaps
             cands = [i for i in hm.level_indices(0) if bool(hm.active[0, i])]
             if not cands:

@@ -13,16 +13,19 @@ from ..methods.spatial.edits import apply_ops, state_from_seed
 from .locality import LocalityAccumulator
 
 
-def restyle_locality(model, n: int = 200, seed: int = 0, footprint: float = 0.1) -> dict:
+def restyle_locality(model, n: int = 200, seed: int = 0, footprint: float = 0.1, start_states=None) -> dict:
+    """``start_states``: edit states to restyle instead of seeds' (e.g. inverted images; n = their count)."""
     if "heatmap_style" not in model.capabilities:
         raise UserError(f"{model.source} cannot restyle objects (needs per-object style codes: "
                         "a SpatialGAN multi-object model with SEL_indoor)")
+    if start_states is not None:
+        n = len(start_states)
     if n < 1:
         raise UserError("--n must be at least 1")
     acc = LocalityAccumulator()
     R = model.resolution
     for i in range(n):
-        s = state_from_seed(model, seed + i)
+        s = state_from_seed(model, seed + i) if start_states is None else start_states[i]
         active = s.heatmaps.active[0].nonzero().flatten().tolist()
         if not active:
             continue                                   # nothing to restyle in this sample
