@@ -5,12 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from steergan.errors import UserError
 import torch
 from PIL import Image
 
 from steergan import checkpoint as ckpt_io
+from steergan.errors import UserError
 from steergan.cli.common import load_start
 from steergan.cli.invert import read_square
 from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
