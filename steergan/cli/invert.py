@@ -65,12 +65,14 @@ def _bar(total: int, desc: str):
 @click.option("--pti-steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
               help="Pivotal tuning steps (with --pti).")
 @click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
+@click.option("--encoder", default=None, help="An encoder file (`steergan train-encoder`): start from its guess "
+              "instead of the mean w (--steps 0: the encoder's guess alone).")
 @click.option("--space", type=click.Choice(["w+", "w"]), default="w+", show_default=True,
               help="w+: one w per layer (closer reconstruction); w: one w for every layer (edits behave more "
                    "like a sample's, coarser reconstruction).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, fit_centres, space, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
@@ -82,6 +84,10 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, space, device
     m = load_model(model, device=device)
     R = m.resolution
     targets = [read_square(p, R) for p in images]           # every file read before anything is written
+    enc = None
+    if encoder is not None:
+        from ..edit.encoder import encode, load_encoder
+        enc = load_encoder(encoder, m)
     model_id = model or m.source
     results = []
     for path, target, folder in zip(images, targets, _out_dirs(images, Path(out))):
@@ -93,7 +99,9 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, space, device
         def tick(step, loss, p, phase="W+", bar=bar):
             bar.update(1)
             bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
-        proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space)
+        start = None if enc is None else encode(enc, target).to(m.device)
+        proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space,
+                       init_ws=start)
         state = inversion_state(model_id, proj.ws, proj.control)
         used = m
         folder.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from ..errors import UserError
 from . import attention, data, demo, drag, edit, eval as eval_cmd, export, generate, info, resample, train
 from . import compose, ui
 from . import invert as invert_cmd
+from . import train_encoder as train_encoder_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +36,7 @@ cli.add_command(drag.drag)
 cli.add_command(ui.ui)
 cli.add_command(compose.compose)
 cli.add_command(invert_cmd.invert)
+cli.add_command(train_encoder_cmd.train_encoder)
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:

@@ -162,7 +162,8 @@ class Projector:
 
     def __init__(self, model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0,
                  perceptual: float = 0.01, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
-                 fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+"):
+                 fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
+                 init_ws: Optional[torch.Tensor] = None):
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise UserError(f"steps must be an integer >= 0, got {steps!r}")
         G, dev = model.G, model.device
@@ -174,9 +175,14 @@ class Projector:
             raise UserError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
         # "w": one w for every layer (the space the generator was trained on: edits behave as on
         # samples, reconstructions are coarser); "w+": one w per layer (closer, less editable)
-        rows = 1 if space == "w" else G.num_ws
         self.num_ws, self.space = G.num_ws, space
-        self._w = G.mapping.w_avg.detach().float()[None, None].repeat(1, rows, 1).to(dev).requires_grad_(True)
+        start = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1)
+        if init_ws is not None:                    # e.g. an encoder's guess (edit.encoder.encode)
+            if tuple(init_ws.shape) != tuple(start.shape):
+                raise UserError(f"init_ws must be W+ {tuple(start.shape)}, got {tuple(init_ws.shape)}")
+            start = init_ws.detach().float().cpu()
+        start = start.mean(1, keepdim=True) if space == "w" else start
+        self._w = start.to(dev).clone().requires_grad_(True)
         params = [{"params": [self._w], "lr_scale": 1.0}]
         self.hm = self.styles = self.centres = self.log_sigmas = None
         if model.method.has_heatmaps:
@@ -237,15 +243,17 @@ class Projector:
 def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0, perceptual: float = 0.01,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
             fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None,
-            space: str = "w+") -> Projection:
+            space: str = "w+", init_ws: Optional[torch.Tensor] = None) -> Projection:
     """Optimise W+ (from the mean w) so that G renders ``image``; deterministic (no random noise).
 
     SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
     map, so without one the layout of seed 0 is used); their per-object style codes are fitted
     too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well. ``space``:
-    "w+" (one w per layer, the default) or "w" (one w for all: edits behave more like a sample's)."""
+    "w+" (one w per layer, the default) or "w" (one w for all: edits behave more like a sample's).
+    ``init_ws``: where to start instead of the mean w (an encoder's W+, ``edit.encoder.encode``);
+    with ``steps=0`` the result is that start itself."""
     p = Projector(model, image, steps, lr, pixel, perceptual, feature_size, heatmaps, fit_styles, fit_centres,
-                  centre_lr, space)
+                  centre_lr, space, init_ws)
     while not p.done:
         h = p.step()
         if callback:

@@ -1,0 +1,147 @@
+"""An inversion encoder: image -> W+ in one forward pass, trained on the model's own samples.
+
+``train_encoder(model, ...)`` draws latents from the model (``mapping`` of random z, the
+seed's control for methods that have one), renders them, and fits a small residual encoder to
+predict the W+ back (offset from the mean w, so an untrained encoder starts at the mean image),
+with an image loss on a rendered share of each batch (the latent loss alone lets errors in
+directions G ignores cost as much as visible ones). ``Encoder`` files are safetensors + JSON
+metadata naming the model they invert; ``encode`` gives the start that ``project`` refines
+(``init_ws``), or the whole inversion when speed matters more than fidelity.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import UserError
+
+FORMAT, VERSION, META_KEY = "steergan-encoder", 1, "steergan_encoder"
+
+
+class _Block(nn.Module):
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(cin, cout, 3, 2, 1), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.n1, self.n2 = nn.GroupNorm(8, cout), nn.GroupNorm(8, cout)
+        self.skip = nn.Conv2d(cin, cout, 1, 2)
+
+    def forward(self, x):
+        y = F.silu(self.n1(self.c1(x)))
+        return F.silu(self.skip(x) + self.n2(self.c2(y)))
+
+
+class Encoder(nn.Module):
+    """[N, 3, R, R] in [-1, 1] -> W+ [N, num_ws, w_dim] = w_avg + a predicted offset."""
+
+    def __init__(self, resolution: int, num_ws: int, w_dim: int, width: int = 32):
+        super().__init__()
+        self.resolution, self.num_ws, self.w_dim, self.width = resolution, num_ws, w_dim, width
+        layers, cin, r = [], 3, resolution
+        while r > 4:
+            cout = min(width * 2 ** len(layers), 256)
+            layers.append(_Block(cin, cout))
+            cin, r = cout, r // 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(cin * 16, num_ws * w_dim)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)                  # starts at the mean w
+        self.register_buffer("w_avg", torch.zeros(w_dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.resolution:
+            x = F.interpolate(x, size=(self.resolution,) * 2, mode="bilinear", align_corners=False, antialias=True)
+        h = self.body(x).flatten(1)
+        return self.w_avg + self.head(h).view(-1, self.num_ws, self.w_dim)
+
+
+def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int = 16, lr: float = 1e-3,
+                  image_weight: float = 1.0, truncation: float = 0.8, seed: int = 0,
+                  log: Optional[Callable[[str], None]] = print) -> tuple[Encoder, dict]:
+    """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and metadata."""
+    if not (minutes > 0 and steps > 0 and batch > 0):
+        raise UserError("minutes, steps and batch must be positive")
+    G = model.G.requires_grad_(False)              # the encoder learns; G stays as it is
+    torch.manual_seed(seed)
+    enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim).to(model.device)
+    enc.w_avg.copy_(G.mapping.w_avg.detach().float())
+    opt = torch.optim.Adam(enc.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    t0, step, last = time.perf_counter(), 0, {}
+    while step < steps and time.perf_counter() - t0 < minutes * 60:
+        seeds = torch.randint(0, 2 ** 31 - 1, (batch,), generator=g).tolist()
+        with torch.no_grad():
+            ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
+            controls = [model.control_from_seed(s) for s in seeds]
+            control = model.method.collate_control(controls) if controls[0] is not None else None
+            img = G.synthesis(ws, control, noise_mode="const")
+        pred = enc(img)
+        loss_w = F.mse_loss(pred, ws)
+        loss = loss_w
+        if image_weight > 0:                          # a quarter of the batch through G, with gradients
+            k = max(1, batch // 4)
+            sub = None if control is None else control.select(list(range(k)))
+            loss = loss + image_weight * F.mse_loss(G.synthesis(pred[:k], sub, noise_mode="const"), img[:k])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        last = {"loss": round(loss.item(), 5), "latent_mse": round(loss_w.item(), 5)}
+        if log and step % 100 == 0:
+            log(f"step {step} loss {last['loss']:.4f} latent {last['latent_mse']:.4f} ({time.perf_counter() - t0:.0f}s)")
+    meta = {"model": str(model.source), "resolution": model.resolution, "num_ws": G.num_ws, "w_dim": G.cfg.w_dim,
+            "width": enc.width, "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
+                                            "image_weight": image_weight, "seconds": round(time.perf_counter() - t0, 1),
+                                            "threads": torch.get_num_threads(), **last}}
+    return enc.eval().requires_grad_(False), meta
+
+
+def save_encoder(enc: Encoder, meta: dict, path) -> Path:
+    from safetensors.torch import save_file
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in enc.state_dict().items()}
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    save_file(tensors, str(tmp), metadata={META_KEY: json.dumps({"format": FORMAT, "version": VERSION, **meta})})
+    os.replace(tmp, path)                      # readers never see half a file
+    return path
+
+
+def load_encoder(path, model=None) -> Encoder:
+    """An encoder file; with ``model``, checked to fit it (W+ shape and resolution)."""
+    from safetensors import SafetensorError, safe_open
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"encoder {p} does not exist")
+    try:
+        with safe_open(str(p), "pt") as f:
+            meta = json.loads((f.metadata() or {})[META_KEY])
+            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    except (SafetensorError, KeyError, ValueError, OSError, json.JSONDecodeError) as e:
+        raise UserError(f"{p} is not a steergan encoder file ({type(e).__name__})") from None
+    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        raise UserError(f"{p} is not a steergan encoder file of version {VERSION}")
+    enc = Encoder(meta["resolution"], meta["num_ws"], meta["w_dim"], meta.get("width", 32))
+    try:
+        enc.load_state_dict(tensors)
+    except RuntimeError:
+        raise UserError(f"{p}: encoder weights do not fit its architecture") from None
+    if model is not None and (meta["num_ws"], meta["w_dim"], meta["resolution"]) != (
+            model.G.num_ws, model.G.cfg.w_dim, model.resolution):
+        raise UserError(f"encoder {p} was trained for another model ({meta['model']}): its W+ shape differs")
+    return enc.eval().requires_grad_(False)
+
+
+@torch.no_grad()
+def encode(enc: Encoder, image) -> torch.Tensor:
+    """uint8 [3, R, R] (or float in [-1, 1]) -> W+ [1, num_ws, w_dim]."""
+    t = torch.as_tensor(image)
+    t = t[None] if t.ndim == 3 else t
+    x = t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float()
+    return enc(x.to(next(enc.parameters()).device))
