@@ -751,3 +751,20 @@ def test_open_image_can_be_stopped_and_refuses_bad_uploads(client, tmp_path):
     error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": big}), 413)
     v = client.get(f"/api/sessions/{sid}").json()
     assert v["state"]["explicit_latent"]                          # nothing bad was committed
+
+
+def test_the_last_drag_downloads_as_a_gif(fake_client):
+    """Issue 18: the drag as a GIF, one frame per step (thinned beyond MAX_FRAMES)."""
+    from steergan.ui.drag_jobs import MAX_FRAMES
+    c = fake_client
+    sid = new(c)["id"]
+    error_of(c.get(f"/api/sessions/{sid}/drag/animation.gif"), 400, "not run a drag")
+    c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 5}})
+    wait_drag(c, sid, lambda p: p["status"] == "done")
+    r = c.get(f"/api/sessions/{sid}/drag/animation.gif")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/gif"
+    gif = Image.open(io.BytesIO(r.content))
+    assert gif.n_frames == 6 and gif.size == (16 * 4, 16 * 4)
+    c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 3 * MAX_FRAMES}})
+    wait_drag(c, sid, lambda p: p["status"] == "done", timeout=30)
+    assert Image.open(io.BytesIO(c.get(f"/api/sessions/{sid}/drag/animation.gif").content)).n_frames <= MAX_FRAMES + 1

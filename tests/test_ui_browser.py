@@ -192,6 +192,10 @@ def test_drag_edit_counts_steps_and_stops(page, server):
     assert s["drag"]["status"] == "stopped" and s["drag"]["step"] == steps
     assert s["state"]["explicit_latent"] and s["can_undo"]     # the drag's latent became the edit state
     assert page.is_enabled("#drag-run") and page.is_enabled("#undo")
+    with page.expect_download() as d:                          # issue 18: the drag as a GIF
+        page.click("#drag-gif")
+    gif = Image.open(d.value.path())
+    assert gif.format == "GIF" and gif.n_frames >= 2
 
 
 def test_export_and_reimport_the_edit_state(page, server, tmp_path):

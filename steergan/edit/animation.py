@@ -26,12 +26,13 @@ def drag_frame(image: torch.Tensor, handles: Sequence[Sequence[float]], targets:
     return im
 
 
-def save_gif(frames: Sequence[Image.Image], path: str | Path, ms_per_frame: int = 80, hold_ms: int = 800) -> Path:
-    """An endlessly looping GIF (Pillow) that pauses on the last frame."""
+def save_gif(frames: Sequence[Image.Image], path, ms_per_frame: int = 80, hold_ms: int = 800):
+    """An endlessly looping GIF (Pillow) that pauses on the last frame; ``path`` a file name or a
+    binary file object (the editor writes to memory)."""
     if not frames:
         raise ValueError("no frames to save")
     durations = [ms_per_frame] * (len(frames) - 1) + [hold_ms]
-    path = Path(path)
-    frames[0].save(path, save_all=True, append_images=list(frames[1:]), duration=durations, loop=0,
-                   optimize=False)
-    return path
+    target = Path(path) if isinstance(path, (str, Path)) else path
+    frames[0].save(target, format="GIF", save_all=True, append_images=list(frames[1:]), duration=durations,
+                   loop=0, optimize=False)
+    return target

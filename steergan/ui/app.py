@@ -374,6 +374,15 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     def invert_stop(sid: str):
         return drag_stop(sid)
 
+    @app.get("/api/sessions/{sid}/drag/animation.gif")
+    def drag_gif(sid: str):
+        """The last drag (or inversion) of the session, step by step, as a GIF."""
+        s = store.get(sid)
+        if s.drag is None:
+            raise UserError("this session has not run a drag yet")
+        return Response(s.drag.gif(), media_type="image/gif",
+                        headers={"Content-Disposition": 'attachment; filename="steergan-drag.gif"'})
+
     @app.get("/api/sessions/{sid}/drag")
     def drag_status(sid: str, since: Optional[int] = None):
         s = store.get(sid)

@@ -22,6 +22,7 @@ from .views import data_url, png_bytes
 
 log = logging.getLogger(__name__)
 MAX_DRAG_STEPS = 2000
+MAX_FRAMES = 120                  # frames kept for the drag's GIF (evenly thinned beyond this)
 
 
 def default_drag_factory() -> Optional[Callable]:
@@ -60,7 +61,10 @@ class DragJob:
         self.extra: dict = {}                 # what else a step reports (an inversion's "psnr")
         self.abandon_after, self._seen, self._abandoned = abandon_after, time.monotonic(), False
         self.handles, self.targets, self.max_steps = handles, targets, max_steps
-        self._png = png_bytes(drag_session.image())
+        self.requested = [list(h) for h in handles]      # the arrows the GIF draws
+        first = drag_session.image()
+        self._png = png_bytes(first)
+        self.frames = [first.cpu()]           # uint8 [3, R, R] per step, for the GIF download
         self._thread = threading.Thread(target=self._run, name="steergan-drag", daemon=True)
 
     def start(self) -> "DragJob":
@@ -86,11 +90,15 @@ class DragJob:
                     self._stop.set()
                     break
                 info = ds.step()
-                png = png_bytes(ds.image())
+                img = ds.image()
+                png = png_bytes(img)
                 with self._lock:
                     self.step = int(info["step"])
                     self.distance = None if info.get("distance") is None else float(info["distance"])
                     self.handles, self._png = info["handles"], png
+                    self.frames.append(img.cpu())
+                    if len(self.frames) > MAX_FRAMES:    # keep the first, every other one, and the newest
+                        self.frames = self.frames[:1] + self.frames[2::2]
                     self.extra = {k: v for k, v in info.items() if k not in ("step", "done", "handles", "distance")}
             final = ds.state()
             stopped = self._stop.is_set() and not ds.done
@@ -126,6 +134,16 @@ class DragJob:
     def _fail(self, message: str) -> None:
         with self._session_lock:
             self.error, self.status = message, "error"
+
+    def gif(self, scale: int = 4) -> bytes:
+        """The job's steps as a looping GIF, handles and targets drawn (``edit.animation``)."""
+        import io
+        from ..edit.animation import drag_frame, save_gif
+        with self._lock:
+            frames = list(self.frames)
+        buf = io.BytesIO()
+        save_gif([drag_frame(f, self.requested, self.targets, scale) for f in frames], buf)
+        return buf.getvalue()
 
     def view(self, since: Optional[int] = None) -> dict:
         """Progress for a poll; the image only when newer than step ``since``."""

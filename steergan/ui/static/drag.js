@@ -93,6 +93,7 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
   function clearReadout() {
     $("#drag-step").textContent = "0";
     $("#drag-status").textContent = "";
+    $("#drag-gif").hidden = true;
   }
 
   // polls one session's drag; a newer poll, a new session or a model switch ends it silently
@@ -115,6 +116,8 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
         v.draw();
         if (p.status !== "running") {
           setBusy(false);
+          $("#drag-gif").href = `/api/sessions/${sid}/drag/animation.gif?step=${p.step}`;
+          $("#drag-gif").hidden = false;
           await refresh();
           if (p.status === "error") say(`drag failed: ${p.error}`, true);
           else say(`drag ${describe(p)}`);
