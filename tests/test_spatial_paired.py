@@ -291,3 +291,12 @@ def test_hierarchical_paired_trains_on_imported_emoji(tmp_path, capsys):
     assert code == 0, err
     res = json.loads(out)
     assert res["segmenter"] == "foreground" and res["n"] == 4
+
+
+def test_empty_slots_are_not_stacked_at_the_image_centre():
+    """Issue 18: removed or empty objects sat on top of each other at the image centre in the editor."""
+    c, _, a = layouts_from_instances(square_instances(), max_objects=4)
+    empty = c[1][~a[1]]
+    assert len(empty) == 4 and len({tuple(p.tolist()) for p in empty}) == 4
+    c2, _, a2 = from_json([[[0.1, 0.1, 0.2]]], 4)
+    assert torch.allclose(c2[0, 1:], c[1, 1:]) and not a2[0, 1:].any()     # stored layouts agree

@@ -23,7 +23,14 @@ from .heatmaps import HIERARCHICAL, MULTI, Heatmaps
 SIGMA_RANGE = (0.04, 0.6)     # normalised units; a 1-pixel object at 64 px has sigma ~0.01
 STORED_LAYOUTS = 256          # kept in the model's config for sampling without data
 EMPTY_SIGMA = 0.15            # an empty slot: restoring it in the editor adds a mid-sized object
-                              # at the image centre (an inactive slot never reaches the image)
+                              # (an inactive slot never reaches the image)
+
+
+def empty_centres(k: int) -> torch.Tensor:
+    """Where the K slots sit while empty: spread along the lower third (not stacked at the image
+    centre, where the editor would draw them on top of each other), [K, 2]."""
+    x = torch.linspace(-0.6, 0.6, k) if k > 1 else torch.zeros(1)
+    return torch.stack([x, torch.full((k,), 0.5)], -1)
 
 
 def layouts_from_instances(instances: torch.Tensor, max_objects: int,
@@ -38,7 +45,7 @@ def layouts_from_instances(instances: torch.Tensor, max_objects: int,
         raise UserError(f"instance maps must be [N, R, R], got {tuple(instances.shape)}")
     n, r, dev = instances.shape[0], instances.shape[-1], instances.device
     coords = (torch.arange(r, dtype=torch.float32, device=dev) * 2 + 1) / r - 1
-    centres = torch.zeros(n, max_objects, 2, device=dev)
+    centres = empty_centres(max_objects).to(dev).expand(n, -1, -1).clone()
     sigmas = torch.full((n, max_objects), EMPTY_SIGMA, device=dev)
     active = torch.zeros(n, max_objects, dtype=torch.bool, device=dev)
     for start in range(0, n, chunk):
@@ -53,7 +60,7 @@ def layouts_from_instances(instances: torch.Tensor, max_objects: int,
             vx = (px * (coords - cx[:, None]).square()).sum(1) / a
             vy = (py * (coords - cy[:, None]).square()).sum(1) / a
             sl = slice(start, start + len(inst))
-            centres[sl, k] = torch.stack([cx, cy], -1)
+            centres[sl, k] = torch.where(ok[:, None], torch.stack([cx, cy], -1), centres[sl, k])
             sigmas[sl, k] = torch.where(ok, ((vx + vy) / 2).sqrt().clamp(*SIGMA_RANGE), EMPTY_SIGMA)
             active[sl, k] = ok
     return centres, sigmas, active
@@ -97,7 +104,7 @@ def from_json(layouts: Sequence, max_objects: int) -> tuple[torch.Tensor, torch.
     if not isinstance(layouts, (list, tuple)) or not layouts:
         raise UserError("spatial option layouts: expected a non-empty list of layouts")
     n = len(layouts)
-    centres = torch.zeros(n, max_objects, 2)
+    centres = empty_centres(max_objects).expand(n, -1, -1).clone()
     sigmas = torch.full((n, max_objects), EMPTY_SIGMA)
     active = torch.zeros(n, max_objects, dtype=torch.bool)
     for i, objs in enumerate(layouts):

@@ -27,7 +27,7 @@ import torch
 
 from ...errors import UserError
 from .heatmaps import CENTRES_PER_LEVEL, HIERARCHICAL, Heatmaps, hierarchical_structure
-from .layouts import foreground_layouts, layouts_from_instances
+from .layouts import empty_centres, foreground_layouts, layouts_from_instances
 
 Parts = tuple[tuple[str, ...], ...]
 
@@ -108,11 +108,12 @@ def part_layouts(slot_maps: torch.Tensor, parts: Parts) -> tuple[torch.Tensor, t
     sup = part_slots(parts)
     shifted = torch.where(slot_maps >= 2, slot_maps - 1, torch.zeros_like(slot_maps))
     cp, sp, ap = layouts_from_instances(shifted, len(sup))
-    centres = torch.zeros(n, len(levels), 2, device=slot_maps.device)
+    centres = empty_centres(len(levels)).to(slot_maps.device).expand(n, -1, -1).clone()
     sigmas = s0.new_full((n, len(levels)), float(s0.mean()) if n else 0.1)
     active = torch.zeros(n, len(levels), dtype=torch.bool, device=slot_maps.device)
     centres[:, :1], sigmas[:, :1], active[:, :1] = c0, s0, a0
-    centres[:, sup], sigmas[:, sup], active[:, sup] = cp, sp, ap
+    centres[:, sup] = torch.where(ap[..., None], cp, centres[:, sup])
+    sigmas[:, sup], active[:, sup] = sp, ap
     return centres, sigmas, active
 
 

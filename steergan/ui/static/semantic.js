@@ -29,10 +29,16 @@ export function setupSemanticPanel(editor, { guarded, action, say, show, session
     v.draw();
   }
 
+  let areas = [];                 // each class's share of the current image (from the layers view)
+
   async function newCode(k, part) {
-    const seed = randomSeed();
+    const seed = randomSeed(), absent = areas[k] === 0;
     await show(await api("POST", sessionPath("/ops"), { ops: [{ op: "set_code", class: k, part, seed }] }));
-    say(`${classes[k].name}: new ${part} code (seed ${seed})`);
+    // a class that is not in the image: a texture has nothing to change, a shape may or may not bring it in
+    const note = !absent ? "" : part === "texture"
+      ? ` — ${classes[k].name} is not in this image, so its texture changes nothing you can see (try New shape)`
+      : ` — ${classes[k].name} was not in this image; a new shape code may or may not make it appear`;
+    say(`${classes[k].name}: new ${part} code (seed ${seed})${note}`);
   }
 
   function renderList(model) {
@@ -74,6 +80,7 @@ export function setupSemanticPanel(editor, { guarded, action, say, show, session
     const depths = r.depths ? await Promise.all(r.depths.map(loadImage)) : null;
     if (mine !== request) return;
     layers = { masks: masks.map((m, k) => tintMask(m, classes[k].colour)), depths };
+    areas = r.area.slice();
     r.area.forEach((a, k) => {
       const el = document.querySelector(`#classes li[data-class="${k}"] .area`);
       if (el) el.textContent = `${(100 * a).toFixed(1)}%`;
