@@ -4,25 +4,22 @@ W+ projection alone and W+ followed by pivotal tuning (PTI).
     python bench/invert_table.py --model rooms --n 10 [--steps 100] [--pti-steps 100] \
         [--json bench/results/invert_rooms.json]
 
-Images are rooms renders of seed 5 (the bundled models were trained on seed 0), 64 px.
-SSIM is computed here (no torchmetrics / scikit-image in the environment): the usual
-Wang et al. 2004 form with an 11-tap Gaussian window (sigma 1.5), K1 = 0.01, K2 = 0.03, on
-[0, 1] images, per channel, averaged over valid (unpadded) windows and channels. PSNR and SSIM
-are measured on the uint8 reconstruction that ``render_state`` gives for the saved state
+Images are renders of seed 5 (``--kind rooms|creatures``; the bundled models were trained on seed 0),
+64 px. ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
+encoder's guess followed by pivotal tuning.
+PSNR and SSIM come from scikit-image (``pip install "steergan[bench]"``), measured on the uint8 reconstruction that ``render_state`` gives for the saved state
 (after PTI: the reloaded fp16 generator file). Seconds include the segmenter (SpatialGAN
 heatmap initialisation); the first image also pays loading the EfficientNet features.
 """
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from _timing import report
 from steergan.cli.invert import segmenter_instances
@@ -32,29 +29,16 @@ from steergan.methods.state import render_state
 from steergan.models import load_model, to_uint8
 
 
-def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    g = torch.exp(-x.square() / (2 * sigma ** 2))
-    g = g / g.sum()
-    return g[:, None] * g[None, :]
-
-
 def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
-    """SSIM of two uint8 images [3, H, W] (see the module docstring)."""
-    x, y = (t.double()[:, None] / 255 for t in (a, b))          # channels as a batch
-    w = gaussian_window()[None, None]
-    mu_x, mu_y = F.conv2d(x, w), F.conv2d(y, w)
-    sxx = F.conv2d(x * x, w) - mu_x ** 2
-    syy = F.conv2d(y * y, w) - mu_y ** 2
-    sxy = F.conv2d(x * y, w) - mu_x * mu_y
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    s = ((2 * mu_x * mu_y + c1) * (2 * sxy + c2)) / ((mu_x ** 2 + mu_y ** 2 + c1) * (sxx + syy + c2))
-    return float(s.mean())
+    """SSIM of two uint8 images [3, H, W] (scikit-image: Wang et al. 2004, 7x7 window, per channel)."""
+    from skimage.metrics import structural_similarity
+    return float(structural_similarity(a.permute(1, 2, 0).numpy(), b.permute(1, 2, 0).numpy(), channel_axis=2,
+                                       data_range=255))
 
 
 def psnr_u8(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = (a.double() - b.double()).square().mean().item() / 255 ** 2
-    return 10 * math.log10(1 / max(mse, 1e-12))
+    from skimage.metrics import peak_signal_noise_ratio
+    return float(peak_signal_noise_ratio(b.numpy(), a.numpy(), data_range=255))
 
 
 def summary(rows: list[dict], key: str) -> dict:
@@ -76,6 +60,8 @@ def main():
     ap.add_argument("--pti-perceptual", type=float, default=None)
     ap.add_argument("--locality", type=float, default=None)
     ap.add_argument("--fit-centres", action="store_true")
+    ap.add_argument("--kind", default="rooms", help="scene kind of the held-out renders")
+    ap.add_argument("--encoder", default=None, help="an encoder file (steergan train-encoder): two more rows")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     m = load_model(args.model)
@@ -84,9 +70,13 @@ def main():
     pti_kw = {k: v for k, v in (("lr", args.pti_lr), ("perceptual", args.pti_perceptual),
                                 ("feature_size", args.feature_size), ("locality", args.locality)) if v is not None}
     rows = []
+    enc = None
+    if args.encoder:
+        from steergan.edit.encoder import encode, load_encoder
+        enc = load_encoder(args.encoder, m)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
-            target = torch.from_numpy(render("rooms", i, m.resolution, seed=args.seed).image).permute(2, 0, 1)
+            target = torch.from_numpy(render(args.kind, i, m.resolution, seed=args.seed).image).permute(2, 0, 1)
             t0 = time.perf_counter()
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if m.method.has_heatmaps else None
             proj = project(m, target, steps=args.steps, heatmaps=hm, fit_centres=args.fit_centres, **kw)
@@ -102,14 +92,33 @@ def main():
             row = {"image": i, "psnr_w": round(psnr_u8(recon, target), 3), "ssim_w": round(ssim(recon, target), 4),
                    "seconds_w": round(w_seconds, 2), "psnr_pti": round(psnr_u8(recon_pti, target), 3),
                    "ssim_pti": round(ssim(recon_pti, target), 4), "seconds_pti": round(pti_seconds, 2)}
+            if enc is not None:
+                t2 = time.perf_counter()
+                guess = encode(enc, target)
+                enc_seconds = time.perf_counter() - t2
+                hm0 = hm.to(m.device) if hm is not None else None
+                start = inversion_state(m.source, guess, hm0)
+                recon_enc = to_uint8(render_state(m, start))[0]
+                t3 = time.perf_counter()
+                G2 = pivotal_tune(m, guess, hm0, target, steps=args.pti_steps, **pti_kw)
+                gen2 = save_tuned(m, G2, Path(tmp) / f"e{i}.safetensors")
+                enc_pti_seconds = enc_seconds + time.perf_counter() - t3
+                recon_enc_pti = to_uint8(render_state(load_model(str(gen2)), inversion_state(str(gen2), guess, hm0)))[0]
+                row.update(psnr_enc=round(psnr_u8(recon_enc, target), 3), ssim_enc=round(ssim(recon_enc, target), 4),
+                           seconds_enc=round(enc_seconds, 4), psnr_encpti=round(psnr_u8(recon_enc_pti, target), 3),
+                           ssim_encpti=round(ssim(recon_enc_pti, target), 4), seconds_encpti=round(enc_pti_seconds, 2))
             rows.append(row)
             print(row, flush=True)
-    res = {"model": m.source, "images": f"rooms renders {0}..{args.n - 1} of seed {args.seed}, "
+    res = {"model": m.source, "images": f"{args.kind} renders {0}..{args.n - 1} of seed {args.seed}, "
                                           f"{m.resolution} px", "n": args.n, "steps": args.steps,
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
            "w_plus": {k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},
            "w_plus_pti": {k: summary(rows, f"{k}_pti") for k in ("psnr", "ssim", "seconds")},
+           **({"encoder": args.encoder,
+               "encoder_alone": {k: summary(rows, f"{k}_enc") for k in ("psnr", "ssim", "seconds")},
+               "encoder_pti": {k: summary(rows, f"{k}_encpti") for k in ("psnr", "ssim", "seconds")}}
+              if enc is not None else {}),
            "per_image": rows}
     report(res, args.json)
 

@@ -13,7 +13,9 @@ if ! python -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     pip install -q "torch>=2.1,<3"
   else
-    pip install -q torch==2.13.0 || pip install -q --index-url https://download.pytorch.org/whl/cpu "torch>=2.1,<3"
+    # the CPU build where the index has it; otherwise any torch 2.x (set PIP_INDEX_URL or
+    # PIP_EXTRA_INDEX_URL to your CPU wheel index first if yours only carries CUDA builds)
+    pip install -q torch==2.13.0 || pip install -q "torch>=2.1,<3"
   fi
 fi
 pip install -q -e ".[${EXTRAS}]"
