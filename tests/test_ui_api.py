@@ -462,14 +462,14 @@ def fake_client(catalog):
         yield c
 
 
-def wait_drag(c, sid, until, timeout=10.0):
+def wait_drag(c, sid, until, timeout=10.0, route="drag"):
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        p = c.get(f"/api/sessions/{sid}/drag").json()
+        p = c.get(f"/api/sessions/{sid}/{route}").json()
         if until(p):
             return p
         time.sleep(0.01)
-    raise AssertionError(f"drag never reached the expected state: {p}")
+    raise AssertionError(f"{route} never reached the expected state: {p}")
 
 
 DRAG = {"handles": [[3, 8]], "targets": [[10, 8]]}
@@ -691,13 +691,7 @@ def data_url(img: Image.Image, fmt: str = "PNG", mime: str = "image/png") -> str
 
 
 def wait_invert(c, sid, until, timeout=60.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        p = c.get(f"/api/sessions/{sid}/invert").json()
-        if until(p):
-            return p
-        time.sleep(0.02)
-    raise AssertionError(f"inversion never reached the expected state: {p}")
+    return wait_drag(c, sid, until, timeout, route="invert")
 
 
 @pytest.mark.parametrize("model", ["tiny-multi", "tiny-base"])

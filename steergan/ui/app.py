@@ -320,51 +320,42 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
         """The image built up class by class, background first."""
         return method_view(sid, "build_up", build_up_strip)
 
-    # -------------------------------------------------------------- drag
+    # -------------------------------------------------------------- stepped jobs: drags and inversions
+    def start_job(sid: str, build: Callable, handles: list, targets: list, max_steps: Optional[int] = None) -> dict:
+        """Run ``build(model, source) -> stepped session`` as the session's job (one per session,
+        ``max_drags`` per server); its final state commits as one undo step, on the session's model."""
+        s = store.get(sid)
+        with s.lock, drag_start_lock:
+            s.require_idle()
+            if store.running_drags() >= max_drags:
+                raise TooBusy(f"{max_drags} drags are running on this server (an inversion counts as one); "
+                              "try again when one ends")
+            model_id, source = s.model_id, catalog.entries[s.model_id].source
+            job = build(catalog.get(model_id), source)
+
+            def commit(state: EditState) -> None:
+                s.commit(model_id, replace(state, model=source))
+            steps = getattr(getattr(job, "options", None), "max_steps", max_steps)
+            s.drag = DragJob(job, commit, s.lock, handles, targets, steps, drag_abandon_s).start()
+            if sid not in store:              # closed while the job was being built (page reloaded)
+                s.drag.stop()
+            return s.drag.view()
+
     @app.post("/api/sessions/{sid}/drag", status_code=202)
     def drag_start(sid: str, body: DragBody):
         if drag_factory is None:
             raise UserError("drag editing is not available in this installation")
-        s = store.get(sid)
-        with s.lock, drag_start_lock:
-            s.require_idle()
-            if store.running_drags() >= max_drags:
-                raise TooBusy(f"{max_drags} drags are running on this server; try again when one ends")
-            model = catalog.get(s.model_id)
+
+        def build(model, source):
             mask = decode_mask(body.mask, model.resolution)
-            handles, targets = body.handles, body.targets
-            ds = drag_factory(model, s.state, handles, targets, mask, dict(body.options))
-            model_id, source = s.model_id, catalog.entries[s.model_id].source
+            return drag_factory(model, store.get(sid).state, body.handles, body.targets, mask, dict(body.options))
+        return start_job(sid, build, body.handles, body.targets, body.options.get("max_steps"))
 
-            def commit(state: EditState) -> None:
-                s.commit(model_id, replace(state, model=source))
-            max_steps = getattr(getattr(ds, "options", None), "max_steps", body.options.get("max_steps"))
-            s.drag = DragJob(ds, commit, s.lock, handles, targets, max_steps, drag_abandon_s).start()
-            if sid not in store:              # closed while the drag was being built (page reloaded)
-                s.drag.stop()
-            return s.drag.view()
-
-    # -------------------------------------------------------------- open image (inversion)
     @app.post("/api/sessions/{sid}/invert", status_code=202)
     def invert_start(sid: str, body: InvertBody):
-        """Invert an uploaded image into the session's model as a stoppable job (a drag's slot:
-        one per session, ``max_drags`` per server); the result is one undo step."""
-        s = store.get(sid)
-        with s.lock, drag_start_lock:
-            s.require_idle()
-            if store.running_drags() >= max_drags:
-                raise TooBusy(f"{max_drags} drags or inversions are running on this server; try again later")
-            model = catalog.get(s.model_id)
-            image = decode_upload(body.image, model.resolution)
-            model_id, source = s.model_id, catalog.entries[s.model_id].source
-            job = InversionSteps(model, image, body.steps, source)
-
-            def commit(state: EditState) -> None:
-                s.commit(model_id, state)
-            s.drag = DragJob(job, commit, s.lock, [], [], body.steps, drag_abandon_s).start()
-            if sid not in store:
-                s.drag.stop()
-            return s.drag.view()
+        """Open image: invert an uploaded picture into the session's model as a stoppable job."""
+        return start_job(sid, lambda model, source: InversionSteps(
+            model, decode_upload(body.image, model.resolution), body.steps, source), [], [])
 
     @app.get("/api/sessions/{sid}/invert")
     def invert_status(sid: str, since: Optional[int] = None):
