@@ -186,3 +186,30 @@ def test_cli_emoji_placement_and_bad_scale(tmp_path, capsys):
     code, out, err = invoke(["data", "emoji", "--source", str(pkg), "--out", str(tmp_path / "f"),
                              "--placement", "random", "--scale", "0.5"], capsys)
     assert code == 2 and "--scale" in err and not (tmp_path / "f").exists()
+
+
+def test_oversized_archive_members_are_refused_before_they_are_unpacked(tmp_path, monkeypatch):
+    """Issue 17 leftover: a tarball or zip of a few kB can claim gigabytes."""
+    import steergan.data.emoji as emoji_mod
+    import steergan.data.folder as folder_mod
+    big = tmp_path / "big.tgz"
+    with tarfile.open(big, "w:gz") as tar:
+        data = b"\0" * 4096
+        ti = tarfile.TarInfo("package/emoji.json")
+        ti.size = len(data)
+        tar.addfile(ti, io.BytesIO(data))
+    monkeypatch.setattr(emoji_mod, "MAX_MEMBER_BYTES", 1024)
+    with pytest.raises(UserError, match="larger than steergan unpacks"):
+        import_emoji("google", tmp_path / "out", source=str(big))
+    assert not (tmp_path / "out").exists()
+    # a zip dataset: the member that inflates past the limit is skipped (counted), the others load
+    z = tmp_path / "imgs.zip"
+    buf = io.BytesIO()
+    _png(buf)
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+        f.writestr("a.png", buf.getvalue())
+        f.writestr("bomb.png", b"\0" * (1 << 20))          # 1 MB of zeros: ~1 kB compressed
+    monkeypatch.setattr(folder_mod, "MAX_FILE_BYTES", 64 << 10)
+    with pytest.warns(UserWarning, match="skipped 1 of 2"):
+        ds = ImageDataset(z, resolution=8)
+    assert len(ds) == 1

@@ -77,15 +77,25 @@ def _placed(img: Image.Image, resolution: int, placement: str, scale: tuple[floa
     return canvas
 
 
+MAX_MEMBER_BYTES = 64 << 20        # one file of the package (emoji.json is ~2 MB, an image ~5 kB)
+MAX_PACKAGE_BYTES = 2 << 30        # all of it unpacked (the google package: ~80 MB)
+
+
 def _safe_extract(tgz: Path, dest: Path) -> Path:
-    """Extract an npm tarball, refusing links and paths that escape ``dest``."""
+    """Extract an npm tarball, refusing links, paths that escape ``dest`` and sizes past the limits
+    (a tarball of a few kB can claim terabytes)."""
     dest = dest.resolve()
     try:
         with tarfile.open(tgz, "r:gz") as tar:
+            total = 0
             for m in tar.getmembers():
                 target = (dest / m.name).resolve()
                 if not str(target).startswith(str(dest) + os.sep) or m.issym() or m.islnk():
                     raise UserError(f"{tgz} contains an unsafe path {m.name!r}; refusing to extract")
+                total += m.size
+                if m.size > MAX_MEMBER_BYTES or total > MAX_PACKAGE_BYTES:
+                    raise UserError(f"{tgz}: {m.name!r} makes the package larger than steergan unpacks "
+                                    f"({MAX_MEMBER_BYTES >> 20} MB a file, {MAX_PACKAGE_BYTES >> 30} GB in all)")
             tar.extractall(dest)
     except (tarfile.TarError, OSError) as e:
         raise UserError(f"{tgz} is not a readable npm package ({e})") from None

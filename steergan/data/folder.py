@@ -21,9 +21,10 @@ import torch
 from PIL import Image
 
 from ..errors import UserError
-from .imageio import UNREADABLE, open_image
+from .imageio import UNREADABLE, ImageTooLarge, open_image
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
+MAX_FILE_BYTES = 64 << 20      # one image file (or zip member) of a dataset; larger ones are skipped
 SCENE_GENERATOR = "steergan.data.scenes"
 EMOJI_GENERATOR = "steergan.data.emoji"
 
@@ -54,7 +55,7 @@ def read_square(source, resolution: int, label: Optional[str] = None) -> torch.T
     RGBA, palette, 16-bit; any aspect) -> uint8 [3, R, R], centre-cropped and resized. Any failure
     is one ``UserError`` naming ``label`` (default: "image PATH", or "the uploaded image")."""
     from ..errors import UserError
-    from .imageio import UNREADABLE, open_image
+    from .imageio import UNREADABLE, ImageTooLarge, open_image
     name = label or (f"image {source}" if isinstance(source, (str, Path)) else "the uploaded image")
     try:
         with open_image(source) as img:
@@ -116,8 +117,15 @@ class _Source:
 
     def read(self, name: str) -> bytes:
         if self.zip is not None:
+            # a zip member that inflates past the limit is skipped like an unreadable file, before
+            # it is decompressed (a zip bomb: kilobytes that claim gigabytes)
+            if self.zip.getinfo(name).file_size > MAX_FILE_BYTES:
+                raise ImageTooLarge(f"{name} inflates to more than {MAX_FILE_BYTES >> 20} MB")
             return self.zip.read(name)
-        return (self.path / name).read_bytes()
+        path = self.path / name
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImageTooLarge(f"{name} is larger than {MAX_FILE_BYTES >> 20} MB")
+        return path.read_bytes()
 
 
 def _decode(data: bytes, resolution: int, background) -> tuple[np.ndarray, tuple[int, int]]:
