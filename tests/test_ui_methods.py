@@ -359,9 +359,9 @@ def test_compose_and_the_editor_read_each_others_states(client, catalog, files, 
 # ---------------------------------------------------------------------- views: errors
 
 @pytest.mark.parametrize("model,route,fragment", [
-    ("tiny-semantic", "/link/regions", "no links"), ("tiny-base", "/link/regions", "no links"),
-    ("tiny-link", "/semantic/layers", "no per-class codes"), ("tiny-base", "/semantic/build_up", "no build-up"),
-    ("tiny-link", "/semantic/build_up", "no build-up")])
+    ("tiny-semantic", "/link/regions", "no view 'link_regions'"), ("tiny-base", "/link/regions", "views: none"),
+    ("tiny-link", "/semantic/layers", "no view 'semantic_layers'"), ("tiny-base", "/views/build_up", "no view"),
+    ("tiny-link", "/semantic/build_up", "its views: link_regions")])
 def test_views_of_a_panel_the_model_lacks_are_400(client, model, route, fragment):
     sid = new(client, model)["id"]
     error_of(client.get(f"/api/sessions/{sid}{route}"), 400, fragment)
@@ -392,3 +392,18 @@ def test_nothing_a_client_sends_to_the_method_panels_is_a_server_error(client):
             assert r.status_code == 400, r.text
         for route in ("/link/regions", "/semantic/layers", "/semantic/build_up"):
             assert client.get(f"/api/sessions/{sid}{route}").status_code in (200, 400)
+
+
+def test_views_are_declared_by_the_methods_and_served_by_one_route(client):
+    """Issue 15: a method names its views (Method.views); the editor serves each through one
+    generic route and refuses a view the session's model does not declare."""
+    from steergan.methods.base import Method
+    from steergan.ui.method_views import VIEWS
+    for cls in Method.__subclasses__():
+        assert set(cls.views) <= set(VIEWS), (cls.name, cls.views)
+    sid = new(client, "tiny-link")["id"]
+    generic = client.get(f"/api/sessions/{sid}/views/link_regions")
+    assert generic.status_code == 200 and generic.json() == client.get(f"/api/sessions/{sid}/link/regions").json()
+    r = client.get(f"/api/sessions/{sid}/views/semantic_layers")
+    assert r.status_code == 400 and "no view 'semantic_layers'" in r.json()["error"] and "link_regions" in r.json()["error"]
+    assert client.get(f"/api/sessions/{sid}/views/nope").status_code == 400

@@ -62,6 +62,9 @@ class Method:
     name: ClassVar[str] = "base"
     capabilities: ClassVar[tuple[str, ...]] = ()
     edit_ops: ClassVar[tuple[EditOp, ...]] = ()     # the edits this method owns (see EditOp)
+    # the pictures of a state the editor draws for this method, by name (the ui layer renders
+    # each: ui/method_views.VIEWS); heatmap centres come with every state view
+    views: ClassVar[tuple[str, ...]] = ()
     has_heatmaps: ClassVar[bool] = False            # its control (and edit state) carries heatmaps
 
     def __init__(self, **options):

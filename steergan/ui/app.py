@@ -28,7 +28,7 @@ from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, default_drag_factory
 from .invert_jobs import MAX_INVERT_STEPS, InversionSteps, decode_upload
-from .method_views import build_up_strip, link_regions, model_info, semantic_layers
+from .method_views import VIEWS, model_info
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
 from .panels import apply_edit_ops, panels_for
 from .sessions import SessionBusy, SessionNotFound, SessionStore
@@ -305,20 +305,28 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             value = s.cached(name, lambda: make(catalog.get(s.model_id), s.state))
             return {"version": s.version, **value}
 
+    @app.get("/api/sessions/{sid}/views/{name}")
+    def state_view_route(sid: str, name: str):
+        """A picture of the current state that the model's method declares (``Method.views``:
+        LinkGAN's link regions, SemanticStyleGAN's class layers and build-up), once per state version."""
+        s = store.get(sid)
+        declared = catalog.get(s.model_id).method.views
+        if name not in declared or name not in VIEWS:
+            raise UserError(f"this model has no view {name!r}; its views: {', '.join(declared) or 'none'}")
+        return method_view(sid, name, VIEWS[name])
+
+    # the routes before the generic one (kept for clients of the earlier API)
     @app.get("/api/sessions/{sid}/link/regions")
     def link_regions_view(sid: str):
-        """Each link's region on the current image (alpha PNGs; class regions follow the image)."""
-        return method_view(sid, "link", lambda m, st: {"regions": link_regions(m, st)})
+        return state_view_route(sid, "link_regions")
 
     @app.get("/api/sessions/{sid}/semantic/layers")
     def semantic_layers_view(sid: str):
-        """Per class: mask in the generated label map, share of the image, pseudo-depth."""
-        return method_view(sid, "semantic", semantic_layers)
+        return state_view_route(sid, "semantic_layers")
 
     @app.get("/api/sessions/{sid}/semantic/build_up")
     def build_up_view(sid: str):
-        """The image built up class by class, background first."""
-        return method_view(sid, "build_up", build_up_strip)
+        return state_view_route(sid, "build_up")
 
     # -------------------------------------------------------------- stepped jobs: drags and inversions
     def start_job(sid: str, build: Callable, handles: list, targets: list, max_steps: Optional[int] = None) -> dict:

@@ -93,3 +93,11 @@ def build_up_strip(model, state: EditState) -> dict:
     from ..methods.semantic import edits
     images, order = edits.build_up(model, state_ws(model, state), noise_mode=state.noise_mode)
     return {"order": order, "images": [data_url(png_bytes(im)) for im in to_uint8(images)]}
+
+
+# view name (declared by a method in ``Method.views``) -> make(model, state) -> JSON-able dict
+VIEWS = {
+    "link_regions": lambda model, state: {"regions": link_regions(model, state)},
+    "semantic_layers": lambda model, state: semantic_layers(model, state),
+    "build_up": lambda model, state: build_up_strip(model, state),
+}

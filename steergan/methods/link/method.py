@@ -77,6 +77,7 @@ def rms_hinge(floor: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
 class LinkGAN(Method):
     name = "link"
     capabilities = ("generate", "latent", "link_resample")
+    views = ("link_regions",)
     edit_ops = (EditOp("resample_link", "link_resample", "steergan.methods.link.edits:apply_link_op", seeded=True),)
 
     Options = LinkOptions

@@ -67,6 +67,7 @@ def _is_pow2(n: int) -> bool:
 class SemanticStyleGAN(Method):
     name = "semantic"
     capabilities = ("generate", "latent", "class_shape", "class_texture", "class_depth", "class_build_up")
+    views = ("semantic_layers", "build_up")
     edit_ops = (EditOp("set_code", lambda op: _part_capability(op), "steergan.methods.semantic.edits:apply_code_op",
                        seeded=True),)
     uses_masks = True

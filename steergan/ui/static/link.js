@@ -81,7 +81,7 @@ export function setupLinkPanel(editor, { guarded, action, say, show, sessionPath
       shownKey = key;
       const mine = ++request;
       guarded(async () => {
-        const r = await api("GET", sessionPath("/link/regions"));
+        const r = await api("GET", sessionPath("/views/link_regions"));
         const images = await Promise.all(r.regions.map(loadImage));
         if (mine !== request) return;            // a newer request overtook this one
         regions = images.map((img, k) => tintMask(img, PALETTE[k % PALETTE.length]));

@@ -2,7 +2,7 @@
 // of the image; per class a new shape code (its mask and depth move) or a new texture code (its
 // appearance only); an overlay of one class's mask or pseudo-depth, or of every class's mask; and
 // the image built up class by class. Edits are "set_code" ops (methods.semantic.edits); the
-// overlays come from GET .../semantic/layers and .../semantic/build_up, once per state version.
+// overlays come from GET .../views/semantic_layers and .../views/build_up, once per state version.
 
 import { api } from "./api.js";
 import { loadImage, tintMask } from "./canvas.js";
@@ -75,7 +75,7 @@ export function setupSemanticPanel(editor, { guarded, action, say, show, session
 
   async function fetchLayers() {
     const mine = ++request;
-    const r = await api("GET", sessionPath("/semantic/layers"));
+    const r = await api("GET", sessionPath("/views/semantic_layers"));
     const masks = await Promise.all(r.masks.map(loadImage));
     const depths = r.depths ? await Promise.all(r.depths.map(loadImage)) : null;
     if (mine !== request) return;
@@ -92,7 +92,7 @@ export function setupSemanticPanel(editor, { guarded, action, say, show, session
     if (key === buildKey) return;
     buildKey = key;
     const mine = ++buildRequest;
-    const r = await api("GET", sessionPath("/semantic/build_up"));
+    const r = await api("GET", sessionPath("/views/build_up"));
     if (mine !== buildRequest) return;
     const strip = $("#build-up-strip");
     strip.replaceChildren(...r.images.map((src, i) => {
