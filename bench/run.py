@@ -54,6 +54,12 @@ MANIFEST: dict[str, dict] = {
                      "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms_effnet.json"],
         "writes": ["judge_check_rooms.json", "judge_check_rooms_effnet.json"],
     },
+    "composition": {
+        "doc": "docs/quality.md", "needs": "the bundled models",
+        "commands": ["python bench/composition.py --kind rooms --models rooms,rooms-projected,rooms-stylegan2,linkgan "
+                     "--n 500 --json bench/results/composition_rooms.json"],
+        "writes": ["composition_rooms.json"],
+    },
     "comove": {
         "doc": "docs/quality.md", "needs": "the bundled models",
         "commands": ["steergan eval --model rooms --metric comove --n 1000 --json > bench/results/comove_rooms.json",
@@ -116,9 +122,17 @@ MANIFEST: dict[str, dict] = {
         "writes": ["link_sweep.json"],
     },
     "invert": {
-        "doc": "docs/invert.md", "needs": "the bundled rooms model",
-        "commands": ["python bench/invert_table.py --model rooms --n 10"],
+        "doc": "docs/invert.md", "needs": "the bundled rooms model; runs/encoders/rooms.safetensors "
+                                          "(steergan train-encoder rooms --out runs/encoders/rooms.safetensors --minutes 15)",
+        "commands": ["python bench/invert_table.py --model rooms --n 10 --encoder runs/encoders/rooms.safetensors "
+                     "--json bench/results/invert_rooms.json"],
         "writes": ["invert_rooms.json", "invert_rooms.png"],
+    },
+    "invert-edits": {
+        "doc": "docs/invert.md", "needs": "the bundled rooms model",
+        "commands": ["python bench/invert_edits.py --model rooms --n 20 --spaces w+,w "
+                     "--json bench/results/invert_edits_rooms.json"],
+        "writes": ["invert_edits_rooms.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
