@@ -93,6 +93,40 @@ def _write_json(obj: dict, path: Path) -> None:
         os.fsync(f.fileno())
 
 
+# ----------------------------------------------------------------------------- tagged network files
+
+def save_tagged(path, tensors: dict[str, torch.Tensor], key: str, meta: dict) -> Path:
+    """A network that is not a generator (judge, encoder, segmenter): safetensors with its JSON
+    metadata under ``key``; written beside the target and renamed, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    _save_tensors(tensors, tmp, {key: json.dumps(meta)})
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def read_tagged(path, key: str, fmt: str, version: int, what: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(metadata, float tensors) of a ``save_tagged`` file whose metadata has ``format`` = ``fmt``
+    and ``version`` = ``version``; one-line ``UserError`` for anything else (``what`` names it)."""
+    from safetensors import SafetensorError, safe_open
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{what} {p} does not exist")
+    try:
+        with safe_open(str(p), "pt") as f:
+            meta = json.loads((f.metadata() or {})[key])
+            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+    except (SafetensorError, KeyError, ValueError, OSError, json.JSONDecodeError) as e:
+        raise UserError(f"{p} is not a steergan {what} file ({type(e).__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt or meta.get("version") != version:
+        raise UserError(f"{p} is not a steergan {what} file of version {version}")
+    if not all(torch.isfinite(t).all() for t in tensors.values()):
+        raise UserError(f"{p}: {what} weights are not finite")
+    return meta, tensors
+
+
 # ----------------------------------------------------------------------------- training checkpoints
 
 def save_training_checkpoint(ckpt_root: Path, step: int, config: dict,

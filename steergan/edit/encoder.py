@@ -10,8 +10,6 @@ metadata naming the model they invert; ``encode`` gives the start that ``project
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -103,30 +101,15 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
 
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
-    from safetensors.torch import save_file
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in enc.state_dict().items()}
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    save_file(tensors, str(tmp), metadata={META_KEY: json.dumps({"format": FORMAT, "version": VERSION, **meta})})
-    os.replace(tmp, path)                      # readers never see half a file
-    return path
+    from ..checkpoint import save_tagged
+    return save_tagged(path, enc.state_dict(), META_KEY, {"format": FORMAT, "version": VERSION, **meta})
 
 
 def load_encoder(path, model=None) -> Encoder:
     """An encoder file; with ``model``, checked to fit it (W+ shape and resolution)."""
-    from safetensors import SafetensorError, safe_open
+    from ..checkpoint import read_tagged
     p = Path(path)
-    if not p.is_file():
-        raise UserError(f"encoder {p} does not exist")
-    try:
-        with safe_open(str(p), "pt") as f:
-            meta = json.loads((f.metadata() or {})[META_KEY])
-            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
-    except (SafetensorError, KeyError, ValueError, OSError, json.JSONDecodeError) as e:
-        raise UserError(f"{p} is not a steergan encoder file ({type(e).__name__})") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise UserError(f"{p} is not a steergan encoder file of version {VERSION}")
+    meta, tensors = read_tagged(p, META_KEY, FORMAT, VERSION, "encoder")
     enc = Encoder(meta["resolution"], meta["num_ws"], meta["w_dim"], meta.get("width", 32))
     try:
         enc.load_state_dict(tensors)

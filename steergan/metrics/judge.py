@@ -22,8 +22,6 @@ which ``tests/test_judge.py`` checks. Only meaningful on the procedural scene ki
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -195,37 +193,22 @@ def train_judge(n_per_kind: int = 3000, steps: int = 2000, batch: int = 32, lr: 
 
 
 def save_judge(net: JudgeNet, meta: dict, path) -> Path:
-    from safetensors.torch import save_file
-    path = Path(path)
-    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()}
-    header = {META_KEY: json.dumps({"format": FORMAT, "version": VERSION, **meta})}
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    save_file(tensors, str(tmp), metadata=header)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)        # readers never see half a file
-    return path
+    from ..checkpoint import save_tagged
+    tensors = {k: v.detach().to(torch.float16) for k, v in net.state_dict().items()}
+    return save_tagged(path, tensors, META_KEY, {"format": FORMAT, "version": VERSION, **meta})
 
 
 def read_judge(path=None) -> tuple[JudgeNet, dict]:
-    from safetensors import SafetensorError, safe_open
+    from ..checkpoint import read_tagged
     p = Path(path) if path else BUNDLED
     if not p.is_file():
         raise UserError(f"judge network not found: {p}")
-    try:
-        with safe_open(str(p), "pt") as f:
-            meta = json.loads((f.metadata() or {})[META_KEY])
-            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
-    except (SafetensorError, KeyError, ValueError, OSError, json.JSONDecodeError) as e:
-        raise UserError(f"{p} is not a steergan judge file ({type(e).__name__})") from None
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise UserError(f"{p} is not a steergan judge file of version {VERSION}")
+    meta, tensors = read_tagged(p, META_KEY, FORMAT, VERSION, "judge")
     net = JudgeNet(len(meta["classes"]))
     try:
         net.load_state_dict(tensors)
     except RuntimeError:
         raise UserError(f"{p}: judge weights do not fit its architecture") from None
-    if not all(torch.isfinite(t).all() for t in tensors.values()):
-        raise UserError(f"{p}: judge weights are not finite")
     return net.eval(), meta
 
 

@@ -34,8 +34,6 @@ plain background colour (imported emoji on white).
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,20 +233,14 @@ class SceneSegmenter:
 
     # -------------------------------------------------------------- files
     def save(self, path, fp16: bool = True) -> Path:
-        from safetensors.torch import save_file
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sd = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        from ..checkpoint import save_tagged
+        sd = {k: v.detach().cpu() for k, v in self.net.state_dict().items()}
         if fp16:
             sd = {k: (v.half() if v.is_floating_point() else v) for k, v in sd.items()}
         meta = {"format": FORMAT, "version": VERSION, "kind": self.kind, "classes": self.classes,
                 "background": list(self.background), "resolution": self.resolution,
                 "arch": {"name": "TinyUNet", "width": self.net.head.in_channels}, **self.meta}
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        save_file(sd, str(tmp), metadata={META_KEY: json.dumps(meta)})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        return path
+        return save_tagged(path, sd, META_KEY, meta)
 
     @classmethod
     def load(cls, path=None) -> "SceneSegmenter":
