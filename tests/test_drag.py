@@ -347,8 +347,34 @@ def test_bundled_smoke_and_edit_refuses_a_state_without_heatmaps(tmp_path, capsy
     m = load_model("rooms-stylegan2")
     state = initial_state(m, 3)
     assert state.model == "bundled:rooms-stylegan2" and load_model(state.model).source == m.source
-    s = DragSession(m, state, [[20, 30]], [[28, 30]], options=DragOptions(mode="drag", max_steps=2))
+    s = DragSession(m, state, [[20, 30]], [[28, 30]], options=DragOptions(mode="drag", max_steps=2, max_jump=0.0))
     assert s.run()["steps"] == 2 and s.image().shape == (3, 64, 64)
     (tmp_path / "s.json").write_text(s.state().to_json())
     code, _, err = _run(["edit", "--state", str(tmp_path / "s.json"), "--out", str(tmp_path / "e")], capsys)
     assert code == 2 and err.strip().startswith("error: ") and "no heatmaps" in err
+
+
+def test_a_tracker_fooled_by_a_look_alike_is_flagged_lost(baseline, monkeypatch):
+    """Issue 16: two identical patches. The handle's content goes away, tracking jumps to the other
+    patch 5 px off (its feature error is zero, so the error check alone cannot see it); the jump is
+    longer than a latent step moves content, so the drag stops as lost instead of 'reached'."""
+    F0 = torch.zeros(1, 4, 16, 16)
+    F0[0, :, 8, 5] = F0[0, :, 8, 10] = torch.tensor([1.0, 2.0, 3.0, 4.0])     # two identical patches
+    ref = reference_features(F0, [[5.0, 8.0]])
+    F1 = F0.clone()
+    F1[0, :, 8, 5] = 0                                                       # the handle's content vanished
+    assert track_points(F1, ref, [[5.0, 8.0]], half=6) == [[10.0, 8.0]]      # fooled: a 5 px jump, zero error
+    # in a session: a tracker that jumps (as above) is flagged lost, with the reason
+    import steergan.edit.drag as drag_mod
+    real = drag_mod.track_points
+    monkeypatch.setattr(drag_mod, "track_points",
+                        lambda F, r, handles, half, reach=None: [[h[0] + 5.0, h[1]] for h in real(F, r, handles, half, reach)])
+    s = DragSession(baseline, initial_state(baseline, 3), [[4, 8]], [[12, 8]],
+                    options=DragOptions(mode="drag", max_steps=20, lost_error=0.0))
+    summary = s.run()
+    assert summary["lost"] and summary["lost_reason"] == "jump" and not summary["reached"] and summary["steps"] == 1
+    off = DragSession(baseline, initial_state(baseline, 3), [[4, 8]], [[12, 8]],
+                      options=DragOptions(mode="drag", max_steps=3, lost_error=0.0, max_jump=0.0))
+    assert not off.run()["lost"]
+    with pytest.raises(UserError, match="max_jump"):
+        DragOptions(mode="drag", max_jump=-1.0).resolved(baseline)

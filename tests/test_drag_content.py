@@ -120,9 +120,10 @@ def test_a_tiny_lost_error_stops_the_drag_as_lost(rooms_baseline):
                     options=DragOptions(mode="drag", max_steps=20, lost_error=1e-6))
     summary = s.run()
     assert summary["steps"] == 1 and summary["lost"] and not summary["reached"] and s.lost and s.done
+    assert summary["lost_reason"] in ("feature error", "jump")
     assert summary["handle_feature_error"] > 1e-6
     off = DragSession(m, initial_state(m, 3), [[20, 30]], [[40, 30]],
-                      options=DragOptions(mode="drag", max_steps=3, lost_error=0.0))
+                      options=DragOptions(mode="drag", max_steps=3, lost_error=0.0, max_jump=0.0))
     res = off.run()
     assert res["steps"] == 3 and res["lost"] is False
     for bad in (-0.1, float("nan"), True, "1"):

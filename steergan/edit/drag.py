@@ -80,6 +80,10 @@ class DragOptions:
                                     # each repeat closes at least COARSE_GAIN of the remaining distance)
     lost_error: float = DEFAULT_LOST_ERROR  # stop as lost when the handle feature error exceeds it
                                     # after a step (ours; 0 = never; see DEFAULT_LOST_ERROR)
+    max_jump: float = 4.0           # stop as lost when tracking moves a handle farther than this (pixels)
+                                    # in one latent step: motion supervision shifts content about a
+                                    # pixel a step, so a longer jump is the tracker latching onto a
+                                    # look-alike (ours; 0 = never)
 
     def resolved(self, model) -> "DragOptions":
         """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
@@ -93,7 +97,7 @@ class DragOptions:
             v = getattr(self, name)
             if not _number(v) or v <= 0:
                 raise UserError(f"drag option {name} must be a positive number, got {v!r}")
-        for name in ("lambda_mask", "coarse_alpha", "lost_error"):
+        for name in ("lambda_mask", "coarse_alpha", "lost_error", "max_jump"):
             if not _number(getattr(self, name)) or getattr(self, name) < 0:
                 raise UserError(f"drag option {name} must be a number >= 0, got {getattr(self, name)!r}")
         blocks = model.G.synthesis.resolutions
@@ -191,6 +195,7 @@ class DragSession:
         self._coarse_left = opts.coarse_steps if opts.mode in ("hybrid", "heatmap") else 0
         self._best, self._since_best = math.inf, 0
         self._lost = False
+        self.lost_reason: Optional[str] = None   # "feature error" or "jump"
         self.moved_centres: dict[int, int] = {}
         self._forward()
         self._F0 = self._F.detach()
@@ -267,7 +272,10 @@ class DragSession:
                 adam.step()
                 param.grad = None
         self._forward()
+        before = self.handles
         self.handles = track_points(self._F, self._reference, self.handles, o.r2)
+        if latent_turn and o.max_jump > 0 and any(math.dist(a, b) > o.max_jump for a, b in zip(before, self.handles)):
+            self._lost, self.lost_reason = True, "jump"       # the content cannot move that far in one step
         self._opt_steps += 1
         d = max(self._distances())
         if d < self._best - STALL_GAIN:
@@ -290,7 +298,8 @@ class DragSession:
 
     @property
     def lost(self) -> bool:
-        """Tracking lost the content (the handle feature error passed ``lost_error``)."""
+        """Tracking lost the content: the handle feature error passed ``lost_error``, or a handle
+        jumped farther than ``max_jump`` in one latent step (``lost_reason``)."""
         return self._lost
 
     def step(self) -> dict:
@@ -302,8 +311,9 @@ class DragSession:
             else:
                 self._optimisation_step()
             self._steps += 1
-            if self.options.lost_error > 0 and self.handle_feature_error() > self.options.lost_error:
-                self._lost = True
+            if not self._lost and self.options.lost_error > 0 and \
+                    self.handle_feature_error() > self.options.lost_error:
+                self._lost, self.lost_reason = True, "feature error"
             self._seconds += time.perf_counter() - t0
         return {"step": self._steps, "done": self.done, "handles": [list(p) for p in self.handles],
                 "distance": max(self._distances()) / self.resolution}
@@ -330,7 +340,7 @@ class DragSession:
                 "seconds": self._seconds, "distance": max(d) / self.resolution,
                 "mean_distance": sum(d) / len(d) / self.resolution,
                 "reached": max(d) <= self.options.tolerance and not self._lost, "stalled": self.stalled,
-                "lost": self._lost,
+                "lost": self._lost, "lost_reason": self.lost_reason,
                 "handles": [list(p) for p in self.handles], "targets": [list(t) for t in self.targets],
                 "initial_handles": self.initial_handles, "handle_feature_error": self.handle_feature_error(),
                 "moved_centres": sorted(self.moved_centres)}
