@@ -513,3 +513,22 @@ def test_large_image_and_its_download(page, server, tmp_path):
     assert Image.open(path).size == (768, 768)
     page.check("#smooth")
     assert page.evaluate("getComputedStyle(document.querySelector('#view')).imageRendering") == "auto"
+
+
+def test_advanced_drag_options_reach_the_drag(page, server):
+    """Issue 18: the drag options a researcher tunes, behind an 'advanced' disclosure, prefilled
+    with DragOptions' defaults; a changed one is sent with the drag."""
+    from steergan.edit.drag import DragOptions
+    _, client = server
+    page.click("#drag-advanced summary")
+    assert float(page.input_value('#drag-advanced-fields input[name="r2"]')) == DragOptions().r2
+    page.fill('#drag-advanced-fields input[name="tolerance"]', "3")
+    page.check('input[name="tool"][value="points"]')
+    page.mouse.click(*canvas_point(page, [-0.3, 0.3]))
+    page.mouse.click(*canvas_point(page, [-0.1, 0.3]))
+    page.fill("#drag-steps", "2")
+    with page.expect_request(lambda r: r.url.endswith("/drag") and r.method == "POST") as req:
+        page.click("#drag-run")
+    sent = req.value.post_data_json["options"]
+    assert sent["tolerance"] == 3 and "r2" not in sent and sent["max_steps"] == 2
+    page.wait_for_function("() => !document.querySelector('#drag-run').disabled", timeout=30_000)

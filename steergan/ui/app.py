@@ -26,7 +26,7 @@ from ..errors import UserError
 from ..methods.state import EditState, start_state as method_start_state
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
-from .drag_jobs import DragJob, default_drag_factory
+from .drag_jobs import DragJob, advanced_defaults, default_drag_factory
 from .invert_jobs import MAX_INVERT_STEPS, InversionSteps, decode_upload
 from .method_views import VIEWS, model_info
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
@@ -205,7 +205,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     @app.get("/api/models")
     def list_models():
         return {"models": [describe(i) for i in catalog.entries], "default": catalog.default_id,
-                "drag": drag_factory is not None}
+                "drag": drag_factory is not None, "drag_advanced": advanced_defaults() if drag_factory else {}}
 
     # -------------------------------------------------------------- sessions
     @app.post("/api/sessions", status_code=201)

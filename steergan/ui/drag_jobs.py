@@ -46,6 +46,22 @@ def default_drag_factory() -> Optional[Callable]:
     return make
 
 
+# the drag options a researcher tunes, offered under "advanced" in the page (defaults from DragOptions)
+ADVANCED = {"lr": "step size (Adam on W+)", "r1": "motion supervision radius, px",
+            "r2": "tracking window half-size, px", "tolerance": "done within, px",
+            "lambda_mask": "weight of keeping the unmasked area", "max_jump": "lost if tracking jumps more than, px"}
+
+
+def advanced_defaults() -> dict:
+    """{option: {"default", "label"}} for the page's advanced drag options (empty without edit.drag)."""
+    try:
+        from ..edit.drag import DragOptions
+    except ImportError:
+        return {}
+    d = DragOptions()
+    return {k: {"default": getattr(d, k), "label": label} for k, label in ADVANCED.items()}
+
+
 class DragJob:
     """One drag running in a daemon thread; ``stop()`` takes effect between two steps."""
 

@@ -410,7 +410,8 @@ async function main() {
   for (const p of Object.values(PANELS)) p.setup();
   editor.openImage = setupOpenImage(editor, { action, say, refresh, sessionPath });
   editor.tool = "centres";
-  const { models, default: def } = await api("GET", "/api/models");
+  const { models, default: def, drag_advanced: advanced } = await api("GET", "/api/models");
+  editor.setDragAdvanced?.(advanced || {});
   editor.models = models;
   for (const m of models) {
     const o = document.createElement("option");

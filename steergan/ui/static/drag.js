@@ -144,6 +144,9 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
     $("#drag-status").textContent = "starting…";
     action("starting the drag (the first one on a server takes a few seconds)…", async () => {
       const options = { mode: $("#drag-mode").value, max_steps: Number($("#drag-steps").value) };
+      for (const input of document.querySelectorAll("#drag-advanced-fields input")) {
+        if (input.value !== "" && Number(input.value) !== Number(input.dataset.default)) options[input.name] = Number(input.value);
+      }
       const body = { handles: v.handles.slice(0, n), targets: v.targets.slice(0, n), options };
       if (v.maskUsed) body.mask = v.mask.toDataURL("image/png");
       v.handles = body.handles; v.targets = body.targets; nextIsHandle = true;
@@ -168,6 +171,19 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
     showProgress(await api("POST", sessionPath("/drag/stop")));
   }, "stopping the drag after its current step…"));
 
+  // advanced options: one number field per option the server offers, prefilled with its default
+  editor.setDragAdvanced = advanced => {
+    const box = $("#drag-advanced-fields");
+    box.replaceChildren(...Object.entries(advanced).map(([name, { default: value, label }]) => {
+      const l = document.createElement("label");
+      const input = Object.assign(document.createElement("input"), { type: "number", name, step: "any", value: String(value) });
+      input.dataset.default = String(value);
+      input.title = label;
+      l.append(`${name} `, input);
+      l.title = label;
+      return l;
+    }));
+  };
   editor.setBusy = setBusy;     // an inversion (open.js) blocks the same controls
   editor.dragPanel = {
     onModel(model) {              // heatmap modes only for models with heatmaps
