@@ -32,10 +32,15 @@ MANIFEST: dict[str, dict] = {
     "quality-judge": {
         "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
         "commands": [
-            "python bench/time_to_quality.py --models rooms,rooms-projected,rooms-stylegan2,linkgan,semantic "
+            "bash -c 'for m in rooms semantic creatures linkgan; do git show 97525a7:steergan/assets/$m.safetensors "
+            "> /tmp/steergan-models-before/$m.safetensors; done'",
+            "python bench/time_to_quality.py --models /tmp/steergan-models-before/rooms.safetensors,rooms,rooms-projected,"
+            "rooms-stylegan2,/tmp/steergan-models-before/linkgan.safetensors,linkgan,"
+            "/tmp/steergan-models-before/semantic.safetensors,semantic "
             "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge "
             "--json bench/results/quality_rooms_judge.json",
-            "python bench/time_to_quality.py --models creatures --segmenter creatures --data data/creatures64 "
+            "python bench/time_to_quality.py --models /tmp/steergan-models-before/creatures.safetensors,creatures "
+            "--segmenter creatures --data data/creatures64 "
             "--holdout data/creatures64-holdout --n 1000 --metrics fd_judge "
             "--json bench/results/quality_creatures_judge.json"],
         "writes": ["quality_rooms_judge.json", "quality_creatures_judge.json"],
@@ -48,11 +53,9 @@ MANIFEST: dict[str, dict] = {
     },
     "judge-check": {
         "doc": "docs/quality.md", "needs": "nothing (renders its own scenes)",
-        "commands": ["python bench/judge_check.py --metric fd_judge --kind rooms --n 500 "
-                     "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms.json",
-                     "python bench/judge_check.py --metric fd_effnet --kind rooms --n 500 "
-                     "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms_effnet.json"],
-        "writes": ["judge_check_rooms.json", "judge_check_rooms_effnet.json"],
+        "commands": ["python bench/judge_check.py --metric fd_judge --kind rooms --n 300 "
+                     "--models rooms,rooms-projected,rooms-stylegan2,linkgan --json bench/results/judge_check_rooms.json"],
+        "writes": ["judge_check_rooms.json"],
     },
     "composition": {
         "doc": "docs/quality.md", "needs": "the bundled models",
@@ -113,6 +116,13 @@ MANIFEST: dict[str, dict] = {
         "commands": ["python bench/link_table.py --model linkgan --baseline rooms-stylegan2 --n 1000 --fd-n 1000 "
                      "--data data/rooms64 --figures linkgan --json bench/results/link_table.json"],
         "writes": ["link_table.json", "link_heatmaps_linkgan.png"],
+    },
+    "linkgan-retrain": {
+        "doc": "docs/linkgan.md", "needs": f"{ROOMS}, {HOLDOUTS}; the bundled linkgan",
+        "commands": ["steergan eval --model linkgan --metric link --n 1000 --json > bench/results/link_linkgan.json",
+                     "python bench/time_to_quality.py --models linkgan --metrics fd_seg,fd_effnet --data data/rooms64 "
+                     "--holdout data/rooms64-holdout --n 1000 --json bench/results/quality_linkgan.json"],
+        "writes": ["link_linkgan.json", "quality_linkgan.json"],
     },
     "link-sweep": {
         "doc": "docs/linkgan.md", "needs": f"{ROOMS}; trains four 5-minute runs",
@@ -233,6 +243,7 @@ LEGACY = {
     "locality_table_before.json": "locality before the paired-samples fix (issue 16), kept for comparison",
     "train_speed_hier_steer.json": "train_speed.py rows of docs/spatialgan.md (command there)",
     "train_speed_methods_b32.json": "train_speed.py rows of docs/benchmarks.md (command there)",
+    "judge_check_rooms_18min_judge.json": "judge-check run with the earlier, 18-minute judge (replaced; docs/quality.md)",
 }
 
 
