@@ -210,6 +210,18 @@ MANIFEST: dict[str, dict] = {
                    "time_to_quality_projected.png", "time_to_quality_creatures.json",
                    "time_to_quality_creatures.png"],
     },
+    "time-to-quality-judge": {
+        "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}, runs/rooms-steer-proj and "
+                                          "runs/creatures-proj (the projected-D fine-tunes, their milestones)",
+        "commands": [
+            "python bench/time_to_quality.py --run runs/rooms-steer-proj --metrics fd_judge --data data/rooms64 "
+            "--holdout data/rooms64-holdout --n 1000 --minutes 10,20,40,60,80,110 "
+            "--json bench/results/time_to_quality_judge_rooms.json",
+            "python bench/time_to_quality.py --run runs/creatures-proj --metrics fd_judge --segmenter creatures "
+            "--data data/creatures64 --holdout data/creatures64-holdout --n 1000 --minutes 10,20,40,60 "
+            "--json bench/results/time_to_quality_judge_creatures.json"],
+        "writes": ["time_to_quality_judge_rooms.json", "time_to_quality_judge_creatures.json"],
+    },
     "old-vs-new": {
         "doc": "docs/quality.md", "needs": "the bundled models and git history (commit 97525a7)",
         "commands": ["python bench/old_vs_new_figure.py"],
