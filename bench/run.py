@@ -71,10 +71,32 @@ MANIFEST: dict[str, dict] = {
         "writes": ["comove_rooms.json", "comove_creatures.json"],
     },
     "part-comove": {
-        "doc": "docs/spatialgan.md", "needs": "the bundled creatures model",
+        "doc": "docs/spatialgan.md", "needs": "the bundled creatures model (and git history for the one before)",
         "commands": ["steergan eval --model creatures --metric comove --level 1 --n 1000 --json "
-                     "> bench/results/part_comove_creatures.json"],
-        "writes": ["part_comove_creatures.json"],
+                     "> bench/results/part_comove_creatures.json",
+                     "steergan eval --model creatures --metric comove --level 2 --n 500 --json "
+                     "> bench/results/part_comove_creatures_level2.json",
+                     "steergan eval --model creatures --metric comove --n 1000 --json "
+                     "> bench/results/comove_creatures_parts.json",
+                     "bash -c 'git show 9332e97:steergan/assets/creatures.safetensors > /tmp/creatures_before.safetensors'",
+                     "steergan eval /tmp/creatures_before.safetensors --metric comove --level 1 --n 1000 --segmenter creatures "
+                     "--json > bench/results/part_comove_creatures_before.json",
+                     "python bench/time_to_quality.py --models creatures --segmenter creatures --metrics fd_judge,fd_seg,"
+                     "fd_effnet --data data/creatures64 --holdout data/creatures64-holdout --n 1000 "
+                     "--json bench/results/quality_creatures_parts.json",
+                     "python bench/parts_figure.py --model creatures --out bench/results/parts_moves.png"],
+        "writes": ["part_comove_creatures.json", "part_comove_creatures_level2.json", "comove_creatures_parts.json",
+                   "part_comove_creatures_before.json", "quality_creatures_parts.json", "parts_moves.png"],
+    },
+    "emoji": {
+        "doc": "docs/quality.md", "needs": "data/emoji-faces-random (steergan data emoji --category 'Smileys & Emotion' "
+                                          "--subcategory face- --placement random --copies 30 --scale 0.5,0.85)",
+        "commands": ["steergan eval --model emoji --metric comove --n 1000 --segmenter foreground --json "
+                     "> bench/results/comove_emoji.json",
+                     "steergan eval --model emoji --metric fd_effnet --n 1000 --data data/emoji-faces-random --json "
+                     "> bench/results/fd_emoji.json",
+                     "steergan generate --model emoji --seeds 0-31 --out bench/results/emoji_grid.png"],
+        "writes": ["comove_emoji.json", "fd_emoji.json", "emoji_grid.png"],
     },
     "drag-rooms": {
         "doc": "docs/drag.md", "needs": "the bundled rooms model",
