@@ -54,8 +54,6 @@ def read_square(source, resolution: int, label: Optional[str] = None) -> torch.T
     """One image people hand us (a path or the file's bytes; PNG/JPEG/WebP in any mode: grey,
     RGBA, palette, 16-bit; any aspect) -> uint8 [3, R, R], centre-cropped and resized. Any failure
     is one ``UserError`` naming ``label`` (default: "image PATH", or "the uploaded image")."""
-    from ..errors import UserError
-    from .imageio import UNREADABLE, ImageTooLarge, open_image
     name = label or (f"image {source}" if isinstance(source, (str, Path)) else "the uploaded image")
     try:
         with open_image(source) as img:
