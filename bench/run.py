@@ -160,6 +160,11 @@ MANIFEST: dict[str, dict] = {
                      "--json bench/results/invert_rooms.json"],
         "writes": ["invert_rooms.json", "invert_rooms.png"],
     },
+    "invert-figure": {
+        "doc": "README.md", "needs": "data/emoji-faces-random (the emoji entry's import)",
+        "commands": ["python bench/invert_figure.py --out bench/results/invert_edits.png"],
+        "writes": ["invert_edits.png"],
+    },
     "invert-edits": {
         "doc": "docs/invert.md", "needs": "the bundled rooms model",
         "commands": ["python bench/invert_edits.py --model rooms --n 20 --spaces w+,w "
