@@ -21,7 +21,7 @@ from steergan.edit.invert import initial_heatmaps, inversion_state, project
 from steergan.methods.spatial.edits import apply_ops
 from steergan.methods.state import render_state
 from steergan.models import load_model
-from steergan.ui.invert_jobs import segmenter_instances
+from steergan.metrics.segmenter import model_instances as segmenter_instances
 from steergan.visual import sheet, tile
 
 SCALE = 4

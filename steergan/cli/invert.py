@@ -7,7 +7,6 @@ SpatialGAN models start from heatmaps of the image's objects, found by the model
 """
 from __future__ import annotations
 
-import functools
 import sys
 import time
 from pathlib import Path
@@ -23,18 +22,10 @@ def read_square(path: str, resolution: int):
     return read(path, resolution)
 
 
-@functools.lru_cache(maxsize=2)
-def _segmenter(name: str):
-    from ..metrics.segmenter import load_segmenter
-    return load_segmenter(name)
-
-
 def segmenter_instances(model, image):
-    """The instance map the model's segmenter finds in a uint8 image [3, R, R] (SpatialGAN's
-    heatmap initialisation; lives here because the edit layer does not import the metrics)."""
-    import torch
-    name = model.method.options().get("segmenter") or "rooms"
-    return torch.as_tensor(_segmenter(name)(image[None])[0])
+    """The instance map the model's segmenter finds (``metrics.segmenter.model_instances``)."""
+    from ..metrics.segmenter import model_instances
+    return model_instances(model, image)
 
 
 def _out_dirs(paths, out: Path) -> list[Path]:

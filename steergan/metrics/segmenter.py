@@ -34,6 +34,8 @@ plain background colour (imported emoji on white).
 """
 from __future__ import annotations
 
+import functools
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,3 +338,17 @@ def evaluate_segmenter(seg: SceneSegmenter, n: int = 200, seed: int = 1, resolut
     out = scores_from_confusion(cm, seg.classes)
     out.update(n=n, seed=seed, resolution=res)
     return out
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_segmenter(name: str):
+    return load_segmenter(name)
+
+
+def model_instances(model, image: torch.Tensor) -> torch.Tensor:
+    """The instance map that ``model``'s segmenter (its ``segmenter`` option, else the rooms one)
+    finds in a uint8 image [3, R, R]: SpatialGAN's heatmap initialisation for an inversion (the
+    edit layer takes the map as input; the CLI and the editor compute it here, one cached
+    segmenter per process)."""
+    name = model.method.options().get("segmenter") or "rooms"
+    return torch.as_tensor(_cached_segmenter(name)(image[None])[0])

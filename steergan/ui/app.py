@@ -363,7 +363,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     def invert_start(sid: str, body: InvertBody):
         """Open image: invert an uploaded picture into the session's model as a stoppable job."""
         return start_job(sid, lambda model, source: InversionSteps(
-            model, decode_upload(body.image, model.resolution), body.steps, source), [], [])
+            model, decode_upload(body.image, model.resolution), body.steps, source), [], [], body.steps)
 
     @app.get("/api/sessions/{sid}/invert")
     def invert_status(sid: str, since: Optional[int] = None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 from typing import Optional
 
 import torch
@@ -41,29 +40,17 @@ def decode_upload(data: str, resolution: int) -> torch.Tensor:
     return read_square(raw, resolution)
 
 
-@functools.lru_cache(maxsize=2)
-def _segmenter(name: str):
-    from ..metrics.segmenter import load_segmenter
-    return load_segmenter(name)
-
-
-def segmenter_instances(model, image: torch.Tensor) -> torch.Tensor:
-    """The instance map the model's segmenter finds (SpatialGAN's heatmap initialisation)."""
-    name = model.method.options().get("segmenter") or "rooms"
-    return torch.as_tensor(_segmenter(name)(image[None])[0])
-
-
 class InversionSteps:
     """W+ projection of one image as a stepped job (see the module docstring)."""
 
     def __init__(self, model, image: torch.Tensor, steps: int, model_id: str):
         from ..edit.invert import Projector, initial_heatmaps
+        from ..metrics.segmenter import model_instances
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_INVERT_STEPS:
             raise UserError(f"steps must be an integer in 1..{MAX_INVERT_STEPS}, got {steps!r}")
-        hm = initial_heatmaps(model, segmenter_instances(model, image)) if model.method.has_heatmaps else None
+        hm = initial_heatmaps(model, model_instances(model, image)) if model.method.has_heatmaps else None
         self.model_id, self.target = model_id, image
         self.projector = Projector(model, image, steps=steps, heatmaps=hm)
-        self.options = type("Options", (), {"max_steps": steps})()     # DragJob reads options.max_steps
 
     @property
     def done(self) -> bool:

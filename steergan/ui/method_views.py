@@ -98,6 +98,6 @@ def build_up_strip(model, state: EditState) -> dict:
 # view name (declared by a method in ``Method.views``) -> make(model, state) -> JSON-able dict
 VIEWS = {
     "link_regions": lambda model, state: {"regions": link_regions(model, state)},
-    "semantic_layers": lambda model, state: semantic_layers(model, state),
-    "build_up": lambda model, state: build_up_strip(model, state),
+    "semantic_layers": semantic_layers,
+    "build_up": build_up_strip,
 }
