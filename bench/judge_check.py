@@ -6,7 +6,9 @@ Real renders of the training seed (0) against hold-out renders (seed 1) degraded
 strength. A metric fit to judge a generator must (1) rise with the strength of every
 degradation, including ones the judge never trained on (``UNSEEN``: JPEG, hue rotation, an
 elastic warp, ghosting), and (2) be near its floor at strength 0. ``--models`` adds bundled
-models' samples to the same table, so their distances read against the controlled ones.
+models' samples to the same table, so their distances read against the controlled ones. For
+``fd_judge`` it also reports how often the judge's appearance head calls the clean hold-out
+renders clean and names the degradation of degraded copies (strength 0.6) right.
 """
 from __future__ import annotations
 
@@ -98,6 +100,19 @@ def main() -> None:
         rows[name] = row
         monotone[name] = all(b > a_ for a_, b in zip(row, row[1:]))
         print(name, row, flush=True)
+    head = {}
+    if a.metric == "fd_judge":          # the judge's own appearance head on the same hold-out images
+        from steergan.metrics.judge import read_judge
+        net, _ = read_judge(a.judge)
+        g = torch.Generator().manual_seed(0)
+        kinds = torch.tensor([1 + i % (len(DEGRADATIONS) - 1) for i in range(len(hold))])
+        degraded = torch.stack([degrade(x, int(k), 0.6, g) for x, k in zip(hold, kinds)])
+        with torch.no_grad():
+            clean_pred = net(hold)["degradation"].argmax(1)
+            deg_pred = net(degraded)["degradation"].argmax(1)
+        head = {"clean_called_clean": round(float((clean_pred == 0).float().mean()), 3),
+                "degraded_named_right": round(float((deg_pred == kinds).float().mean()), 3), "strength": 0.6}
+        print("appearance head", head, flush=True)
     models = {}
     if a.models:
         from steergan.models import load_model
@@ -107,7 +122,7 @@ def main() -> None:
             print(m, models[m], flush=True)
     report({"metric": a.metric, "kind": a.kind, "n": a.n, "strengths": list(STRENGTHS),
             "degraded_holdout": rows, "monotone": monotone, "unseen": list(UNSEEN),
-            "all_monotone": all(monotone.values()), "models": models}, a.json)
+            "all_monotone": all(monotone.values()), "appearance_head": head, "models": models}, a.json)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,11 @@ MANIFEST: dict[str, dict] = {
     "judge-check": {
         "doc": "docs/quality.md", "needs": "nothing (renders its own scenes)",
         "commands": ["python bench/judge_check.py --metric fd_judge --kind rooms --n 300 "
-                     "--models rooms,rooms-projected,rooms-stylegan2,linkgan --json bench/results/judge_check_rooms.json"],
-        "writes": ["judge_check_rooms.json"],
+                     "--models rooms,rooms-projected,rooms-stylegan2,linkgan --json bench/results/judge_check_rooms.json",
+                     "bash -c 'git show c427eb5:steergan/assets/judge.safetensors > /tmp/judge_18min.safetensors'",
+                     "python bench/judge_check.py --metric fd_judge --judge /tmp/judge_18min.safetensors --kind rooms --n 300 "
+                     "--models rooms,rooms-projected,rooms-stylegan2 --json bench/results/judge_check_rooms_18min_judge.json"],
+        "writes": ["judge_check_rooms.json", "judge_check_rooms_18min_judge.json"],
     },
     "composition": {
         "doc": "docs/quality.md", "needs": "the bundled models",
@@ -282,7 +285,6 @@ LEGACY = {
     "locality_table_before.json": "locality before the paired-samples fix (issue 16), kept for comparison",
     "train_speed_hier_steer.json": "train_speed.py rows of docs/spatialgan.md (command there)",
     "train_speed_methods_b32.json": "train_speed.py rows of docs/benchmarks.md (command there)",
-    "judge_check_rooms_18min_judge.json": "judge-check run with the earlier, 18-minute judge (replaced; docs/quality.md)",
 }
 
 
