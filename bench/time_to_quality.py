@@ -27,6 +27,7 @@ from _timing import report
 from steergan.data import ImageDataset
 from steergan.metrics import fake_stats, fd, get_extractor, real_stats
 from steergan.models import load_model, to_uint8
+from steergan.train.diversity import precision_recall
 from steergan.visual import image_grid
 
 
@@ -75,6 +76,9 @@ def main():
     ap.add_argument("--minutes", default="10,20,40,60", help="which milestones to evaluate")
     ap.add_argument("--json", default=None)
     ap.add_argument("--figure", default=None, help="one PNG stacking every row's grid, labelled")
+    ap.add_argument("--labels", default=None, help="comma-separated row labels, one per --run (default: names)")
+    ap.add_argument("--pr", action="store_true",
+                    help="also improved precision and recall (k=3) on the judge's features: collapse shows as low recall")
     args = ap.parse_args()
     metrics = [m for m in args.metrics.split(",") if m]
     exts = {m: get_extractor(m, segmenter=args.segmenter) for m in metrics}
@@ -89,6 +93,11 @@ def main():
         print(f"floor {m} (real vs real, n={args.n}): {floor[m]:.3f}  [{time.time() - t0:.0f} s]", flush=True)
     wanted = {float(m) for m in args.minutes.split(",")}
     runs = [Path(r) for r in (args.run or "").split(",") if r]
+    labels = dict(zip(runs, args.labels.split(","))) if args.labels else {}
+    if args.pr:    # judge features of n real training images, the manifold the fakes are scored against
+        judge = exts.get("fd_judge") or get_extractor("fd_judge")
+        with torch.no_grad():
+            real_feats = torch.cat([judge(train.images[s:s + 64]) for s in range(0, min(args.n, len(train)), 64)])
     milestones = []      # (run, snapshot dir), each run's in order of minutes
     minutes_of = lambda p: float(re.sub(r"^minutes-", "", p.name))  # noqa: E731
     for run in runs:
@@ -108,6 +117,7 @@ def main():
                        kimg=round(cfg["images_seen"] / 1000, 1))
             label = f"{run.name}_{Path(source).name}"
             row["label"] = f"{row['minutes']:g} min" if len(runs) == 1 else f"{run.name}\n{row['minutes']:g} min"
+            row["label"] = labels.get(run, row["label"])
         else:
             label = row["label"] = Path(source).stem
             trained = model.config.get("trained") or {}
@@ -117,6 +127,11 @@ def main():
         fakes = generate(model, args.n)       # once, shared by every metric
         for name, ext in exts.items():
             row[name] = round(fd(real[name], fake_stats(lambda b, s: fakes[s:s + b], ext, n=args.n)), 3)
+        if args.pr:
+            with torch.no_grad():
+                fake_feats = torch.cat([judge(fakes[s:s + 64]) for s in range(0, len(fakes), 64)])
+            precision, recall = precision_recall(real_feats, fake_feats, k=3)
+            row.update(precision=round(precision, 3), recall=round(recall, 3))
         grid = grids / f"{label}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
         row["grid"] = str(grid)

@@ -196,3 +196,15 @@ def test_train_with_projected_d_then_eval_fd_seg(tmp_path, capsys):
     code, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "r2"), "--preset", "test",
                             "--method", "spatial", "--discriminator", "projected", "--device", "cpu"], capsys)
     one_line_error(code, err, "reads GradCAM from the StyleGAN2")
+
+
+def test_train_refuses_bad_arch_and_clock_in_one_line(tmp_path, capsys):
+    from cli_runner import invoke
+    for args, fragment in ((["--arch", "[1]"], "--arch must be a JSON object"),
+                           (["--arch", '{"channel_minn": 3}'], "unknown architecture fields"),
+                           (["--arch", '{"channel_min": 0}'], "channel_min"),
+                           (["--clock", "sundial"], "--clock")):
+        code, out, err = invoke(["train", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "run"), *args],
+                                capsys)
+        assert code == 2 and fragment in err and "Traceback" not in err, (args, err)
+        assert not (tmp_path / "run").exists()

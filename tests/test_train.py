@@ -191,3 +191,28 @@ def test_dataset_resolution_mismatch_is_clear(tmp_path):
     with pytest.raises(UserError, match="resolution"):
         Trainer(TrainOptions(out=str(tmp_path / "r"), preset="test", batch=4), fake_dataset(res=32),
                 arch=get_preset("test"), progress=False)
+
+
+def test_cpu_clock_counts_process_time_not_wall_time(tmp_path, monkeypatch):
+    """--clock cpu: the budget counts this process's CPU seconds, so a run that waits for the
+    cores (another training beside it) gets the same work as one that has them alone."""
+    import time as real_time
+    wall = iter(range(0, 10 ** 6, 100))          # a wall clock that jumps 100 s per call
+    monkeypatch.setattr("steergan.train.loop.time.time", lambda: float(next(wall)))
+    t = make_trainer(tmp_path, clock="cpu", kimg=0.008, diversity_n=0)
+    cpu0 = real_time.process_time()
+    t.run()
+    assert 0 < t.train_seconds <= real_time.process_time() - cpu0 + 1e-6
+    t2 = make_trainer(tmp_path, name="wall", clock="wall", kimg=0.008, diversity_n=0)
+    t2.run()
+    assert t2.train_seconds >= 100          # the wall clock was read, and it jumped
+
+
+def test_arch_overrides_widen_the_preset_and_resume_checks_them(tmp_path):
+    opts = dict(data="fake", out=str(tmp_path / "run"), preset="test", batch=4, kimg=0.008,
+                tick_kimg=0.008, diversity_n=0, arch={"channel_min": 12})
+    t = Trainer(TrainOptions(**opts), fake_dataset(), progress=False)
+    assert t.arch.channel_min == 12 and t.arch.channels(16) == 12
+    t.run()
+    with pytest.raises(UserError, match="different architecture"):
+        Trainer(TrainOptions(**{**opts, "arch": {}}), fake_dataset(), progress=False).run()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 
+from ..data.scenes import SCENE_KINDS
 from .common import emit, json_option
 
 
@@ -12,7 +13,7 @@ def data():
 
 
 @data.command("make")
-@click.argument("kind", type=click.Choice(["rooms", "creatures"]))
+@click.argument("kind", type=click.Choice(list(SCENE_KINDS)))
 @click.option("--out", required=True, help="Output directory (must be new or a previous scene dataset).")
 @click.option("-n", "--n", "n", default=20000, show_default=True, help="Number of images.")
 @click.option("--resolution", default=64, show_default=True)

@@ -57,20 +57,24 @@ def training_options(command):
 @click.option("--classes", default=None, help="Class list of --masks: a text file, one name per line, or JSON.")
 def train(resume, max_images, masks, classes, **options):
     """Train a generator. Multi-GPU / multi-node: launch the same command with torchrun."""
+    from dataclasses import fields
+
     from ..data import ImageDataset
     from ..nn import get_preset
     from ..train import Trainer, TrainOptions
-    try:
-        options["method_options"] = json.loads(options["method_options"])
-        assert isinstance(options["method_options"], dict)
-    except (json.JSONDecodeError, AssertionError):
-        raise UserError(f"--method-options must be a JSON object, got {options['method_options']!r}") from None
+    for f in fields(TrainOptions):      # every JSON-object option, e.g. --method-options and --arch
+        if f.metadata.get("parse") == "json":
+            try:
+                options[f.name] = json.loads(options[f.name])
+                assert isinstance(options[f.name], dict)
+            except (json.JSONDecodeError, AssertionError):
+                raise UserError(f"{TrainOptions.flag(f.name)} must be a JSON object, got {options[f.name]!r}") from None
     try:
         options["milestone_minutes"] = [float(m) for m in options["milestone_minutes"].split(",") if m.strip()]
     except ValueError:
         raise UserError(f"--milestones must be comma-separated minutes, got {options['milestone_minutes']!r}") from None
     data, out, preset, method, mopts = (options[k] for k in ("data", "out", "preset", "method", "method_options"))
-    arch = get_preset(preset)
+    arch = get_preset(preset, **options["arch"])     # an unknown or out-of-range field is a one-line error
     init_from = options["init_from"]
     if init_from is not None:
         from ..models import load_model, resolve_model

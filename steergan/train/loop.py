@@ -66,7 +66,7 @@ class Trainer:
         self.progress = progress and self.dist.is_main
         self.dataset_info = dataset_info or {}
 
-        self.arch = arch or get_preset(opts.preset)
+        self.arch = arch or get_preset(opts.preset, **opts.arch)
         self.method: Method = build_method(opts.method, opts.method_options)
         self.images = self._dataset_tensor(dataset)
         self.masks = self._dataset_masks(dataset) if self.method.uses_masks else None
@@ -367,15 +367,16 @@ class Trainer:
             else:
                 bar = tqdm(total=total, initial=min(self.images_seen, total), unit="img", unit_scale=True,
                            dynamic_ncols=True, desc="train", smoothing=0.1)
+        clock = time.process_time if o.clock == "cpu" else time.time    # what the time budget counts
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         tick_start, tick_images_start = time.time(), self.images_seen
         last_ckpt = None
         try:
             while self.images_seen < total and not self._out_of_time():
-                t0 = time.time()
+                t0, c0 = time.time(), clock()
                 stats = self.train_step()
-                self.train_seconds += time.time() - t0
+                self.train_seconds += clock() - c0
                 for k, v in stats.items():  # per-key counts: lazy terms are logged only when they run
                     sums[k] = sums.get(k, 0.0) + (v if math.isfinite(v) else float("nan"))
                     counts[k] = counts.get(k, 0) + 1

@@ -9,6 +9,13 @@ from ..errors import UserError
 from ..nn import DEFAULT_DISCRIMINATOR, DISCRIMINATORS, PRESETS, discriminator_kinds
 
 
+# The clocks a time budget can count, declared once (CLI choices and help read this).
+CLOCKS = {
+    "wall": "wall seconds spent in training steps",
+    "cpu": "CPU seconds of this process, all its threads (fair between runs that share the cores)",
+}
+
+
 def opt(default=None, help: str = "", *, cli=None, factory=None, choices=None, parse=None):
     """A training option, declared once: its default, its help, and how ``steergan train`` shows
     it (``cli``: the flag's name without dashes, default the field's name with dashes; ``False``:
@@ -31,11 +38,15 @@ class TrainOptions:
     out: str = opt("runs/run", "Run directory (checkpoints, logs, samples).")
     preset: str = opt("tiny", "Architecture preset (docs/presets.md).", choices=lambda: sorted(PRESETS))
     method: str = opt("stylegan2", "The control method.", choices=_method_names)
+    arch: dict = opt(help='Architecture fields over the preset\'s, as JSON, e.g. \'{"channel_min": 32}\' '
+                          '(docs/presets.md).', factory=dict, parse="json")
     method_options: dict = opt(help='JSON object, e.g. \'{"sel": "norm"}\'.', factory=dict, parse="json")
     discriminator: str = opt(DEFAULT_DISCRIMINATOR, "; ".join(f"{k}: {v[1]}" for k, v in DISCRIMINATORS.items()) + ".",
                              choices=lambda: list(DISCRIMINATORS))
     kimg: float = opt(200.0, "Thousands of real images to train on.")
     minutes: Optional[float] = opt(None, "Stop after this much training time (whichever of --kimg and this comes first).")
+    clock: str = opt("wall", "What --minutes and --milestones count: " + "; ".join(f"{k}: {v}" for k, v in CLOCKS.items())
+                     + ".", choices=lambda: list(CLOCKS))
     batch: int = opt(32, "Total batch over all processes.")
     g_lr: float = opt(0.0025, "Generator learning rate.", cli="glr")
     d_lr: float = opt(0.0025, "Discriminator learning rate.", cli="dlr")
@@ -129,6 +140,8 @@ class TrainOptions:
             number("milestone_minutes", 0, lo_open=True, value=m)
         if self.d_warmup_kimg is not None:
             number("d_warmup_kimg", 0)
+        if self.clock not in CLOCKS:
+            raise UserError(f"--clock must be one of {', '.join(CLOCKS)}, got {self.clock!r}")
         if self.discriminator not in discriminator_kinds():
             raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
                             f"got {self.discriminator!r}")
