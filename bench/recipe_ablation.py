@@ -34,7 +34,6 @@ ROWS = {
     "batch 16": ["--batch", "16"],
     "EMA half-life 2 kimg": ["--ema-kimg", "2"],
     "augment translation only": ["--augment", "translation"],
-    "no augmentation": ["--augment", ""],
     "fine-tune from rooms-projected": ["--init-from", "rooms-projected"],
 }
 

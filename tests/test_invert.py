@@ -117,6 +117,25 @@ def test_a_pti_state_reloads_bit_exactly(files, tmp_path):
     assert torch.equal(render_state(load_model(state.model), check_state_fits(load_model(state.model), s2)),
                        expected)
     assert ckpt_io.read_generator_file(gen)[0]["pti"]["base"] == m.source
+    # the editor, served with the tuned generator (`steergan ui --ckpt .../generator.safetensors`),
+    # imports the same state file and renders the same pixels
+    pytest.importorskip("fastapi")
+    import io
+
+    import numpy as np
+    from fastapi.testclient import TestClient
+    from PIL import Image
+
+    from steergan.ui import create_app
+    from steergan.ui.catalog import ModelCatalog
+    client = TestClient(create_app(catalog=ModelCatalog([files["spatial"], str(gen)])))
+    sid = client.post("/api/sessions", json={"seed": 1}).json()["id"]
+    r = client.put(f"/api/sessions/{sid}/state", json=json.loads((tmp_path / "state.json").read_text()))
+    assert r.status_code == 200, r.text
+    assert r.json()["model"]["source"] == str(gen)
+    png = client.get(f"/api/sessions/{sid}/image.png").content
+    shown = torch.from_numpy(np.array(Image.open(io.BytesIO(png)).convert("RGB"))).permute(2, 0, 1)
+    assert torch.equal(shown, to_uint8(expected)[0])
 
 
 def _write(path, mode, size):
