@@ -156,7 +156,7 @@ def test_stop_rule_tolerance_step_cap_and_heatmap_mode(spatial):
 
 def test_a_stalled_drag_stops_after_patience_steps(spatial, monkeypatch):
     import steergan.edit.drag as drag_mod
-    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None: handles)
+    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None, subpixel=1: handles)
     st = initial_state(spatial, 2)
     s = DragSession(spatial, st, [[3, 3]], [[13, 12]], options=DragOptions(mode="drag", patience=5))
     summary = s.run()
@@ -186,7 +186,7 @@ def test_repeated_coarse_steps_start_from_the_tracked_handle(spatial, monkeypatc
     repeat moves the centre by alpha (t - tracked handle); repeats stop when one gains < 20%."""
     import steergan.edit.drag as drag_mod
     target = [11.0, 8.0]
-    half_way = lambda F, ref, handles, half, reach=None: [                   # noqa: E731
+    half_way = lambda F, ref, handles, half, reach=None, subpixel=1: [       # noqa: E731
         [p[0] + 0.5 * (target[0] - p[0]), p[1] + 0.5 * (target[1] - p[1])] for p in handles]
     monkeypatch.setattr(drag_mod, "track_points", half_way)
     st = initial_state(spatial, 2)
@@ -204,7 +204,7 @@ def test_repeated_coarse_steps_start_from_the_tracked_handle(spatial, monkeypatc
     want = (torch.tensor(target) - torch.tensor(handle)) * (1 + 0.5 + 0.25)
     assert torch.allclose(shift, want, atol=1e-3) and s.summary()["moved_centres"] == [i]
     # no gain (the object ignores its heatmap): one coarse step, then stop
-    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None: handles)
+    monkeypatch.setattr(drag_mod, "track_points", lambda F, ref, handles, half, reach=None, subpixel=1: handles)
     s = DragSession(spatial, initial_state(spatial, 2), [handle], [target],
                     options=DragOptions(mode="heatmap", coarse_steps=3, coarse_radius=0.5, lost_error=0.0))
     assert s.run()["steps"] == 1
@@ -368,7 +368,7 @@ def test_a_tracker_fooled_by_a_look_alike_is_flagged_lost(baseline, monkeypatch)
     import steergan.edit.drag as drag_mod
     real = drag_mod.track_points
     monkeypatch.setattr(drag_mod, "track_points",
-                        lambda F, r, handles, half, reach=None: [[h[0] + 5.0, h[1]] for h in real(F, r, handles, half, reach)])
+                        lambda F, r, handles, half, reach=None, subpixel=1: [[h[0] + 5.0, h[1]] for h in real(F, r, handles, half, reach)])
     s = DragSession(baseline, initial_state(baseline, 3), [[4, 8]], [[12, 8]],
                     options=DragOptions(mode="drag", max_steps=20, lost_error=0.0))
     summary = s.run()
@@ -378,3 +378,28 @@ def test_a_tracker_fooled_by_a_look_alike_is_flagged_lost(baseline, monkeypatch)
     assert not off.run()["lost"]
     with pytest.raises(UserError, match="max_jump"):
         DragOptions(mode="drag", max_jump=-1.0).resolved(baseline)
+
+
+def test_subpixel_tracking_finds_a_fractional_shift_and_keeps_exact_matches():
+    """Smooth features shifted by (1.5, -0.75) px: whole-pixel tracking is off by up to half a
+    pixel per axis, 1/4-pixel tracking finds the shift; an exact whole-pixel match stays put."""
+    ax = torch.arange(32, dtype=torch.float64)
+    yy, xx = torch.meshgrid(ax, ax, indexing="ij")
+
+    def field(cx, cy):     # smooth, distinct channels: a bump and two ramps
+        bump = torch.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 18.0)
+        return torch.stack([bump, bump * (xx - cx) / 4, bump * (yy - cy) / 4])[None].float()
+    ref = reference_features(field(15.0, 16.0), [[15.0, 16.0]])
+    moved = field(16.5, 15.25)
+    whole = track_points(moved, ref, [[15.0, 16.0]], half=3)[0]
+    fine = track_points(moved, ref, [[15.0, 16.0]], half=3, subpixel=4)[0]
+    assert math.dist(whole, [16.5, 15.25]) >= 0.35
+    assert math.dist(fine, [16.5, 15.25]) <= 0.1
+    assert track_points(field(15.0, 16.0), ref, [[15.0, 16.0]], half=3, subpixel=4) == [[15.0, 16.0]]
+    with pytest.raises(UserError, match="subpixel"):
+        DragOptions(mode="drag", subpixel=0).resolved(spatial_model_stub())
+
+
+def spatial_model_stub():
+    from types import SimpleNamespace
+    return SimpleNamespace(G=SimpleNamespace(synthesis=SimpleNamespace(resolutions=[8, 16]), num_ws=4), resolution=16)

@@ -168,8 +168,8 @@ def _translating_model(R=64):
 def test_a_drag_on_a_translating_generator_moves_the_content_by_the_request(move):
     """Issue 16: DragGAN's machinery (motion supervision through the features to W+, tracking)
     moves the content where it was asked, judged by pixel correlation and by the generator's
-    own ground-truth shift. It ends up to ~1.4 px short (content 0.80-0.88 of the way): tracking
-    lands on whole pixels and the drag stops once the tracked handle is within 1 px."""
+    own ground-truth shift. It stops once the tracked handle is within 1 px, so the content ends
+    up to ~0.9 px short (with DragGAN's whole-pixel tracking, `subpixel=1`: up to 1.4 px)."""
     from steergan.methods.state import EditState
     model = _translating_model()
     handle = [31.5, 31.5]
@@ -180,7 +180,7 @@ def test_a_drag_on_a_translating_generator_moves_the_content_by_the_request(move
     summary = s.run()
     after = s.image()
     truth = (16.0 * s.state().ws_tensor("cpu")[0, :, :2].mean(0)).tolist()     # the blob's real shift
-    assert math.dist(truth, move) <= 1.5, (truth, summary)
+    assert math.dist(truth, move) <= 1.0, (truth, summary)
     c = drag_content(before, after, handle, target)
     assert c["content_progress"] >= 0.75 and c["content_end_distance"] <= 2.0, (c, summary)
     assert summary["reached"] and not summary["lost"]

@@ -69,6 +69,7 @@ class DragOptions:
     centre_lr: float = 0.05         # Adam step on heatmap centres, normalised units (0.05 = 1.6 px at 64)
     r1: float = 3.0                 # motion supervision disc radius, pixels (clamped to >= 1)
     r2: float = 6.0                 # point tracking window half-size, pixels (clamped to >= 2)
+    subpixel: int = 4               # tracking refined to 1/subpixel pixel (ours; 1 = DragGAN's whole pixels)
     feature_res: Optional[int] = None   # generator block read; None = closest to half the image
     n_ws: int = 6                   # first W+ rows optimised (the coarse, spatial layers)
     lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
@@ -89,7 +90,7 @@ class DragOptions:
         """A checked copy for ``model``: feature block chosen, radii clamped, n_ws capped."""
         if self.mode not in MODES:
             raise UserError(f"unknown drag mode {self.mode!r}; choose one of {', '.join(MODES)}")
-        for name, lo in (("max_steps", 1), ("n_ws", 1), ("coarse_steps", 1), ("patience", 0)):
+        for name, lo in (("max_steps", 1), ("n_ws", 1), ("coarse_steps", 1), ("patience", 0), ("subpixel", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise UserError(f"drag option {name} must be an integer >= {lo}, got {v!r}")
@@ -252,7 +253,7 @@ class DragSession:
         reach = [[p[0] + o.coarse_alpha * (t[0] - p[0]), p[1] + o.coarse_alpha * (t[1] - p[1])]
                  if j in used else p for j, (p, t) in enumerate(zip(self.handles, self.targets))]
         self._forward()
-        self.handles = track_points(self._F, self._reference, self.handles, o.r2, reach)
+        self.handles = track_points(self._F, self._reference, self.handles, o.r2, reach, o.subpixel)
         after = max(self._distances())
         self._coarse_left -= 1
         if after <= o.tolerance or after > (1 - COARSE_GAIN) * before:
@@ -273,7 +274,7 @@ class DragSession:
                 param.grad = None
         self._forward()
         before = self.handles
-        self.handles = track_points(self._F, self._reference, self.handles, o.r2)
+        self.handles = track_points(self._F, self._reference, self.handles, o.r2, subpixel=o.subpixel)
         if latent_turn and o.max_jump > 0 and any(math.dist(a, b) > o.max_jump for a, b in zip(before, self.handles)):
             self._lost, self.lost_reason = True, "jump"       # the content cannot move that far in one step
         self._opt_steps += 1

@@ -3,6 +3,12 @@
 After each optimisation step the handle ``p_i`` moves to the pixel of a square window
 around it whose feature is closest (L2 over channels, as DragGAN's code does; the paper
 writes L1) to the handle's *initial* feature ``f_i = F0(p_i)``.
+
+Ours: ``subpixel = k > 1`` then searches the 1/k-pixel offsets within half a pixel of that
+pixel, on bilinear samples. At 64 px a whole pixel is 1.6% of the image, and
+on a generator that can only translate its content (``tests/test_drag_content.py``) whole-pixel
+tracking let drags stop up to 1.4 px short while reporting arrival. An exact whole-pixel match
+stays where it is (its distance is already zero).
 """
 from __future__ import annotations
 
@@ -32,9 +38,11 @@ def window(centre: Sequence[float], half: int, resolution: int,
 
 @torch.no_grad()
 def track_points(features: torch.Tensor, reference: torch.Tensor, handles: Sequence[Sequence[float]],
-                 half: int, reach: Sequence[Sequence[float]] | None = None) -> list[list[float]]:
-    """New handle positions (integer pixels) by nearest neighbour to ``reference`` [K, C] in a
-    square window of half-size ``half`` around each handle (or around handle and ``reach``)."""
+                 half: int, reach: Sequence[Sequence[float]] | None = None,
+                 subpixel: int = 1) -> list[list[float]]:
+    """New handle positions by nearest neighbour to ``reference`` [K, C] in a square window of
+    half-size ``half`` around each handle (or around handle and ``reach``): whole pixels, or
+    refined to 1/``subpixel`` pixel (see the module docstring)."""
     R = features.shape[-1]
     out = []
     for i, p in enumerate(handles):
@@ -43,5 +51,20 @@ def track_points(features: torch.Tensor, reference: torch.Tensor, handles: Seque
         dist = (patch - reference[i][:, None, None].to(patch.dtype)).norm(dim=0)
         k = int(dist.reshape(-1).argmin())
         w = x1 - x0 + 1
-        out.append([float(x0 + k % w), float(y0 + k // w)])
+        best = [float(x0 + k % w), float(y0 + k // w)]
+        if subpixel > 1 and float(dist.reshape(-1)[k]) > 0:
+            best = _refine(features, reference[i], best, subpixel)
+        out.append(best)
     return out
+
+
+def _refine(features: torch.Tensor, ref: torch.Tensor, centre: list[float], k: int) -> list[float]:
+    """The 1/k-pixel offset within half a pixel of ``centre`` whose bilinear feature is closest
+    to ``ref`` (the centre itself included, so it never gets worse)."""
+    R = features.shape[-1]
+    steps = torch.arange(-(k // 2), k // 2 + 1, dtype=torch.float64) / k
+    dy, dx = torch.meshgrid(steps, steps, indexing="ij")
+    xy = torch.stack([centre[0] + dx.reshape(-1), centre[1] + dy.reshape(-1)], 1).clamp(0, R - 1)
+    d = (sample_at(features, xy) - ref[None].to(features.dtype)).norm(dim=1)
+    j = int(d.argmin())
+    return [float(xy[j, 0]), float(xy[j, 1])]
