@@ -15,6 +15,8 @@ A setting is ``base`` (the ``--mode`` defaults of ``DragOptions``, printed in th
 ``patience``, ``mode``, ...; ``none`` for None), plus the sweep's own ``mask=R``: a movable
 mask, the capsule of radius ``R`` px around the segment from handle to target (DragGAN's "keep
 the rest fixed" term, weight ``lambda_mask``, acts only with a mask; the bench drags have none).
+And ``truncation=T``: the drag starts from the seed's latent truncated to ``T`` (DragGAN's demos
+use 0.7), which changes the start image; content is measured against that image.
 
 Per setting: ``content_progress`` median and mean (1 = the content under the handle went all the
 way), the share of drags whose content ended within 2 px of the target, mean ``scene_change``
@@ -42,16 +44,18 @@ from steergan.models import load_model
 FIELDS = {f.name: f for f in fields(DragOptions)}
 
 
-def parse_setting(spec: str, base: DragOptions) -> tuple[DragOptions, float]:
-    """``base`` or ``k=v,...`` -> (options, mask radius in px or 0)."""
+def parse_setting(spec: str, base: DragOptions) -> tuple[DragOptions, float, float]:
+    """``base`` or ``k=v,...`` -> (options, mask radius in px or 0, truncation)."""
     if spec == "base":
-        return base, 0.0
-    kw, mask = {}, 0.0
+        return base, 0.0, 1.0
+    kw, mask, trunc = {}, 0.0, 1.0
     for part in spec.split(","):
         k, v = part.split("=", 1)
         k, v = k.strip(), v.strip()
         if k == "mask":
             mask = float(v)
+        elif k == "truncation":     # the start latent (DragGAN's demos start at 0.7); changes the image
+            trunc = float(v)
         elif k not in FIELDS:
             raise SystemExit(f"error: unknown drag option {k!r} in {spec!r}")
         elif v.lower() == "none":
@@ -59,17 +63,20 @@ def parse_setting(spec: str, base: DragOptions) -> tuple[DragOptions, float]:
         elif k == "mode":
             kw[k] = v
         else:
-            kw[k] = int(v) if k in ("max_steps", "n_ws", "feature_res", "patience", "coarse_steps") else float(v)
-    return replace(base, **kw), mask
+            kw[k] = int(v) if k in ("max_steps", "n_ws", "feature_res", "patience", "coarse_steps", "subpixel") else float(v)
+    return replace(base, **kw), mask, trunc
 
 
-def run_setting(model, drags, fraction, opts, mask_r, befores):
+def run_setting(model, drags, fraction, opts, mask_r, befores, truncation=1.0):
     R = model.resolution
     per = []
     for (seed, handle, targets), before in zip(drags, befores):
         target = targets[fraction]
         mask = near_drag_mask(R, handle, target, mask_r) if mask_r > 0 else None
-        s = DragSession(model, initial_state(model, seed), [handle], [target], mask=mask, options=opts)
+        start = initial_state(model, seed, truncation)
+        if truncation != 1.0:
+            before = DragSession(model, start, [handle], [target], options=opts).image()
+        s = DragSession(model, start, [handle], [target], mask=mask, options=opts)
         summ = s.run()
         c = drag_content(before, s.image(), handle, target)
         per.append({"seed": seed, "handle": handle, "target": target,
@@ -125,10 +132,11 @@ def main():
             "tracker_px_mean", "lost", "steps_mean", "seconds_mean")
     print("setting | " + " ".join(cols), file=sys.stderr)
     for spec in args.settings:
-        opts, mask_r = parse_setting(spec, base)
+        opts, mask_r, trunc = parse_setting(spec, base)
         t0 = time.perf_counter()
-        row = run_setting(m, drags, args.fraction, opts, mask_r, befores)
+        row = run_setting(m, drags, args.fraction, opts, mask_r, befores, trunc)
         row = {"setting": spec, "mode": opts.mode, "options": opts.resolved(m).to_dict(), "mask_radius": mask_r,
+               "truncation": trunc,
                "wall_s": round(time.perf_counter() - t0, 1), **row}
         res["rows"].append(row)
         print(f"{spec} | " + " ".join(str(row[c]) for c in cols), file=sys.stderr, flush=True)

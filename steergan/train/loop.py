@@ -11,6 +11,7 @@ in the checkpoint, so a resumed run continues exactly as the uninterrupted one w
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import time
@@ -150,7 +151,9 @@ class Trainer:
             raise UserError(f"{ckpts[-1]} was trained with method {cfg['method']['name']!r}, "
                             f"not {self.method.name!r}")
         if ArchConfig.from_dict(cfg["arch"]) != self.arch:
-            raise UserError(f"{ckpts[-1]} has a different architecture than preset {self.opts.preset!r}")
+            raise UserError(f"{ckpts[-1]} has a different architecture than preset {self.opts.preset!r}"
+                            + (f" with --arch {json.dumps(self.opts.arch)}" if self.opts.arch else "")
+                            + " (resume with the run's own --preset and --arch)")
         saved_d = cfg.get("train", {}).get("discriminator", "stylegan2")
         if saved_d != self.opts.discriminator:
             raise UserError(f"{ckpts[-1]} was trained with the {saved_d} discriminator, "
