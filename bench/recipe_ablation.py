@@ -35,6 +35,7 @@ ROWS = {
     "EMA half-life 2 kimg": ["--ema-kimg", "2"],
     "augment translation only": ["--augment", "translation"],
     "fine-tune from rooms-projected": ["--init-from", "rooms-projected"],
+    "minibatch-stddev in the D heads": ["--arch", '{"projected_mbstd": true}'],
 }
 
 

@@ -169,3 +169,26 @@ def test_feature_pyramid_matches_the_wheel_network_and_stays_in_eval(D):
         y = block(y)
     d = copy.deepcopy(D).train()          # train mode must not switch its BatchNorm to batch statistics
     assert torch.allclose(d.features(x)[-1], y, atol=1e-5)
+
+
+def test_minibatch_stddev_heads_see_the_batch_and_old_heads_keep_their_keys():
+    """projected_mbstd: a sample's logits depend on the rest of its group (a collapsed batch is
+    easy to call fake); without it they do not, and the head's checkpoint keys are unchanged."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, 64, 64)
+    y = x.clone()
+    y[1:] = torch.randn(3, 3, 64, 64)
+    with_mb = ProjectedDiscriminator(get_preset("tiny", projected_mbstd=True)).eval()
+    without = ProjectedDiscriminator(get_preset("tiny")).eval()
+    with torch.no_grad():
+        assert not torch.allclose(with_mb(x)[0], with_mb(y)[0])
+        assert torch.allclose(without(x)[0], without(y)[0], atol=1e-5)
+    assert not any(k.startswith("heads.0.out") for k in without.state_dict())
+    assert any(k.startswith("heads.0.out") for k in with_mb.state_dict())
+
+
+def test_d_only_architecture_fields_do_not_block_fine_tuning():
+    a, b = get_preset("tiny"), get_preset("tiny", projected_mbstd=True)
+    assert a != b and a.same_generator(b) and not a.same_generator(get_preset("tiny", channel_base=2048))
+    with pytest.raises(UserError, match="projected_mbstd"):
+        get_preset("tiny", projected_mbstd=1)

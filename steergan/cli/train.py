@@ -82,7 +82,7 @@ def train(resume, max_images, masks, classes, **options):
         init_from = options["init_from"] = str(resolve_model(init_from)[0])      # a bundled name or a path
         # read and checked now, before the run directory or its logs exist (the trainer reads it later)
         source = load_model(init_from)
-        if ArchConfig.from_dict(source.config["arch"]) != arch:
+        if not ArchConfig.from_dict(source.config["arch"]).same_generator(arch):
             raise UserError(f"--init-from {init_from} has a different architecture than preset {preset!r}")
     run = Path(out)
     if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):

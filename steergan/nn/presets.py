@@ -21,6 +21,9 @@ class ArchConfig:
     d_channel_base: int | None = None   # None -> same as G
     d_channel_max: int | None = None
     mbstd_group: int = 4
+    # the projected D's patch heads get a minibatch-stddev channel (StyleGAN2's own collapse
+    # guard, which the Projected GAN heads lack); False keeps earlier runs' heads as they were
+    projected_mbstd: bool = False
     img_channels: int = 3
     blur_kernel: list = field(default_factory=lambda: [1, 3, 3, 1])
 
@@ -36,6 +39,12 @@ class ArchConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def same_generator(self, other: "ArchConfig") -> bool:
+        """Whether a generator of ``other`` fits this config (fields of the D alone may differ:
+        fine-tuning from a generator file starts D fresh anyway)."""
+        d_only = {"d_channel_base", "d_channel_max", "mbstd_group", "projected_mbstd"}
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name not in d_only)
 
     @classmethod
     def from_dict(cls, d: dict) -> "ArchConfig":
@@ -69,6 +78,8 @@ class ArchConfig:
                 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
                            for x in k) or sum(k) <= 0):
             raise UserError(f"architecture field blur_kernel must be 1-8 non-negative numbers, got {k!r}")
+        if not isinstance(self.projected_mbstd, bool):
+            raise UserError(f"architecture field projected_mbstd must be true or false, got {self.projected_mbstd!r}")
         if self.img_channels not in (1, 3):
             raise UserError(f"architecture field img_channels must be 1 or 3, got {self.img_channels!r}")
 

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .discriminator import minibatch_stddev
 from .presets import ArchConfig
 from .pretrained import effnet_input, load_efficientnet_lite0
 
@@ -111,19 +112,26 @@ class RandomProjection(nn.Module):
 class PatchHead(nn.Module):
     """Trainable: strided 4x4 convs down to 4x4, then one logit per 4x4 position."""
 
-    def __init__(self, in_ch: int, size: int, width: int = 64):
+    def __init__(self, in_ch: int, size: int, width: int = 64, mbstd_group: int = 0):
         super().__init__()
+        self.mbstd_group = mbstd_group
         layers, ch, k = [], in_ch, 0
         while size > 4:
             out = min(width * 2 ** k, 256)
             k += 1
             layers += [spectral_norm(nn.Conv2d(ch, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
             ch, size = out, size // 2
-        layers.append(spectral_norm(nn.Conv2d(ch, 1, 3, padding=1)))
-        self.net = nn.Sequential(*layers)
+        last = spectral_norm(nn.Conv2d(ch + (1 if mbstd_group else 0), 1, 3, padding=1))
+        if mbstd_group:
+            self.net, self.out = nn.Sequential(*layers), last
+        else:                      # the layout (and checkpoint keys) of runs made before the option
+            self.net, self.out = nn.Sequential(*layers, last), None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten(1)
+        x = self.net(x)
+        if self.out is not None:   # how much the batch varies, so a collapsed batch is easy to call fake
+            x = self.out(minibatch_stddev(x, self.mbstd_group))
+        return x.flatten(1)
 
 
 class ConditionTower(nn.Module):
@@ -165,7 +173,9 @@ class ProjectedDiscriminator(nn.Module):
         self.condition = ConditionTower(cond_channels) if cond_channels else None
         extra = COND_CHANNELS if cond_channels else (0,) * len(PROJ_CHANNELS)
         sizes = [max(self.feature_size // s, 1) for s in (4, 8, 16, 32)]
-        self.heads = nn.ModuleList(PatchHead(c + e, s) for c, e, s in zip(PROJ_CHANNELS, extra, sizes))
+        group = cfg.mbstd_group if cfg.projected_mbstd else 0
+        self.heads = nn.ModuleList(PatchHead(c + e, s, mbstd_group=group)
+                                   for c, e, s in zip(PROJ_CHANNELS, extra, sizes))
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] == self.feature_size:

@@ -186,7 +186,7 @@ class Trainer:
                             "%.1f kimg (--d-warmup-kimg)", p, warm)
         else:
             cfg, model, _ = ckpt_io.read_training_checkpoint(p)
-        if ArchConfig.from_dict(cfg["arch"]) != self.arch:
+        if not ArchConfig.from_dict(cfg["arch"]).same_generator(self.arch):
             raise UserError(f"{p} has a different architecture than preset {self.opts.preset!r}")
         self._load_model_tensors(model, strict=False)
         self.finetune = True
