@@ -45,6 +45,28 @@ MANIFEST: dict[str, dict] = {
             "--json bench/results/quality_creatures_judge.json"],
         "writes": ["quality_rooms_judge.json", "quality_creatures_judge.json"],
     },
+    "recipe-ablation": {
+        "doc": "docs/quality.md", "needs": f"{ROOMS}, {HOLDOUTS}",
+        "commands": ["python bench/recipe_ablation.py --data data/rooms64 --holdout data/rooms64-holdout "
+                     "--rows 'defaults,wide 32/64 px layers,lr 0.001,batch 16,EMA half-life 2 kimg,"
+                     "augment translation only,fine-tune from rooms-projected,minibatch-stddev in the D heads' "
+                     "--json bench/results/recipe_ablation.json --figure bench/results/recipe_ablation.png"],
+        "writes": ["recipe_ablation.json", "recipe_ablation.png"],
+    },
+    "unseen-blocks": {
+        "doc": "docs/quality.md", "needs": "data/blocks64 (steergan data make blocks --out data/blocks64 -n 4000)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks --discriminator projected "
+            "--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 --arch '{\"projected_mbstd\": false}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks-mbstd "
+            "--discriminator projected --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
+            "--arch '{\"projected_mbstd\": true}'",
+            "python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 "
+            "--json bench/results/unseen_blocks.json --figure bench/results/unseen_blocks.png",
+            "python bench/unseen_check.py --run runs/validate/blocks-mbstd --data data/blocks64 "
+            "--json bench/results/unseen_blocks_mbstd.json --figure bench/results/unseen_blocks_mbstd.png"],
+        "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png"],
+    },
     "judge": {
         "doc": "docs/metrics.md", "needs": "nothing (renders its own scenes)",
         "commands": ["python bench/train_judge.py --minutes 60 --renders 6000 --out steergan/assets/judge.safetensors "
@@ -128,8 +150,10 @@ MANIFEST: dict[str, dict] = {
             "python bench/drag_sweep.py --model rooms --n 12 --settings 'lr=0.01,feature_res=64,max_steps=300' "
             "--json bench/results/drag_sweep_rooms.json --append",
             "python bench/drag_sweep.py --model creatures --n 12 --settings base 'lr=0.01,max_steps=300' "
-            "feature_res=64 r2=3 mask=10 --json bench/results/drag_sweep_creatures.json"],
-        "writes": ["drag_sweep_rooms.json", "drag_sweep_creatures.json"],
+            "feature_res=64 r2=3 mask=10 --json bench/results/drag_sweep_creatures.json",
+            "python bench/drag_sweep.py --model rooms --n 12 --settings base subpixel=1 r1=1.5 truncation=0.7 "
+            "--json bench/results/drag_sweep_rooms_new.json"],
+        "writes": ["drag_sweep_rooms.json", "drag_sweep_creatures.json", "drag_sweep_rooms_new.json"],
     },
     "locality": {
         "doc": "docs/metrics.md", "needs": "the bundled models",
