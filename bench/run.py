@@ -56,16 +56,21 @@ MANIFEST: dict[str, dict] = {
     "unseen-blocks": {
         "doc": "docs/quality.md", "needs": "data/blocks64 (steergan data make blocks --out data/blocks64 -n 4000)",
         "commands": [
-            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks --discriminator projected "
+            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks --discriminator projected --batch 32 "
             "--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 --arch '{\"projected_mbstd\": false}'",
             "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks-mbstd "
-            "--discriminator projected --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
+            "--discriminator projected --batch 32 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
             "--arch '{\"projected_mbstd\": true}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks-b16 "
+            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0",
+            "python bench/unseen_check.py --run runs/validate/blocks-b16 --data data/blocks64 --no-effnet "
+            "--json bench/results/unseen_blocks_b16.json --figure bench/results/unseen_blocks_b16.png",
             "python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 "
             "--json bench/results/unseen_blocks.json --figure bench/results/unseen_blocks.png",
             "python bench/unseen_check.py --run runs/validate/blocks-mbstd --data data/blocks64 "
             "--json bench/results/unseen_blocks_mbstd.json --figure bench/results/unseen_blocks_mbstd.png"],
-        "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png"],
+        "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png",
+                   "unseen_blocks_b16.json", "unseen_blocks_b16.png"],
     },
     "judge": {
         "doc": "docs/metrics.md", "needs": "nothing (renders its own scenes)",

@@ -65,15 +65,17 @@ def main():
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--min-pixels", type=int, default=10)
     ap.add_argument("--grids", default="runs/validate/grids")
+    ap.add_argument("--no-effnet", action="store_true", help="skip fd_effnet (slow on a CPU)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--figure", default=None)
     args = ap.parse_args()
     data = ImageDataset(args.data, resolution=64)
     real = data.images[:args.n]
-    judge, effnet = get_extractor("fd_judge"), get_extractor("fd_effnet")
+    judge = get_extractor("fd_judge")
+    effnet = None if args.no_effnet else get_extractor("fd_effnet")
     with torch.no_grad():
         real_feats = torch.cat([judge(real[s:s + 64]) for s in range(0, len(real), 64)])
-    real_eff = real_stats(data, effnet, n=args.n)
+    real_eff = None if effnet is None else real_stats(data, effnet, n=args.n)
     result = {"n": args.n, "real": object_figures(real, args.min_pixels), "rows": []}
     print("real:", result["real"], flush=True)
     minutes_of = lambda p: float(re.sub(r"^minutes-", "", p.name))  # noqa: E731
@@ -88,8 +90,9 @@ def main():
         precision, recall = precision_recall(real_feats, feats, k=3)
         kimg = json.loads((snap / "config.json").read_text())["images_seen"] / 1000
         row = {"minutes": minutes_of(snap), "kimg": round(kimg, 1), **object_figures(fakes, args.min_pixels),
-               "precision": round(precision, 3), "recall": round(recall, 3),
-               "fd_effnet": round(fd(real_eff, fake_stats(lambda b, s: fakes[s:s + b], effnet, n=args.n)), 1)}
+               "precision": round(precision, 3), "recall": round(recall, 3)}
+        if effnet is not None:
+            row["fd_effnet"] = round(fd(real_eff, fake_stats(lambda b, s: fakes[s:s + b], effnet, n=args.n)), 1)
         grid = grids / f"{Path(args.run).name}_{snap.name}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)
         items.append((f"{row['minutes']:g} min", str(grid)))

@@ -216,3 +216,18 @@ def test_arch_overrides_widen_the_preset_and_resume_checks_them(tmp_path):
     t.run()
     with pytest.raises(UserError, match="different architecture"):
         Trainer(TrainOptions(**{**opts, "arch": {}}), fake_dataset(), progress=False).run()
+
+
+def test_batch_defaults_per_discriminator_and_a_resumed_run_keeps_its_own(tmp_path):
+    from steergan.train.options import DEFAULT_BATCH
+    base = dict(data="fake", preset="test", kimg=0.064, tick_kimg=0.032, diversity_n=0)
+    t = Trainer(TrainOptions(out=str(tmp_path / "a"), **base), fake_dataset(), progress=False)
+    assert t.opts.batch == DEFAULT_BATCH["stylegan2"] == 32
+    assert TrainOptions(discriminator="projected").with_batch().batch == DEFAULT_BATCH["projected"] == 16
+    assert TrainOptions(batch=8, discriminator="projected").with_batch().batch == 8
+    first = Trainer(TrainOptions(out=str(tmp_path / "b"), batch=8, kimg=0.016, **{k: v for k, v in base.items()
+                                                                                 if k != "kimg"}),
+                    fake_dataset(), progress=False)
+    first.run()
+    again = Trainer(TrainOptions(out=str(tmp_path / "b"), **base), fake_dataset(), progress=False)
+    assert again.opts.batch == 8           # the same command without --batch continues at the run's batch

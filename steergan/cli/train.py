@@ -17,7 +17,7 @@ def _click_type(f):
     kind = str(f.type)
     if f.metadata.get("parse") or "str" in kind:
         return str
-    return {"float": float, "Optional[float]": float, "int": int}.get(kind.replace("typing.", ""), str)
+    return {"float": float, "Optional[float]": float, "int": int, "Optional[int]": int}.get(kind.replace("typing.", ""), str)
 
 
 def training_options(command):

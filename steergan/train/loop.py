@@ -53,6 +53,10 @@ class Trainer:
     def __init__(self, opts: TrainOptions, dataset, arch: Optional[ArchConfig] = None,
                  dataset_info: Optional[dict] = None, progress: bool = True):
         opts.validate()
+        if opts.batch is None:          # the run's own batch when resuming, else the D's default
+            ckpts = ckpt_io.list_checkpoints(Path(opts.out) / "checkpoints")
+            saved = ckpt_io.read_config(ckpts[-1] / "config.json").get("train", {}).get("batch") if ckpts else None
+            opts = opts.with_batch(saved)
         self.opts = opts
         self.device = resolve_device(opts.device)
         self.dist: DistInfo = init_distributed(self.device)

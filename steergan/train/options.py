@@ -16,6 +16,12 @@ CLOCKS = {
 }
 
 
+# The batch of a run whose --batch is not given, per discriminator: bench/recipe_ablation.py
+# found 16 better than 32 with the projected D (20 CPU-minutes on rooms, docs/quality.md); the
+# StyleGAN2 D keeps StyleGAN2-ADA's 32. A resumed run keeps its own batch.
+DEFAULT_BATCH = {"stylegan2": 32, "projected": 16}
+
+
 def opt(default=None, help: str = "", *, cli=None, factory=None, choices=None, parse=None):
     """A training option, declared once: its default, its help, and how ``steergan train`` shows
     it (``cli``: the flag's name without dashes, default the field's name with dashes; ``False``:
@@ -47,7 +53,9 @@ class TrainOptions:
     minutes: Optional[float] = opt(None, "Stop after this much training time (whichever of --kimg and this comes first).")
     clock: str = opt("wall", "What --minutes and --milestones count: " + "; ".join(f"{k}: {v}" for k, v in CLOCKS.items())
                      + ".", choices=lambda: list(CLOCKS))
-    batch: int = opt(32, "Total batch over all processes.")
+    batch: Optional[int] = opt(None, "Total batch over all processes (default: "
+                               + ", ".join(f"{v} with the {k} D" for k, v in DEFAULT_BATCH.items())
+                               + "; a resumed run keeps its own).")
     g_lr: float = opt(0.0025, "Generator learning rate.", cli="glr")
     d_lr: float = opt(0.0025, "Discriminator learning rate.", cli="dlr")
     betas: tuple = opt((0.0, 0.99), cli=False)
@@ -81,6 +89,14 @@ class TrainOptions:
         """The command-line flag of a field, e.g. ``g_lr`` -> ``--glr``."""
         cli = {f.name: f.metadata.get("cli") for f in fields(TrainOptions)}[name]
         return "--" + (cli or name.replace("_", "-"))
+
+    def with_batch(self, saved: Optional[int] = None) -> "TrainOptions":
+        """These options with the batch filled in: as given, else a resumed run's own
+        (``saved``), else the discriminator's default (``DEFAULT_BATCH``)."""
+        if self.batch is not None:
+            return self
+        from dataclasses import replace
+        return replace(self, batch=saved or DEFAULT_BATCH[self.discriminator])
 
     def resolved_r1_gamma(self, resolution: int) -> float:
         if self.r1_gamma is not None:
@@ -117,12 +133,13 @@ class TrainOptions:
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise UserError(f"{self.flag(name)} must be an integer in [{lo}, {hi}], got {value!r}")
 
-        integer("batch", 1, 65536)
+        if self.batch is not None:
+            integer("batch", 1, 65536)
         number("kimg", 0, lo_open=True)
         if self.minutes is not None:
             number("minutes", 0, lo_open=True)
         # a tick shorter than one batch would log, sample and checkpoint after every step
-        number("tick_kimg", self.batch / 1000)
+        number("tick_kimg", (self.batch or DEFAULT_BATCH.get(self.discriminator, 32)) / 1000)
         number("g_lr", 0, 1, lo_open=True)
         number("d_lr", 0, 1, lo_open=True)
         if self.r1_gamma is not None:
