@@ -39,7 +39,8 @@ from drag_table import sample_drags
 from steergan.edit.drag import DragOptions, DragSession, initial_state
 from steergan.metrics.drag_content import drag_content, near_drag_mask
 from steergan.metrics.segmenter import load_segmenter
-from steergan.models import load_model
+from steergan.methods.state import render_state
+from steergan.models import load_model, to_uint8
 
 FIELDS = {f.name: f for f in fields(DragOptions)}
 
@@ -74,8 +75,8 @@ def run_setting(model, drags, fraction, opts, mask_r, befores, truncation=1.0):
         target = targets[fraction]
         mask = near_drag_mask(R, handle, target, mask_r) if mask_r > 0 else None
         start = initial_state(model, seed, truncation)
-        if truncation != 1.0:
-            before = DragSession(model, start, [handle], [target], options=opts).image()
+        if truncation != 1.0:          # the start image itself changed
+            before = to_uint8(render_state(model, start))[0]
         s = DragSession(model, start, [handle], [target], mask=mask, options=opts)
         summ = s.run()
         c = drag_content(before, s.image(), handle, target)

@@ -56,13 +56,11 @@ MANIFEST: dict[str, dict] = {
     "unseen-blocks": {
         "doc": "docs/quality.md", "needs": "data/blocks64 (steergan data make blocks --out data/blocks64 -n 4000)",
         "commands": [
-            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks --discriminator projected --batch 32 "
-            "--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 --arch '{\"projected_mbstd\": false}'",
-            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks-mbstd "
-            "--discriminator projected --batch 32 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
-            "--arch '{\"projected_mbstd\": true}'",
-            "env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks-b16 "
-            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0",
+            f"env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/{run} --discriminator projected "
+            f"--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 {flags}"
+            for run, flags in (("blocks", "--batch 32 --arch '{\"projected_mbstd\": false}'"),
+                               ("blocks-mbstd", "--batch 32 --arch '{\"projected_mbstd\": true}'"),
+                               ("blocks-b16", "--batch 16"))] + [
             "python bench/unseen_check.py --run runs/validate/blocks-b16 --data data/blocks64 --no-effnet "
             "--json bench/results/unseen_blocks_b16.json --figure bench/results/unseen_blocks_b16.png",
             "python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 "

@@ -47,6 +47,22 @@ def generate(model, n: int, batch: int = 32) -> torch.Tensor:
     return torch.cat(out)
 
 
+@torch.no_grad()
+def features(extractor, images: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """Feature rows of uint8 images [N, 3, R, R], ``batch`` at a time."""
+    return torch.cat([extractor(images[s:s + batch]) for s in range(0, len(images), batch)])
+
+
+def minutes_of(snapshot: Path) -> float:
+    """Training minutes of a milestone snapshot directory (``minutes-20`` -> 20.0)."""
+    return float(re.sub(r"^minutes-", "", snapshot.name))
+
+
+def milestones(run) -> list[Path]:
+    """A run's milestone snapshots, in order of training minutes."""
+    return sorted(Path(run, "milestones").glob("minutes-*"), key=minutes_of)
+
+
 def stack_grids(items, path, label_width=130):
     """Grids one under another, each with its label on the left."""
     from PIL import Image, ImageDraw
@@ -96,17 +112,14 @@ def main():
     labels = dict(zip(runs, args.labels.split(","))) if args.labels else {}
     if args.pr:    # judge features of n real training images, the manifold the fakes are scored against
         judge = exts.get("fd_judge") or get_extractor("fd_judge")
-        with torch.no_grad():
-            real_feats = torch.cat([judge(train.images[s:s + 64]) for s in range(0, min(args.n, len(train)), 64)])
-    milestones = []      # (run, snapshot dir), each run's in order of minutes
-    minutes_of = lambda p: float(re.sub(r"^minutes-", "", p.name))  # noqa: E731
+        real_feats = features(judge, train.images[:args.n])
+    snapshots = []      # (run, snapshot dir), each run's in order of minutes
     for run in runs:
-        milestones += [(run, p) for p in sorted(Path(run, "milestones").glob("minutes-*"), key=minutes_of)
-                       if minutes_of(p) in wanted]
+        snapshots += [(run, p) for p in milestones(run) if minutes_of(p) in wanted]
     grids = Path(args.grids)
     grids.mkdir(parents=True, exist_ok=True)
     rows = []
-    sources = milestones + [(None, m) for m in args.models.split(",") if m]
+    sources = snapshots + [(None, m) for m in args.models.split(",") if m]
     for run, source in sources:
         source = str(source)
         model = load_model(source)
@@ -128,9 +141,7 @@ def main():
         for name, ext in exts.items():
             row[name] = round(fd(real[name], fake_stats(lambda b, s: fakes[s:s + b], ext, n=args.n)), 3)
         if args.pr:
-            with torch.no_grad():
-                fake_feats = torch.cat([judge(fakes[s:s + 64]) for s in range(0, len(fakes), 64)])
-            precision, recall = precision_recall(real_feats, fake_feats, k=3)
+            precision, recall = precision_recall(real_feats, features(judge, fakes), k=3)
             row.update(precision=round(precision, 3), recall=round(recall, 3))
         grid = grids / f"{label}.png"
         image_grid(model.generate(range(32)).float() / 127.5 - 1, nrow=8).save(grid)

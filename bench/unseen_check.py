@@ -17,7 +17,7 @@ k = 3) on the evaluation judge's features and fd_effnet, and a 32-sample grid pe
 
     steergan data make blocks --out data/blocks64 -n 4000
     OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks \
-        --discriminator projected --clock cpu --minutes 30 --kimg 100000 --milestones 10,20,30
+        --discriminator projected --batch 32 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20
     python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 \
         --json bench/results/unseen_blocks.json --figure bench/results/unseen_blocks.png
 """
@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import torch
 
 from _timing import report
-from time_to_quality import generate, stack_grids
+from time_to_quality import features, generate, milestones, minutes_of, stack_grids
 from steergan.data import ImageDataset
 from steergan.metrics import fake_stats, fd, get_extractor, real_stats
 from steergan.models import load_model
@@ -73,21 +72,17 @@ def main():
     real = data.images[:args.n]
     judge = get_extractor("fd_judge")
     effnet = None if args.no_effnet else get_extractor("fd_effnet")
-    with torch.no_grad():
-        real_feats = torch.cat([judge(real[s:s + 64]) for s in range(0, len(real), 64)])
+    real_feats = features(judge, real)
     real_eff = None if effnet is None else real_stats(data, effnet, n=args.n)
     result = {"n": args.n, "real": object_figures(real, args.min_pixels), "rows": []}
     print("real:", result["real"], flush=True)
-    minutes_of = lambda p: float(re.sub(r"^minutes-", "", p.name))  # noqa: E731
     grids = Path(args.grids)
     grids.mkdir(parents=True, exist_ok=True)
     items = []
-    for snap in sorted(Path(args.run, "milestones").glob("minutes-*"), key=minutes_of):
+    for snap in milestones(args.run):
         model = load_model(str(snap))
         fakes = generate(model, args.n)
-        with torch.no_grad():
-            feats = torch.cat([judge(fakes[s:s + 64]) for s in range(0, len(fakes), 64)])
-        precision, recall = precision_recall(real_feats, feats, k=3)
+        precision, recall = precision_recall(real_feats, features(judge, fakes), k=3)
         kimg = json.loads((snap / "config.json").read_text())["images_seen"] / 1000
         row = {"minutes": minutes_of(snap), "kimg": round(kimg, 1), **object_figures(fakes, args.min_pixels),
                "precision": round(precision, 3), "recall": round(recall, 3)}
