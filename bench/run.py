@@ -70,6 +70,16 @@ MANIFEST: dict[str, dict] = {
         "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png",
                    "unseen_blocks_b16.json", "unseen_blocks_b16.png"],
     },
+    "unseen-emoji": {
+        "doc": "docs/quality.md", "needs": "data/emoji-faces-random (docs/quality.md: steergan data emoji ... --placement random)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/emoji-faces-random --out runs/validate/emoji-b16 "
+            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0",
+            "python bench/time_to_quality.py --run runs/validate/emoji-b16 --minutes 10,20 --metrics fd_judge --pr "
+            "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
+            "--json bench/results/unseen_emoji_b16.json --figure bench/results/unseen_emoji_b16.png"],
+        "writes": ["unseen_emoji_b16.json", "unseen_emoji_b16.png"],
+    },
     "judge": {
         "doc": "docs/metrics.md", "needs": "nothing (renders its own scenes)",
         "commands": ["python bench/train_judge.py --minutes 60 --renders 6000 --out steergan/assets/judge.safetensors "
