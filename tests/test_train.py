@@ -13,7 +13,7 @@ from steergan.nn import get_preset
 from steergan.train import Trainer, TrainOptions
 from steergan.train.augment import DiffAugment
 from steergan.train.ema import ema_beta
-from steergan.train.losses import lazy_adam_params, r1_penalty
+from steergan.train.losses import lazy_adam_params, mode_seeking, r1_penalty
 
 
 def fake_dataset(n=16, res=16, seed=0):
@@ -69,6 +69,27 @@ def test_diffaugment_is_differentiable_and_random():
     assert not torch.allclose(aug(x), aug(x))
     with pytest.raises(UserError):
         DiffAugment("color,blur")
+
+
+def test_mode_seeking_punishes_a_collapsed_batch_and_pushes_images_apart():
+    ws = torch.randn(8, 3, 4)
+    varied = torch.rand(8, 3, 5, 5) * 2 - 1
+    collapsed = varied[:1].repeat(8, 1, 1, 1) + 0.01 * torch.randn(8, 3, 5, 5)
+    assert mode_seeking(collapsed, ws) > 10 * mode_seeking(varied, ws)
+    x = collapsed.clone().requires_grad_(True)
+    mode_seeking(x, ws).backward()
+    step = x - 0.01 * x.grad                 # one descent step on the term
+    assert (step[:4] - step[4:]).abs().mean() > (x[:4] - x[4:]).abs().mean()
+    assert mode_seeking(torch.zeros(1, 3, 5, 5), ws[:1]) == 0      # no pair: no term
+
+
+def test_mode_seeking_option_trains_and_is_logged(tmp_path):
+    t = make_trainer(tmp_path, mode_seeking=1.0)
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    stats = t.train_step()
+    assert stats["G/mode_seeking"] > 0 and torch.isfinite(torch.tensor(stats["G/loss"]))
+    with pytest.raises(UserError, match="--mode-seeking"):
+        TrainOptions(data="x", mode_seeking=-1).validate()
 
 
 def test_training_steps_change_weights_and_keep_them_finite(tmp_path):

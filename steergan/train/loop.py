@@ -30,7 +30,7 @@ from .augment import DiffAugment
 from .distributed import DistInfo, all_reduce_grads, all_reduce_mean, broadcast_module, init_distributed
 from .ema import ema_beta, update_ema
 from .logger import RunLogger
-from .losses import d_logistic, g_nonsaturating, lazy_adam_params, path_length_penalty, r1_penalty
+from .losses import d_logistic, g_nonsaturating, lazy_adam_params, mode_seeking, path_length_penalty, r1_penalty
 from .options import TrainOptions
 from .state import restore_training_state, training_state_tensors
 
@@ -326,6 +326,10 @@ class Trainer:
                     continue
                 g_loss = g_loss + term
                 stats[f"G/{name}"] = term.item()
+            if o.mode_seeking > 0:
+                ms = mode_seeking(fake.float(), ws.float())
+                g_loss = g_loss + o.mode_seeking * ms
+                stats["G/mode_seeking"] = ms.item()
         ok &= self._apply(g_loss, self.G, self.G_opt, "G")
         if self.dist.enabled:  # each rank moved w_avg with its own batch; the mean of lerps is a lerp
             self.G.mapping.w_avg.copy_(all_reduce_mean(self.G.mapping.w_avg, self.dist))

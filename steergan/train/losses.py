@@ -35,6 +35,18 @@ def path_length_penalty(fake: torch.Tensor, ws: torch.Tensor, mean_path_length: 
     return (lengths - new_mean).square().mean(), new_mean
 
 
+def mode_seeking(fake: torch.Tensor, ws: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Mode-seeking term (MSGAN, Mao et al. 2019): 1 / (image distance / latent distance) over the
+    pairs (first half of the batch, second half); minimising it pushes apart the images of
+    different latents, the direction a collapsing generator stops moving in. Distances are mean
+    absolute differences (images [-1, 1]; ``ws`` [N, num_ws, w_dim], its first row)."""
+    h = fake.shape[0] // 2
+    if h == 0:
+        return fake.sum() * 0
+    ratio = (fake[:h] - fake[h:2 * h]).abs().mean() / (ws[:h, 0] - ws[h:2 * h, 0]).abs().mean().clamp_min(eps)
+    return 1 / (ratio + eps)
+
+
 def lazy_adam_params(lr: float, betas: tuple[float, float], interval: int) -> tuple[float, tuple[float, float]]:
     """Correct lr and betas when a regulariser runs every ``interval`` steps (StyleGAN2 App. B)."""
     if interval <= 0:

@@ -63,6 +63,8 @@ class TrainOptions:
     r1_interval: int = opt(16, "Lazy R1: every this many D steps.")
     pl_weight: float = opt(0.0, "Path-length regulariser weight.")
     pl_interval: int = opt(4, "Lazy path-length regulariser: every this many G steps.")
+    mode_seeking: float = opt(0.0, "Weight of the mode-seeking term (MSGAN): different latents must give "
+                                   "different images; a guard against collapse. 0 turns it off.")
     ema_kimg: Optional[float] = opt(None, "Half-life of the generator's moving average in kimg (default batch*10/32).")
     ema_rampup: Optional[float] = opt(0.05, "EMA ramp-up: half-life at most this fraction of the images seen.",
                                       cli=False)
@@ -146,6 +148,7 @@ class TrainOptions:
             number("r1_gamma", 0)
         integer("r1_interval", 1, 10_000)
         number("pl_weight", 0)
+        number("mode_seeking", 0)
         integer("pl_interval", 1, 10_000)
         number("mix_prob", 0, 1)
         if self.ema_kimg is not None:
