@@ -75,18 +75,16 @@ def train(resume, max_images, masks, classes, **options):
         raise UserError(f"--milestones must be comma-separated minutes, got {options['milestone_minutes']!r}") from None
     data, out, preset, method, mopts = (options[k] for k in ("data", "out", "preset", "method", "method_options"))
     arch = get_preset(preset, **options["arch"])     # an unknown or out-of-range field is a one-line error
-    init_from = options["init_from"]
-    if init_from is not None:
-        from ..models import load_model, resolve_model
-        from ..nn import ArchConfig
-        init_from = options["init_from"] = str(resolve_model(init_from)[0])      # a bundled name or a path
-        # read and checked now, before the run directory or its logs exist (the trainer reads it later)
-        source = load_model(init_from)
-        if not ArchConfig.from_dict(source.config["arch"]).same_generator(arch):
-            raise UserError(f"--init-from {init_from} has a different architecture than preset {preset!r}")
     run = Path(out)
-    if not resume and (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir()):
+    started = (run / "checkpoints").is_dir() and any((run / "checkpoints").iterdir())
+    if not resume and started:
         raise UserError(f"{run} already holds checkpoints; use --resume or another --out (nothing was deleted)")
+    if not started:
+        # read and checked now, before the dataset is read or the run directory exists
+        from ..train.warm_start import resolve_init_from
+        options["init_from"] = resolve_init_from(options["init_from"], options["discriminator"], method, arch)
+        if options["init_from"]:
+            click.echo(f"fine-tuning from {options['init_from']} (--init-from none: from scratch)", err=True)
     opts = TrainOptions(**options)
     opts.validate()                       # before any image is read or any file written
     if masks is not None or classes is not None:

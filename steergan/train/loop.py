@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -33,6 +34,7 @@ from .logger import RunLogger
 from .losses import d_logistic, g_nonsaturating, lazy_adam_params, mode_seeking, path_length_penalty, r1_penalty
 from .options import TrainOptions
 from .state import restore_training_state, training_state_tensors
+from .warm_start import resolve_init_from
 
 log = logging.getLogger("steergan.train")
 
@@ -73,6 +75,10 @@ class Trainer:
 
         self.arch = arch or get_preset(opts.preset, **opts.arch)
         self.method: Method = build_method(opts.method, opts.method_options)
+        if not ckpt_io.list_checkpoints(self.ckpt_root):   # a resumed run keeps its weights, not its source's
+            # "auto", "none" or a name -> a path or None, so the saved config says what was used
+            self.opts = opts = replace(opts, init_from=resolve_init_from(opts.init_from, opts.discriminator,
+                                                                         opts.method, self.arch))
         self.images = self._dataset_tensor(dataset)
         self.masks = self._dataset_masks(dataset) if self.method.uses_masks else None
 

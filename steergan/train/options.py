@@ -81,8 +81,11 @@ class TrainOptions:
     device: str = opt("auto", "auto, cpu, cuda or cuda:N.")
     amp: bool = opt(False, "bf16 mixed precision (CUDA only).")
     max_nonfinite: int = opt(20, "Consecutive skipped (non-finite) steps before giving up.", cli=False)
-    init_from: Optional[str] = opt(None, "Start from another run's weights (fine-tuning); a generator file or "
-                                         "bundled model name (e.g. rooms-stylegan2) gives G only, D starts fresh.")
+    init_from: Optional[str] = opt("auto", "Start from another run's weights (fine-tuning); a generator file or "
+                                           "bundled model name (e.g. rooms-stylegan2) gives G only, D starts fresh. "
+                                           "auto: with the projected D, the bundled rooms-projected generator when "
+                                           "it fits the architecture (training from scratch collapsed on new data: "
+                                           "docs/quality.md); none: from scratch.")
     d_warmup_kimg: Optional[float] = opt(None, "Train D alone for this many kimg first (default: 2 when "
                                                "--init-from gives G only, else 0).")
 
