@@ -27,7 +27,7 @@ from _timing import report
 
 # One change from the recipe as it stood (batch 32, the default before this ablation made 16 the
 # projected D's default) per row: flags of `steergan train`, added after BASE (the last wins).
-BASE = ["--discriminator", "projected", "--batch", "32"]
+BASE = ["--discriminator", "projected", "--batch", "32", "--init-from", "none"]
 ROWS = {
     "defaults": [],
     "wide 32/64 px layers": ["--arch", '{"channel_base": 2048}'],

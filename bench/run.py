@@ -57,7 +57,7 @@ MANIFEST: dict[str, dict] = {
         "doc": "docs/quality.md", "needs": "data/blocks64 (steergan data make blocks --out data/blocks64 -n 4000)",
         "commands": [
             f"env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/{run} --discriminator projected "
-            f"--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 {flags}"
+            f"--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 --init-from none {flags}"
             for run, flags in (("blocks", "--batch 32 --arch '{\"projected_mbstd\": false}'"),
                                ("blocks-mbstd", "--batch 32 --arch '{\"projected_mbstd\": true}'"),
                                ("blocks-b16", "--batch 16"))] + [
@@ -70,11 +70,28 @@ MANIFEST: dict[str, dict] = {
         "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png",
                    "unseen_blocks_b16.json", "unseen_blocks_b16.png"],
     },
+    "unseen-guards": {
+        "doc": "docs/quality.md", "needs": "data/blocks64 and data/emoji-faces-random (the two entries above)",
+        "commands": [
+            f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator projected "
+            f"--batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 {flags}"
+            for data, kind in (("data/blocks64", "blocks"), ("data/emoji-faces-random", "emoji"))
+            for run, flags in ((f"{kind}-ft", "--init-from rooms-projected"), (f"{kind}-ms", "--init-from none --mode-seeking 1"))] + [
+            f"python bench/unseen_check.py --run runs/validate/blocks-{g} --data data/blocks64 --no-effnet "
+            f"--json bench/results/unseen_blocks_{g}.json --figure bench/results/unseen_blocks_{g}.png"
+            for g in ("ft", "ms")] + [
+            f"python bench/time_to_quality.py --run runs/validate/emoji-{g} --minutes 10,20 --metrics fd_judge --pr "
+            "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
+            f"--json bench/results/unseen_emoji_{g}.json --figure bench/results/unseen_emoji_{g}.png"
+            for g in ("ft", "ms")],
+        "writes": [f"unseen_{k}_{g}.{e}" for k in ("blocks", "emoji") for g in ("ft", "ms") for e in ("json", "png")],
+    },
     "unseen-emoji": {
         "doc": "docs/quality.md", "needs": "data/emoji-faces-random (docs/quality.md: steergan data emoji ... --placement random)",
         "commands": [
             "env OMP_NUM_THREADS=1 steergan train --data data/emoji-faces-random --out runs/validate/emoji-b16 "
-            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0",
+            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
+            "--init-from none",
             "python bench/time_to_quality.py --run runs/validate/emoji-b16 --minutes 10,20 --metrics fd_judge --pr "
             "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
             "--json bench/results/unseen_emoji_b16.json --figure bench/results/unseen_emoji_b16.png"],

@@ -17,7 +17,7 @@ k = 3) on the evaluation judge's features and fd_effnet, and a 32-sample grid pe
 
     steergan data make blocks --out data/blocks64 -n 4000
     OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/blocks \
-        --discriminator projected --batch 32 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20
+        --discriminator projected --batch 32 --init-from none --clock cpu --minutes 20 --kimg 100000 --milestones 10,20
     python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 \
         --json bench/results/unseen_blocks.json --figure bench/results/unseen_blocks.png
 """
