@@ -5,7 +5,8 @@ W+ projection alone and W+ followed by pivotal tuning (PTI).
         [--json bench/results/invert_rooms.json]
 
 Images are renders of seed 5 (``--kind rooms|creatures``; the bundled models were trained on seed 0),
-64 px. ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
+64 px, or with ``--images DIR`` the first ``--n`` pictures of a folder (e.g. the ``images/`` of
+``steergan data emoji --vendor twitter``: faces of a vendor the Google-emoji model never saw). ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
 encoder's guess followed by pivotal tuning.
 PSNR and SSIM come from scikit-image (``pip install "steergan[bench]"``), measured on the uint8 reconstruction that ``render_state`` gives for the saved state
 (after PTI: the reloaded fp16 generator file). Seconds include the segmenter (SpatialGAN
@@ -22,7 +23,7 @@ from pathlib import Path
 import torch
 
 from _timing import report
-from steergan.cli.invert import segmenter_instances
+from steergan.cli.invert import read_square, segmenter_instances
 from steergan.data.scenes import render
 from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, save_tuned)
 from steergan.methods.state import render_state
@@ -61,6 +62,9 @@ def main():
     ap.add_argument("--locality", type=float, default=None)
     ap.add_argument("--fit-centres", action="store_true")
     ap.add_argument("--kind", default="rooms", help="scene kind of the held-out renders")
+    ap.add_argument("--images", default=None,
+                    help="a folder of images to invert instead of renders (the first --n, sorted by name), "
+                         "e.g. emoji of a vendor the model never saw")
     ap.add_argument("--encoder", default=None, help="an encoder file (steergan train-encoder): two more rows")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -70,13 +74,18 @@ def main():
     pti_kw = {k: v for k, v in (("lr", args.pti_lr), ("perceptual", args.pti_perceptual),
                                 ("feature_size", args.feature_size), ("locality", args.locality)) if v is not None}
     rows = []
+    files = None
+    if args.images:
+        files = sorted(p for p in Path(args.images).rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+        args.n = min(args.n, len(files))
     enc = None
     if args.encoder:
         from steergan.edit.encoder import encode, load_encoder
         enc = load_encoder(args.encoder, m)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
-            target = torch.from_numpy(render(args.kind, i, m.resolution, seed=args.seed).image).permute(2, 0, 1)
+            target = (read_square(str(files[i]), m.resolution) if files else
+                      torch.from_numpy(render(args.kind, i, m.resolution, seed=args.seed).image).permute(2, 0, 1))
             t0 = time.perf_counter()
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if m.method.has_heatmaps else None
             proj = project(m, target, steps=args.steps, heatmaps=hm, fit_centres=args.fit_centres, **kw)
@@ -109,8 +118,9 @@ def main():
                            ssim_encpti=round(ssim(recon_enc_pti, target), 4), seconds_encpti=round(enc_pti_seconds, 2))
             rows.append(row)
             print(row, flush=True)
-    res = {"model": m.source, "images": f"{args.kind} renders {0}..{args.n - 1} of seed {args.seed}, "
-                                          f"{m.resolution} px", "n": args.n, "steps": args.steps,
+    what = (f"the first {args.n} images of {args.images}" if files else
+            f"{args.kind} renders 0..{args.n - 1} of seed {args.seed}")
+    res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": args.n, "steps": args.steps,
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
            "w_plus": {k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},

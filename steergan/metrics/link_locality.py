@@ -48,8 +48,11 @@ class LinkRegion:
 
 @torch.no_grad()
 def link_locality(model, links=None, link: int = 0, n: int = 1000, seed: int = 0, truncation: float = 1.0,
-                  segmenter: Optional[str] = None, batch: int = 32) -> dict:
-    """Masked MSE of partial resampling for ``model``'s link ``link`` (or the given ``links``)."""
+                  segmenter: Optional[str] = None, batch: int = 32, start_ws: Optional[torch.Tensor] = None) -> dict:
+    """Masked MSE of partial resampling for ``model``'s link ``link`` (or the given ``links``).
+    ``start_ws``: W+ [N, L, D] to edit instead of seeds' (e.g. inverted images; n = N)."""
+    if start_ws is not None:
+        n = len(start_ws)
     specs = link_spec(model, links)
     if isinstance(link, bool) or not isinstance(link, int) or not 0 <= link < len(specs):
         raise UserError(f"link {link!r} does not exist; there are links 0..{len(specs) - 1}")
@@ -60,7 +63,8 @@ def link_locality(model, links=None, link: int = 0, n: int = 1000, seed: int = 0
     edit, rest = LocalityAccumulator(), LocalityAccumulator()
     for start in range(seed, seed + n, batch):
         seeds = range(start, min(start + batch, seed + n))
-        ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
+        ws = (torch.cat([model.ws_from_seed(s, truncation) for s in seeds]) if start_ws is None
+              else start_ws[start - seed:start - seed + len(seeds)].to(model.device))
         donors = torch.cat([model.ws_from_seed(resample_seeds(s, link, 1)[0], truncation) for s in seeds])
         w_link = resample_ws(ws, spec, donors)          # (a) the link's axes from the donor
         w_rest = resample_ws(donors, spec, ws)          # (b) every other axis from the donor

@@ -14,6 +14,8 @@ the classes the segmenter finds; pixels of unshared classes are left out.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -29,8 +31,11 @@ def _ws(model, seeds, truncation):
 
 
 def texture_swap_locality(model, n: int = 200, seed: int = 0, truncation: float = 1.0, min_area: float = 0.01,
-                          batch: int = 16, part: str = "texture") -> dict:
+                          batch: int = 16, part: str = "texture", start_ws: Optional[torch.Tensor] = None) -> dict:
+    """``start_ws``: W+ [N, L, D] to edit instead of seeds' (e.g. inverted images; n = N)."""
     method = check_model(model)
+    if start_ws is not None:
+        n = len(start_ws)
     if n < 1:
         raise UserError("--n must be at least 1")
     rng = np.random.default_rng(seed)
@@ -38,7 +43,7 @@ def texture_swap_locality(model, n: int = 200, seed: int = 0, truncation: float 
     chosen = []
     for start in range(0, n, batch):
         seeds = list(range(seed * 1_000_000 + start, seed * 1_000_000 + min(n, start + batch)))
-        ws = _ws(model, seeds, truncation)
+        ws = _ws(model, seeds, truncation) if start_ws is None else start_ws[start:start + len(seeds)].to(model.device)
         donors = _ws(model, [s + n for s in seeds], truncation)
         before = render(model, ws)
         lab_before = labels(before)

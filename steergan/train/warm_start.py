@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import checkpoint as ckpt_io
 from ..errors import UserError
 from ..nn import ArchConfig
 
@@ -25,7 +26,6 @@ FROM_SCRATCH = ("none", "")
 
 def source_arch(path) -> ArchConfig:
     """The architecture a run, checkpoint or generator file records."""
-    from .. import checkpoint as ckpt_io
     p = ckpt_io.resolve_checkpoint_path(path)
     cfg = ckpt_io.read_generator_file(p)[0] if p.is_file() else ckpt_io.read_config(p / "config.json")
     return ArchConfig.from_dict(cfg["arch"])
