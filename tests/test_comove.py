@@ -84,6 +84,8 @@ def test_follows_heatmaps_gives_one():
     shifts = [np.hypot(*r["p"]) / 64 for r in ok]
     assert min(shifts) >= 0.1 - 1e-9 and max(shifts) <= 0.25 + 1e-9
     assert {r["index"] for r in ok} == {0, 1}
+    # the second opinion (pixel patch tracked by NCC, no segmenter) agrees: whole-pixel moves
+    assert res["content_median"] == pytest.approx(1.0, abs=0.1) and res["content_mean"] == pytest.approx(1.0, abs=0.1)
 
 
 def test_hierarchical_moves_level0():
@@ -96,7 +98,7 @@ def test_hierarchical_moves_level0():
 def test_ignoring_heatmaps_gives_zero():
     res = co_move_ratio(FakeSquares(follow=False), 30, ColourSegmenter(), seed=0)
     assert res["n_valid"] >= 25
-    assert abs(res["mean"]) < 0.05
+    assert abs(res["mean"]) < 0.05 and abs(res["content_mean"]) < 0.05
 
 
 def test_deterministic_and_batch_independent():

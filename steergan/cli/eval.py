@@ -68,7 +68,9 @@ def evaluate(checkpoint, model, data, metric, n, inception, cache_dir, truncatio
         r = {k: v for k, v in r.items() if k != "per_sample"}
         r.update(metric="co_move_ratio", model=m.source, segmenter=seg_name, seconds=round(time.time() - t0, 1))
         emit(r, as_json, [f"co_move_ratio = {r['mean']:.3f} (median {r['median']:.3f}, "
-                          f"{r['n_valid']} valid of {r['n']})"])
+                          f"{r['n_valid']} valid of {r['n']})",
+                          f"content (pixel patch, no segmenter) = {r['content_mean']:.3f} "
+                          f"(median {r['content_median']:.3f})"])
         return
     if metric in ("locality", "miou"):
         from .semantic_metrics import evaluate_semantic

@@ -28,6 +28,12 @@ Choices the paper leaves open (ours):
 * Sample ``j`` draws its latent seed, ``H_i`` and ``p`` from ``numpy.random.default_rng([seed, j])``,
   so results are deterministic for a seed and batch size (and sample ``j`` does not depend on ``n``;
   other batch sizes change only float rounding inside the generator).
+* A second opinion that shares nothing with the segmenter or the feature match
+  (``content_mean``/``content_median``, per sample ``content_ratio``): the before image's pixel
+  patch around the object centre, found again in the new image by normalised cross-correlation
+  (``metrics.drag_content``), its move projected on ``p`` the same way. The two disagree where
+  the object is redrawn as it moves (the patch is not found again) or where the matched object
+  is a different one.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from .drag_content import drag_content
 
 CLASS_GAP = 100.0
 SKIP_REASONS = ("centre_outside", "no_object", "no_room", "lost")
@@ -177,13 +184,13 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
             f0 = np.asarray(feat(imgs0[k].permute(1, 2, 0).numpy(), mask, cls), np.float64)
             delta = [float(p[0] * 2 / w), float(p[1] * 2 / h)]
             moved.append(apply_ops(st, [{"op": "move", "index": i, "delta": delta}]))
-            pending.append((rec, p, centre, f0, cls))
+            pending.append((rec, p, centre, f0, cls, imgs0[k]))
             rec.update(p=[float(p[0]), float(p[1])], object_centre=centre.tolist(), object_class=cls)
 
         if moved:
             imgs1 = _render(model, moved)
             segs1 = _segment(segmenter, imgs1)
-            for k, (rec, p, centre, f0, cls) in enumerate(pending):
+            for k, (rec, p, centre, f0, cls, before) in enumerate(pending):
                 objs = _objects(*segs1[k])
                 if not objs:
                     rec["skipped"] = "lost"
@@ -192,16 +199,21 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
                 dists = [float(np.linalg.norm(np.asarray(feat(img, m, c), np.float64) - f0)) for _, m, _, c in objs]
                 best = int(np.argmin(dists))
                 q = objs[best][2] - centre
+                content = drag_content(before, imgs1[k], centre, centre + p)
                 rec.update(q=[float(q[0]), float(q[1])], matched_class=objs[best][3],
-                           feature_distance=dists[best], ratio=float(p @ q / (p @ p)))
+                           feature_distance=dists[best], ratio=float(p @ q / (p @ p)),
+                           content_ratio=float(content["content_progress"]))
         if progress is not None:
             progress(js[-1] + 1, n)
 
     ratios = np.array([r["ratio"] for r in records if r["skipped"] is None], np.float64)
+    content = np.array([r["content_ratio"] for r in records if r["skipped"] is None], np.float64)
     skipped = {reason: sum(r["skipped"] == reason for r in records) for reason in SKIP_REASONS}
     out = {"mean": float(ratios.mean()) if len(ratios) else float("nan"),
            "median": float(np.median(ratios)) if len(ratios) else float("nan"),
            "std": float(ratios.std()) if len(ratios) else float("nan"),
+           "content_mean": float(content.mean()) if len(content) else float("nan"),
+           "content_median": float(np.median(content)) if len(content) else float("nan"),
            "n": n, "n_valid": int(len(ratios)), "n_skipped": int(n - len(ratios)), "skipped": skipped,
            "seed": seed, "min_shift": min_shift, "max_shift": max_shift}
     if per_sample:
