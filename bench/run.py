@@ -76,14 +76,15 @@ MANIFEST: dict[str, dict] = {
             f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator projected "
             f"--batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 {flags}"
             for data, kind in (("data/blocks64", "blocks"), ("data/emoji-faces-random", "emoji"))
-            for run, flags in ((f"{kind}-ft", "--init-from rooms-projected"), (f"{kind}-ms", "--init-from none --mode-seeking 1"))] + [
+            for run, flags in ((f"{kind}-ft", "--init-from rooms-projected --minutes 40 --milestones 10,20,40"),
+                               (f"{kind}-ms", "--init-from none --mode-seeking 1"))] + [
             f"python bench/unseen_check.py --run runs/validate/blocks-{g} --data data/blocks64 --no-effnet "
             f"--json bench/results/unseen_blocks_{g}.json --figure bench/results/unseen_blocks_{g}.png"
             for g in ("ft", "ms")] + [
-            f"python bench/time_to_quality.py --run runs/validate/emoji-{g} --minutes 10,20 --metrics fd_judge --pr "
+            f"python bench/time_to_quality.py --run runs/validate/emoji-{g} --minutes {minutes} --metrics fd_judge --pr "
             "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
             f"--json bench/results/unseen_emoji_{g}.json --figure bench/results/unseen_emoji_{g}.png"
-            for g in ("ft", "ms")],
+            for g, minutes in (("ft", "10,20,40"), ("ms", "10,20"))],
         "writes": [f"unseen_{k}_{g}.{e}" for k in ("blocks", "emoji") for g in ("ft", "ms") for e in ("json", "png")],
     },
     "unseen-emoji": {
@@ -225,8 +226,26 @@ MANIFEST: dict[str, dict] = {
     "invert-edits": {
         "doc": "docs/invert.md", "needs": "the bundled rooms model",
         "commands": ["python bench/invert_edits.py --model rooms --n 20 --spaces w+,w "
-                     "--json bench/results/invert_edits_rooms.json"],
-        "writes": ["invert_edits_rooms.json"],
+                     "--json bench/results/invert_edits_rooms.json"] + [
+            f"python bench/invert_edits.py --model {m} --n 20 --spaces {spaces} --json bench/results/invert_edits_{m}.json"
+            for m, spaces in (("semantic", "w+"), ("linkgan", "w+,w"))],
+        "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json"],
+    },
+    "invert-more": {
+        "doc": "docs/invert.md", "needs": "the bundled creatures and emoji models; the Twitter emoji package "
+                                          "(npm pack emoji-datasource-twitter)",
+        "commands": [
+            "steergan data emoji --vendor twitter --category 'Smileys & Emotion' --subcategory face- "
+            "--source emoji-datasource-twitter-16.0.0.tgz --placement random --copies 1 --scale 0.5,0.85 --seed 7 "
+            "--out data/emoji-faces-twitter",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 20 "
+            "--json bench/results/invert_creatures.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 20 --json bench/results/invert_emoji_twitter.json"] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 5 "
+            f"--json bench/results/invert_rooms_threads{t}.json" for t in (1, 2)],
+        "writes": ["invert_creatures.json", "invert_emoji_twitter.json", "invert_rooms_threads1.json",
+                   "invert_rooms_threads2.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
