@@ -243,9 +243,12 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 20 --json bench/results/invert_emoji_twitter.json"] + [
             f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 5 "
-            f"--json bench/results/invert_rooms_threads{t}.json" for t in (1, 2)],
+            f"--json bench/results/invert_rooms_threads{t}.json" for t in (1, 2)] + [
+            "env OMP_NUM_THREADS=2 steergan train-encoder rooms --out runs/encoders/rooms-30min.safetensors --minutes 30",
+            "env OMP_NUM_THREADS=2 python bench/invert_table.py --model rooms --n 10 --steps 0 --pti-steps 0 "
+            "--encoder runs/encoders/rooms-30min.safetensors --json bench/results/invert_rooms_encoder30.json"],
         "writes": ["invert_creatures.json", "invert_emoji_twitter.json", "invert_rooms_threads1.json",
-                   "invert_rooms_threads2.json"],
+                   "invert_rooms_threads2.json", "invert_rooms_encoder30.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
