@@ -23,6 +23,25 @@ ROOMS = "data/rooms64 (steergan data make rooms --out data/rooms64 -n 20000)"
 HOLDOUTS = "data/rooms64-holdout, data/creatures64-holdout (--seed 1 -n 2000)"
 CREATURES = "data/creatures64 (steergan data make creatures --out data/creatures64 -n 2000)"
 
+
+def unseen_train(data: str, run: str, flags: str, minutes: int = 20) -> str:
+    """The projected-D training command of the unseen-data checks (one thread, CPU clock)."""
+    marks = ",".join(str(m) for m in (10, 20, 40) if m <= minutes)
+    return (f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator projected "
+            f"--clock cpu --minutes {minutes} --kimg 100000 --milestones {marks} --seed 0 {flags}")
+
+
+def blocks_check(run: str, name: str, effnet: bool = False) -> str:
+    return (f"python bench/unseen_check.py --run runs/validate/{run} --data data/blocks64"
+            f"{'' if effnet else ' --no-effnet'} --json bench/results/{name}.json --figure bench/results/{name}.png")
+
+
+def emoji_check(run: str, name: str, minutes: str = "10,20") -> str:
+    return (f"python bench/time_to_quality.py --run runs/validate/{run} --minutes {minutes} --metrics fd_judge --pr "
+            "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
+            f"--json bench/results/{name}.json --figure bench/results/{name}.png")
+
+
 MANIFEST: dict[str, dict] = {
     "quality": {
         "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
@@ -56,46 +75,31 @@ MANIFEST: dict[str, dict] = {
     "unseen-blocks": {
         "doc": "docs/quality.md", "needs": "data/blocks64 (steergan data make blocks --out data/blocks64 -n 4000)",
         "commands": [
-            f"env OMP_NUM_THREADS=1 steergan train --data data/blocks64 --out runs/validate/{run} --discriminator projected "
-            f"--clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 --init-from none {flags}"
+            unseen_train("data/blocks64", run, f"--init-from none {flags}")
             for run, flags in (("blocks", "--batch 32 --arch '{\"projected_mbstd\": false}'"),
                                ("blocks-mbstd", "--batch 32 --arch '{\"projected_mbstd\": true}'"),
                                ("blocks-b16", "--batch 16"))] + [
-            "python bench/unseen_check.py --run runs/validate/blocks-b16 --data data/blocks64 --no-effnet "
-            "--json bench/results/unseen_blocks_b16.json --figure bench/results/unseen_blocks_b16.png",
-            "python bench/unseen_check.py --run runs/validate/blocks --data data/blocks64 "
-            "--json bench/results/unseen_blocks.json --figure bench/results/unseen_blocks.png",
-            "python bench/unseen_check.py --run runs/validate/blocks-mbstd --data data/blocks64 "
-            "--json bench/results/unseen_blocks_mbstd.json --figure bench/results/unseen_blocks_mbstd.png"],
+            blocks_check("blocks-b16", "unseen_blocks_b16"),
+            blocks_check("blocks", "unseen_blocks", effnet=True),
+            blocks_check("blocks-mbstd", "unseen_blocks_mbstd", effnet=True)],
         "writes": ["unseen_blocks.json", "unseen_blocks.png", "unseen_blocks_mbstd.json", "unseen_blocks_mbstd.png",
                    "unseen_blocks_b16.json", "unseen_blocks_b16.png"],
     },
     "unseen-guards": {
         "doc": "docs/quality.md", "needs": "data/blocks64 and data/emoji-faces-random (the two entries above)",
         "commands": [
-            f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator projected "
-            f"--batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 {flags}"
+            unseen_train(data, run, f"--batch 16 {flags}", minutes)
             for data, kind in (("data/blocks64", "blocks"), ("data/emoji-faces-random", "emoji"))
-            for run, flags in ((f"{kind}-ft", "--init-from rooms-projected --minutes 40 --milestones 10,20,40"),
-                               (f"{kind}-ms", "--init-from none --mode-seeking 1"))] + [
-            f"python bench/unseen_check.py --run runs/validate/blocks-{g} --data data/blocks64 --no-effnet "
-            f"--json bench/results/unseen_blocks_{g}.json --figure bench/results/unseen_blocks_{g}.png"
-            for g in ("ft", "ms")] + [
-            f"python bench/time_to_quality.py --run runs/validate/emoji-{g} --minutes {minutes} --metrics fd_judge --pr "
-            "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
-            f"--json bench/results/unseen_emoji_{g}.json --figure bench/results/unseen_emoji_{g}.png"
-            for g, minutes in (("ft", "10,20,40"), ("ms", "10,20"))],
+            for run, flags, minutes in ((f"{kind}-ft", "--init-from rooms-projected", 40),
+                                        (f"{kind}-ms", "--init-from none --mode-seeking 1", 20))] + [
+            blocks_check(f"blocks-{g}", f"unseen_blocks_{g}") for g in ("ft", "ms")] + [
+            emoji_check(f"emoji-{g}", f"unseen_emoji_{g}", minutes) for g, minutes in (("ft", "10,20,40"), ("ms", "10,20"))],
         "writes": [f"unseen_{k}_{g}.{e}" for k in ("blocks", "emoji") for g in ("ft", "ms") for e in ("json", "png")],
     },
     "unseen-emoji": {
         "doc": "docs/quality.md", "needs": "data/emoji-faces-random (docs/quality.md: steergan data emoji ... --placement random)",
-        "commands": [
-            "env OMP_NUM_THREADS=1 steergan train --data data/emoji-faces-random --out runs/validate/emoji-b16 "
-            "--discriminator projected --batch 16 --clock cpu --minutes 20 --kimg 100000 --milestones 10,20 --seed 0 "
-            "--init-from none",
-            "python bench/time_to_quality.py --run runs/validate/emoji-b16 --minutes 10,20 --metrics fd_judge --pr "
-            "--data data/emoji-faces-random --holdout data/emoji-faces-random --n 500 --grids runs/validate/grids "
-            "--json bench/results/unseen_emoji_b16.json --figure bench/results/unseen_emoji_b16.png"],
+        "commands": [unseen_train("data/emoji-faces-random", "emoji-b16", "--batch 16 --init-from none"),
+                     emoji_check("emoji-b16", "unseen_emoji_b16")],
         "writes": ["unseen_emoji_b16.json", "unseen_emoji_b16.png"],
     },
     "judge": {

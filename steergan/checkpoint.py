@@ -234,12 +234,12 @@ def save_generator_file(path: Path, config: dict, tensors: dict[str, torch.Tenso
     return path
 
 
-def read_generator_file(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+def read_generator_config(path: Path) -> dict:
+    """The config a generator file carries in its metadata (no tensors are read)."""
     try:
         from safetensors import safe_open
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise UserError(f"{path} is not a readable safetensors file ({e})") from None
     if "steergan" not in meta:
@@ -249,6 +249,15 @@ def read_generator_file(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
     except json.JSONDecodeError:
         raise UserError(f"{path} has a corrupt steergan config") from None
     check_config(cfg, str(path))
+    return cfg
+
+
+def read_generator_file(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    cfg = read_generator_config(path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path} is not a readable safetensors file ({e})") from None
     return cfg, {k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}
 
 

@@ -27,7 +27,7 @@ FROM_SCRATCH = ("none", "")
 def source_arch(path) -> ArchConfig:
     """The architecture a run, checkpoint or generator file records."""
     p = ckpt_io.resolve_checkpoint_path(path)
-    cfg = ckpt_io.read_generator_file(p)[0] if p.is_file() else ckpt_io.read_config(p / "config.json")
+    cfg = ckpt_io.read_generator_config(p) if p.is_file() else ckpt_io.read_config(p / "config.json")
     return ArchConfig.from_dict(cfg["arch"])
 
 
