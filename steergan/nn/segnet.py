@@ -100,6 +100,19 @@ def read_segnet(path=None) -> tuple[TinyUNet, dict]:
     return net.eval().requires_grad_(False), meta
 
 
+def class_log_probs(net: nn.Module, images: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Per-class log-probabilities [N, C, H, W] of a frozen segmenter at the images' size,
+    differentiable w.r.t. the images (the alignment and consistency losses train through it)."""
+    size = tuple(images.shape[-2:])
+    x = images.float()
+    if size != (resolution, resolution):
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False)
+    logp = net(x).log_softmax(1)
+    if size != (resolution, resolution):
+        logp = F.interpolate(logp, size=size, mode="bilinear", align_corners=False)
+    return logp
+
+
 class ClassMapNet(nn.Module):
     """Float images [N, 3, H, W] in [-1, 1] -> class ids long [N, H, W] (argmax of the logits).
 

@@ -22,6 +22,7 @@ from ...errors import UserError
 from ...nn import ArchConfig
 from ..base import EditOp, LossContext, Method, register
 from ..options import option, parse_options
+from .aids import MaskConsistency, texture_seeking
 from .discriminator import DualDiscriminator
 from .generator import SemanticGenerator
 from .layout import LatentLayout
@@ -47,6 +48,12 @@ class SemanticOptions:
                                  "float", lo=0.0, hi=1e6)
     seg_width: float = option(0.5, "width of the StyleGAN2 D's segmentation tower relative to the image "
                               "tower (official 1)", "float", lo=0.01, hi=4.0)
+    consistency: float = option(0.0, "ours, off by default: weight of a frozen segmenter's cross-entropy "
+                                "against the generator's own label map (the image learns to draw what its mask "
+                                "says; read mIoU with another segmenter then)", "float", lo=0.0, hi=1e4)
+    consistency_segmenter: str = option("rooms", "segmenter file or bundled kind for consistency", "str")
+    texture_seeking: float = option(0.0, "ours, off by default: weight of mode seeking on one class's texture "
+                                    "code (keeps texture codes alive)", "float", lo=0.0, hi=1e4)
 
 
 PART_CAPABILITY = {"shape": "class_shape", "texture": "class_texture"}     # set_code's "part"
@@ -81,6 +88,7 @@ class SemanticStyleGAN(Method):
             if self.opts[key] is not None and not _is_pow2(self.opts[key]):
                 raise UserError(f"semantic option {key}={self.opts[key]} must be a power of two")
         self.classes: Optional[list[str]] = None
+        self._consistency: Optional[MaskConsistency] = None
         if o.classes is not None:
             self._set_classes(o.classes)
 
@@ -164,8 +172,22 @@ class SemanticStyleGAN(Method):
         penalty, r1_img, r1_seg = dual_r1(real_logits, real, img_channels, gamma, gamma * self.opts["r1_seg_ratio"])
         return penalty, {"r1_img": r1_img.item(), "r1_seg": r1_seg.item()}
 
+    def consistency_net(self, device) -> MaskConsistency:
+        if self._consistency is None:
+            self._consistency = MaskConsistency.load(self.opts["consistency_segmenter"], self.require_classes())
+        return self._consistency.to(device)
+
     def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
-        if self.opts["lambda_mask"] == 0 or "coarse_mask" not in ctx.extras:
+        if "segmentation" not in ctx.extras:
             return {}
-        loss = mask_regulariser(ctx.extras["segmentation"].float(), ctx.extras["coarse_mask"].float())
-        return {"mask": loss * self.opts["lambda_mask"]}
+        seg, image = ctx.extras["segmentation"], ctx.fake[:, :-len(self.require_classes())]
+        terms = {}
+        if self.opts["lambda_mask"] > 0:
+            loss = mask_regulariser(seg.float(), ctx.extras["coarse_mask"].float())
+            terms["mask"] = loss * self.opts["lambda_mask"]
+        if self.opts["consistency"] > 0:
+            terms["consistency"] = self.consistency_net(image.device).loss(image, seg) * self.opts["consistency"]
+        if self.opts["texture_seeking"] > 0:
+            terms["texture_seeking"] = self.opts["texture_seeking"] * texture_seeking(
+                ctx.G.synthesis, ctx.G.layout, ctx.ws, image, seg)
+        return terms

@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ...errors import UserError
+from ...nn.segnet import class_log_probs, read_segnet
 from .heatmaps import Heatmaps
 
 CORE, CLEAR = 0.5, 0.05
@@ -66,7 +66,6 @@ class ObjectnessNet(nn.Module):
 
     @classmethod
     def load(cls, path: Optional[str] = None) -> "ObjectnessNet":
-        from ...nn.segnet import read_segnet
         net, meta = read_segnet(path)
         return cls(net, meta["classes"], meta.get("background", []), meta.get("resolution", 64))
 
@@ -75,14 +74,7 @@ class ObjectnessNet(nn.Module):
 
     def log_probs(self, images: torch.Tensor) -> torch.Tensor:
         """Per-class log-probabilities [N, C, H, W] at the images' size (``classes`` order)."""
-        size = images.shape[-2:]
-        x = images.float()
-        if tuple(size) != (self.resolution, self.resolution):
-            x = F.interpolate(x, size=(self.resolution,) * 2, mode="bilinear", align_corners=False)
-        logp = self.net(x).log_softmax(1)
-        if tuple(size) != (self.resolution, self.resolution):
-            logp = F.interpolate(logp, size=tuple(size), mode="bilinear", align_corners=False)
-        return logp
+        return class_log_probs(self.net, images, self.resolution)
 
     def objectness(self, logp: torch.Tensor) -> torch.Tensor:
         """P(object) [N, H, W] from ``log_probs``: log(1 - P(bg)) stably, as logsumexp over objects."""
