@@ -1,4 +1,5 @@
-"""``steergan train-encoder``: an image -> W+ encoder for a model, trained on the model's own samples."""
+"""``steergan train-encoder``: an image -> W+ encoder for a model, trained on the model's own samples
+and, with ``--data``, on a folder of images it did not draw (half of each batch)."""
 from __future__ import annotations
 
 import sys
@@ -16,10 +17,14 @@ from .common import device_option, emit, json_option
 @click.option("--minutes", default=10.0, show_default=True, type=float, help="Training time.")
 @click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 4096))
 @click.option("--lr", default=1e-3, show_default=True, type=float)
+@click.option("--data", default=None, help="A folder (or zip) of images: half of each batch is these, fitted by "
+              "their reconstruction (pSp style). Without it, the model's own samples only.")
+@click.option("--max-images", default=2000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="With --data: read at most this many images.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2 ** 32 - 1))
 @device_option
 @json_option
-def train_encoder(model_name, out, minutes, batch, lr, seed, device, as_json):
+def train_encoder(model_name, out, minutes, batch, lr, data, max_images, seed, device, as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
     from pathlib import Path
@@ -35,9 +40,24 @@ def train_encoder(model_name, out, minutes, batch, lr, seed, device, as_json):
         raise UserError(f"--out {dest} is a directory; give a file name")
     m = load_model(model_name, device=device)
     t0 = time.time()
-    enc, meta = fit(m, minutes=minutes, batch=batch, lr=lr, seed=seed,
+    real, controls = (None, None) if data is None else _real_images(m, data, max_images)
+    enc, meta = fit(m, minutes=minutes, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
                     log=lambda s: print(s, file=sys.stderr, flush=True))
+    if data is not None:
+        meta["trained"]["data"] = str(data)
     meta["model"] = model_name
     save_encoder(enc, meta, dest)
     emit({"encoder": str(dest), "model": model_name, "seconds": round(time.time() - t0, 1), **meta["trained"]},
          as_json, [f"encoder for {model_name}: {meta['trained']['steps']} steps -> {dest}"])
+
+
+def _real_images(model, data, max_images):
+    """The folder's images at the model's resolution and, for heatmap models, the heatmaps the
+    inversion would start from (the model's segmenter finds the objects)."""
+    from ..data import ImageDataset
+    from ..edit.invert import initial_heatmaps
+    from .invert import segmenter_instances
+    images = ImageDataset(data, model.resolution, max_images=max_images).images
+    if not model.method.has_heatmaps:
+        return images, None
+    return images, [initial_heatmaps(model, segmenter_instances(model, img)) for img in images]

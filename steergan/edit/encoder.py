@@ -7,6 +7,13 @@ with an image loss on a rendered share of each batch (the latent loss alone lets
 directions G ignores cost as much as visible ones). ``Encoder`` files are safetensors + JSON
 metadata naming the model they invert; ``encode`` gives the start that ``project`` refines
 (``init_ws``), or the whole inversion when speed matters more than fidelity.
+
+With ``real`` (images the model did not draw, e.g. the training folder), half of each batch
+is those images, fitted by their reconstruction through G alone (pSp / e4e style: there is no
+latent to match), each rendered with the control the inversion itself would give it (for
+SpatialGAN, heatmaps from the segmenter's objects: ``real_controls``). Why: an encoder fitted
+to samples alone learns what G draws, and on renders G cannot draw exactly it stayed at
+16 dB however long it trained (docs/invert.md).
 """
 from __future__ import annotations
 
@@ -61,43 +68,83 @@ class Encoder(nn.Module):
 
 def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int = 16, lr: float = 1e-3,
                   image_weight: float = 1.0, truncation: float = 0.8, seed: int = 0,
-                  log: Optional[Callable[[str], None]] = print) -> tuple[Encoder, dict]:
-    """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and metadata."""
+                  log: Optional[Callable[[str], None]] = print, real: Optional[torch.Tensor] = None,
+                  real_controls: Optional[list] = None) -> tuple[Encoder, dict]:
+    """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and
+    metadata. ``real``: uint8 [N, 3, R, R] images for the real half of each batch (``real_controls``:
+    their N controls, for methods with one)."""
     if not (minutes > 0 and steps > 0 and batch > 0):
         raise UserError("minutes, steps and batch must be positive")
+    if real is not None and (real.ndim != 4 or real.shape[1:] != (3, model.resolution, model.resolution)):
+        raise UserError(f"real images must be [N, 3, {model.resolution}, {model.resolution}], got {tuple(real.shape)}")
+    if real is not None and model.method.has_heatmaps and (real_controls is None or len(real_controls) != len(real)):
+        raise UserError("real images for a heatmap model need one control each")
     G = model.G.requires_grad_(False)              # the encoder learns; G stays as it is
     torch.manual_seed(seed)
     enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim).to(model.device)
     enc.w_avg.copy_(G.mapping.w_avg.detach().float())
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
+    n_real = 0 if real is None else max(1, batch // 2)
+    n_own = batch - n_real
     t0, step, last = time.perf_counter(), 0, {}
     while step < steps and time.perf_counter() - t0 < minutes * 60:
-        seeds = torch.randint(0, 2 ** 31 - 1, (batch,), generator=g).tolist()
-        with torch.no_grad():
-            ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
-            controls = [model.control_from_seed(s) for s in seeds]
-            control = model.method.collate_control(controls) if controls[0] is not None else None
-            img = G.synthesis(ws, control, noise_mode="const")
-        pred = enc(img)
-        loss_w = F.mse_loss(pred, ws)
-        loss = loss_w
-        if image_weight > 0:                          # a quarter of the batch through G, with gradients
-            k = max(1, batch // 4)
-            sub = None if control is None else control.select(list(range(k)))
-            loss = loss + image_weight * F.mse_loss(G.synthesis(pred[:k], sub, noise_mode="const"), img[:k])
+        loss, loss_w = torch.zeros((), device=model.device), torch.zeros(())
+        if n_own > 0:
+            loss_w = _own_sample_loss(model, enc, n_own, truncation, image_weight, g)
+            loss = loss + loss_w["total"]
+        if n_real > 0:
+            loss_real = _real_image_loss(model, enc, real, real_controls, n_real, g)
+            loss = loss + image_weight * loss_real
+            last["real_mse"] = round(loss_real.item(), 5)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
-        last = {"loss": round(loss.item(), 5), "latent_mse": round(loss_w.item(), 5)}
+        last.update(loss=round(loss.item(), 5))
+        if n_own > 0:
+            last["latent_mse"] = round(loss_w["latent"].item(), 5)
         if log and step % 100 == 0:
-            log(f"step {step} loss {last['loss']:.4f} latent {last['latent_mse']:.4f} ({time.perf_counter() - t0:.0f}s)")
+            log(f"step {step} " + " ".join(f"{k} {v:.4f}" for k, v in last.items())
+                + f" ({time.perf_counter() - t0:.0f}s)")
     meta = {"model": str(model.source), "resolution": model.resolution, "num_ws": G.num_ws, "w_dim": G.cfg.w_dim,
             "width": enc.width, "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
-                                            "image_weight": image_weight, "seconds": round(time.perf_counter() - t0, 1),
+                                            "image_weight": image_weight, "real_images": 0 if real is None else len(real),
+                                            "seconds": round(time.perf_counter() - t0, 1),
                                             "threads": torch.get_num_threads(), **last}}
     return enc.eval().requires_grad_(False), meta
+
+
+def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weight: float,
+                     g: torch.Generator) -> dict:
+    """Samples of the model: W+ regression, plus their reconstruction on a quarter of them (the
+    latent loss alone lets errors in directions G ignores cost as much as visible ones)."""
+    G = model.G
+    seeds = torch.randint(0, 2 ** 31 - 1, (n,), generator=g).tolist()
+    with torch.no_grad():
+        ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
+        controls = [model.control_from_seed(s) for s in seeds]
+        control = model.method.collate_control(controls) if controls[0] is not None else None
+        img = G.synthesis(ws, control, noise_mode="const")
+    pred = enc(img)
+    latent = F.mse_loss(pred, ws)
+    total = latent
+    if image_weight > 0:
+        k = max(1, n // 4)
+        sub = None if control is None else control.select(list(range(k)))
+        total = total + image_weight * F.mse_loss(G.synthesis(pred[:k], sub, noise_mode="const"), img[:k])
+    return {"total": total, "latent": latent}
+
+
+def _real_image_loss(model, enc: Encoder, real: torch.Tensor, controls: Optional[list], n: int,
+                     g: torch.Generator) -> torch.Tensor:
+    """Images G did not draw: their reconstruction through G, the only signal there is."""
+    idx = torch.randint(0, len(real), (n,), generator=g)
+    flip = torch.rand(n, generator=g) < 0.5 if controls is None else torch.zeros(n, dtype=torch.bool)
+    img = real[idx].to(model.device).float() / 127.5 - 1
+    img = torch.where(flip[:, None, None, None].to(img.device), img.flip(-1), img)
+    control = None if controls is None else model.method.collate_control([controls[i] for i in idx.tolist()])
+    return F.mse_loss(model.G.synthesis(enc(img), control, noise_mode="const"), img)
 
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
