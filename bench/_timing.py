@@ -39,6 +39,20 @@ def provenance() -> dict:
             "command": " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + sys.argv[1:])}
 
 
+def stamp(path, command: str, threads: int | None = None) -> bool:
+    """Add a ``provenance`` record to a JSON result that has none (``command``: what made it, e.g.
+    a ``steergan eval`` line; ``threads``: what it ran with, when not this process's default).
+    Returns whether it wrote."""
+    with open(path) as f:
+        res = json.load(f)
+    if not isinstance(res, dict) or "provenance" in res:
+        return False
+    res["provenance"] = {**provenance(), "command": command, **({} if threads is None else {"threads": threads})}
+    with open(path, "w") as f:
+        json.dump(res, f, indent=2)
+    return True
+
+
 def report(res: dict, path: str | None) -> None:
     res = {**res, "provenance": provenance()}
     print(json.dumps(res, indent=2))

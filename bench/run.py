@@ -9,16 +9,23 @@ virtual environment first on PATH), the result files they write and what must ex
 (datasets from ``steergan data make``, training runs). Every file under ``bench/results/`` is
 written by an entry here or listed in ``LEGACY`` with the reason it cannot be remade as is
 (``tests/test_docs.py`` checks both), so no result is merged by hand without saying so.
+
+After an entry runs, every JSON file it writes that lacks a ``provenance`` record (``steergan
+eval --json`` output, for one) gets one: commit, torch, threads, machine and the manifest
+command that made it (``_timing.stamp``).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import stamp  # noqa: E402
 ROOMS = "data/rooms64 (steergan data make rooms --out data/rooms64 -n 20000)"
 HOLDOUTS = "data/rooms64-holdout, data/creatures64-holdout (--seed 1 -n 2000)"
 CREATURES = "data/creatures64 (steergan data make creatures --out data/creatures64 -n 2000)"
@@ -129,6 +136,25 @@ MANIFEST: dict[str, dict] = {
                      "steergan eval --model creatures --metric comove --n 1000 --json "
                      "> bench/results/comove_creatures.json"],
         "writes": ["comove_rooms.json", "comove_creatures.json"],
+    },
+    "eval-segmenters": {
+        "doc": "docs/metrics.md", "needs": "the bundled rooms and creatures models",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/train_eval_segmenter.py --kind {k} --minutes {m} "
+                     f"--out bench/results/eval_segmenter_{k}.safetensors --json bench/results/eval_segmenter_{k}.json"
+                     for k, m in (("rooms", 10), ("creatures", 12))] + [
+            "env OMP_NUM_THREADS=1 steergan eval --model rooms --metric comove --n 1000 "
+            "--segmenter bench/results/eval_segmenter_rooms.safetensors --json > bench/results/comove_rooms_evalseg.json",
+            "env OMP_NUM_THREADS=1 steergan eval --model creatures --metric comove --n 1000 "
+            "--segmenter bench/results/eval_segmenter_creatures.safetensors --json "
+            "> bench/results/comove_creatures_evalseg.json",
+            "env OMP_NUM_THREADS=1 steergan eval --model creatures --metric comove --level 1 --n 1000 "
+            "--segmenter bench/results/eval_segmenter_creatures.safetensors --json "
+            "> bench/results/part_comove_creatures_evalseg.json",
+            "env OMP_NUM_THREADS=1 steergan eval --model semantic --metric miou --n 500 "
+            "--segmenter bench/results/eval_segmenter_rooms.safetensors --json > bench/results/semantic_miou_evalseg.json"],
+        "writes": [f"eval_segmenter_{k}.{x}" for k in ("rooms", "creatures") for x in ("safetensors", "json")] + [
+            "comove_rooms_evalseg.json", "comove_creatures_evalseg.json", "part_comove_creatures_evalseg.json",
+            "semantic_miou_evalseg.json"],
     },
     "part-comove": {
         "doc": "docs/spatialgan.md", "needs": "the bundled creatures model (and git history for the one before)",
@@ -388,10 +414,26 @@ def main() -> int:
     env = dict(os.environ, PATH=f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     for cmd in MANIFEST[a.name]["commands"]:
         print(f"$ {cmd}", flush=True)
-        if not a.dry_run and subprocess.run(cmd, shell=True, cwd=ROOT, env=env).returncode != 0:
+        if a.dry_run:
+            continue
+        before = _mtimes()
+        if subprocess.run(cmd, shell=True, cwd=ROOT, env=env).returncode != 0:
             print(f"error: command failed: {cmd}", file=sys.stderr)
             return 1
+        for path, mtime in _mtimes().items():       # what this command wrote, stamped with it
+            if before.get(path) != mtime:
+                stamp(path, cmd, threads=_threads(cmd))
     return 0
+
+
+def _mtimes() -> dict:
+    return {p: p.stat().st_mtime_ns for p in (ROOT / "bench" / "results").glob("*.json")}
+
+
+def _threads(cmd: str):
+    """The thread count a command ran with, if it set OMP_NUM_THREADS (else torch's default)."""
+    found = re.search(r"OMP_NUM_THREADS=(\d+)", cmd)
+    return int(found.group(1)) if found else None
 
 
 if __name__ == "__main__":

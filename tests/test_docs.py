@@ -133,6 +133,21 @@ def test_method_option_tables_match_the_options_dataclasses():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_every_json_result_records_where_it_came_from():
+    """Every JSON result says what made it: commit, torch, threads, machine and command
+    (``_timing.report``, or ``bench/run.py``'s stamp on files a command wrote without one);
+    files from before that carry a backfilled record that says what was not recorded."""
+    import json
+    for path in sorted((ROOT / "bench" / "results").glob("*.json")):
+        res = json.loads(path.read_text())
+        prov = res.get("provenance") or res.get("env")
+        assert isinstance(prov, dict) and prov.get("command"), f"{path.name}: no provenance with a command"
+        if prov.get("recorded") is False:
+            assert prov.get("commit_last_changed") and "not recorded" in prov["note"], path.name
+        else:
+            assert {"commit", "torch", "threads", "cpu"} <= set(prov) or "env" in res, path.name
+
+
 def test_every_bench_result_has_its_command():
     """Issue 15: every file in bench/results is written by an entry of bench/run.py's manifest (or
     listed as legacy, with why), and every manifest command names a script that exists."""
