@@ -280,6 +280,25 @@ MANIFEST: dict[str, dict] = {
         "writes": ["invert_creatures.json", "invert_emoji_twitter.json", "invert_rooms_threads1.json",
                    "invert_rooms_threads2.json", "invert_rooms_encoder30.json"],
     },
+    "semantic-aids": {
+        "doc": "docs/semanticstylegan.md", "needs": f"{ROOMS}, {HOLDOUTS}, bench/results/eval_segmenter_rooms.safetensors "
+                                                    "(entry eval-segmenters)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/proj-cons-ts --method semantic "
+            "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 110 --kimg 100000 "
+            "--milestones 20,40,60,80,110 --method-options '{\"consistency\": 1.0, \"texture_seeking\": 1.0}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/dual-cons --method semantic "
+            "--discriminator stylegan2 --init-from semantic --mix 0.3 --clock cpu --minutes 70 --kimg 100000 "
+            "--milestones 20,40,70 --method-options '{\"consistency\": 1.0}'",
+            "env OMP_NUM_THREADS=2 python bench/semantic_table.py --models semantic,runs/semantic2/proj-cons-ts,"
+            "runs/semantic2/dual-cons --n 500 --json bench/results/semantic_aids.json",
+            "env OMP_NUM_THREADS=2 python bench/time_to_quality.py --models rooms-projected,semantic,"
+            + ",".join(f"runs/semantic2/proj-cons-ts/milestones/minutes-{m}" for m in (20, 40, 60, 80, 110)) + ","
+            + ",".join(f"runs/semantic2/dual-cons/milestones/minutes-{m}" for m in (20, 40, 70))
+            + " --data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge "
+            "--json bench/results/semantic_aids_judge.json"],
+        "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "
