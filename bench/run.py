@@ -299,6 +299,15 @@ MANIFEST: dict[str, dict] = {
             "--json bench/results/semantic_aids_judge.json"],
         "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json"],
     },
+    "encoder-real": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --minutes 45 "
+            "--out runs/encoders/rooms-real45.safetensors",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 "
+            "--encoder runs/encoders/rooms-real45.safetensors --json bench/results/invert_rooms_encoder_real.json"],
+        "writes": ["invert_rooms_encoder_real.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "

@@ -14,7 +14,7 @@ import argparse
 from _timing import report
 from steergan.metrics.segmenter import SceneSegmenter, evaluate_segmenter
 
-RENDER_SEED = 5          # no dataset, hold-out set or the judge (7) uses it
+RENDER_SEED = 5          # no training set, the hold-out sets (1) or the judge (7) use it
 
 
 def main() -> None:
