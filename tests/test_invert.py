@@ -189,6 +189,13 @@ def test_cli_inverts_odd_image_modes(files, tmp_path, capsys):
     code, _, err = invoke(["edit", "--state", res["images"][0]["state"], "--move", "0:1,0",
                            "--out", str(tmp_path / "edited")], capsys)
     assert code == 0, err
+    # the folder moved: the state finds its tuned generator next to it again
+    moved = tmp_path / "moved"
+    Path(res["images"][0]["out"]).rename(moved)
+    code, _, err = invoke(["edit", "--state", str(moved / "state.json"), "--move", "0:1,0",
+                           "--out", str(tmp_path / "edited2")], capsys)
+    assert code == 0, err
+    assert (tmp_path / "edited2" / "after.png").read_bytes() == (tmp_path / "edited" / "after.png").read_bytes()
 
 
 def test_cli_without_pti_keeps_the_model_name(files, tmp_path, capsys):

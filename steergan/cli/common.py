@@ -119,8 +119,22 @@ def read_state_file(path):
     from pathlib import Path
     from ..methods.state import EditState
     try:
-        return EditState.from_json(Path(path).read_text())
+        return _follow_moved_generator(EditState.from_json(Path(path).read_text()), Path(path))
     except FileNotFoundError:
         raise UserError(f"edit state {path} does not exist") from None
     except (IsADirectoryError, UnicodeDecodeError):
         raise UserError(f"edit state {path} is not a JSON text file") from None
+
+
+def _follow_moved_generator(state, path):
+    """An inversion with --pti names its tuned generator by absolute path, written next to the
+    state; when the folder has moved, that path is gone but the file sits next to the state
+    again: use it (a state naming a bundled model, or a path that exists, is left alone)."""
+    from dataclasses import replace
+    from pathlib import Path
+    named = Path(state.model)
+    if not named.is_absolute() or named.exists():
+        return state
+    beside = path.parent / named.name
+    return replace(state, model=str(beside.resolve())) if beside.is_file() else state
+
