@@ -257,21 +257,21 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
         are one undo step."""
         return edit(sid, lambda s, model: (s.model_id, apply_edit_ops(model, s.state, body.ops)), body.gesture)
 
-    @app.post("/api/sessions/{sid}/undo")
-    def undo(sid: str):
+    def step_history(sid: str, move: str):
+        """Undo or redo (``Session.undo`` / ``redo``) once no job runs on the session."""
         s = store.get(sid)
         with s.lock:
             s.require_idle()
-            s.undo()
+            getattr(s, move)()
             return view(s)
+
+    @app.post("/api/sessions/{sid}/undo")
+    def undo(sid: str):
+        return step_history(sid, "undo")
 
     @app.post("/api/sessions/{sid}/redo")
     def redo(sid: str):
-        s = store.get(sid)
-        with s.lock:
-            s.require_idle()
-            s.redo()
-            return view(s)
+        return step_history(sid, "redo")
 
     @app.get("/api/sessions/{sid}/image.png")
     def image_png(sid: str):
