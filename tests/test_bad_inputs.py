@@ -62,6 +62,10 @@ def test_decompression_bombs_are_skipped_in_datasets_and_refused_as_single_files
     (["--device", "cuda"], "CUDA"),
     (["--device", "tpu"], "device"),
     (["--max-images", "0"], "--max-images"),
+    (["--method", "spatial", "--discriminator", "projected", "--init-from", "none", "--method-options",
+      '{"align": "segmenter", "segmenter": "/no/such/segmenter.safetensors"}'], "does not exist"),
+    (["--method", "link", "--method-options", '{"layout": "quadrants", "segmenter": "/no/such/segmenter.safetensors"}'],
+     "does not exist"),
     (["--kimg"], "requires an argument"),            # click's own usage errors: one line too
     (["--no-such-flag"], "No such option"),
 ])
@@ -70,6 +74,17 @@ def test_training_options_are_checked_before_anything_is_written(tmp_path, capsy
     out = tmp_path / "run"
     code, _, err = invoke(["train", "--data", str(data), "--out", str(out), "--preset", "test", *extra], capsys)
     one_line(code, err, fragment)
+    assert not out.exists()
+
+
+def test_a_missing_consistency_segmenter_fails_before_the_run_folder_exists(tmp_path, capsys):
+    from steergan.data.scenes import make_dataset
+    data = make_dataset("rooms", tmp_path / "rooms16", n=4, resolution=16, workers=1, progress=False)
+    out = tmp_path / "run"
+    code, _, err = invoke(["train", "--data", str(data), "--out", str(out), "--preset", "test", "--method", "semantic",
+                           "--method-options", '{"consistency": 1, "consistency_segmenter": "/no/such.safetensors"}'],
+                          capsys)
+    one_line(code, err, "does not exist")
     assert not out.exists()
 
 

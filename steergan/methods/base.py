@@ -89,6 +89,10 @@ class Method:
         """Control planes D sees after RGB (``real_for_d`` / ``fake_for_d``); 0: the image alone."""
         return 0
 
+    def load_training_aids(self, device) -> None:
+        """Load the frozen networks this method's losses read (segmenters), so that a bad file is
+        a ``UserError`` before a training writes anything. Default: none."""
+
     def check_discriminator(self, kind: str) -> None:
         """Raise ``UserError`` if this method's losses cannot work with D of this kind (e.g.
         GradCAM alignment reads the StyleGAN2 D's block features)."""

@@ -81,6 +81,7 @@ class Trainer:
                                                                          opts.method, self.arch))
         self.images = self._dataset_tensor(dataset)
         self.masks = self._dataset_masks(dataset) if self.method.uses_masks else None
+        self.method.load_training_aids(self.device)     # a bad segmenter file fails before any write
 
         torch.manual_seed(opts.seed * 1000 + self.dist.rank)
         self.G = self.method.build_generator(self.arch).to(self.device)

@@ -119,6 +119,10 @@ class LinkGAN(Method):
         logits [N, C, H, W]); a ``classes`` attribute lets links name classes instead of ids."""
         self._segmenter = module
 
+    def load_training_aids(self, device) -> None:
+        if self.segmenter_path is not None:         # a file the user named: check it now
+            self.segmenter(device)
+
     def segmenter(self, device) -> nn.Module:
         if self._segmenter is None:
             from ...nn.segnet import ClassMapNet

@@ -172,6 +172,10 @@ class SemanticStyleGAN(Method):
         penalty, r1_img, r1_seg = dual_r1(real_logits, real, img_channels, gamma, gamma * self.opts["r1_seg_ratio"])
         return penalty, {"r1_img": r1_img.item(), "r1_seg": r1_seg.item()}
 
+    def load_training_aids(self, device) -> None:
+        if self.opts["consistency"] > 0:
+            self.consistency_net(device)
+
     def consistency_net(self, device) -> MaskConsistency:
         if self._consistency is None:
             self._consistency = MaskConsistency.load(self.opts["consistency_segmenter"], self.require_classes())

@@ -273,6 +273,10 @@ class SpatialGAN(Method):
         [N, 3, H, W] in [-1, 1] to P(object) [N, H, W], differentiably (see ``ObjectnessNet``)."""
         self._objectness = module
 
+    def load_training_aids(self, device) -> None:
+        if self.align == "segmenter" and self.align_weight > 0:
+            self.objectness(device)
+
     def objectness(self, device) -> nn.Module:
         if self._objectness is None:
             self._objectness = load_objectness(self.segmenter_path)
