@@ -288,16 +288,18 @@ MANIFEST: dict[str, dict] = {
             "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 110 --kimg 100000 "
             "--milestones 20,40,60,80,110 --method-options '{\"consistency\": 1.0, \"texture_seeking\": 1.0}'",
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/dual-cons --method semantic "
-            "--discriminator stylegan2 --init-from semantic --mix 0.3 --clock cpu --minutes 70 --kimg 100000 "
-            "--milestones 20,40,70 --method-options '{\"consistency\": 1.0}'",
+            "--discriminator stylegan2 --init-from semantic --mix 0.3 --clock cpu --minutes 40 --kimg 100000 "
+            "--milestones 20,40 --method-options '{\"consistency\": 1.0}'",
             "env OMP_NUM_THREADS=2 python bench/semantic_table.py --models semantic,runs/semantic2/proj-cons-ts,"
             "runs/semantic2/dual-cons --n 500 --json bench/results/semantic_aids.json",
-            "env OMP_NUM_THREADS=2 python bench/time_to_quality.py --models rooms-projected,semantic,"
-            + ",".join(f"runs/semantic2/proj-cons-ts/milestones/minutes-{m}" for m in (20, 40, 60, 80, 110)) + ","
-            + ",".join(f"runs/semantic2/dual-cons/milestones/minutes-{m}" for m in (20, 40, 70))
-            + " --data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge "
-            "--json bench/results/semantic_aids_judge.json"],
-        "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json"],
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/proj-cons-ts,runs/semantic2/dual-cons "
+            "--minutes 20,40,60 --models rooms-projected,semantic --data data/rooms64 --holdout data/rooms64-holdout "
+            "--n 1000 --metrics fd_judge --grids runs/semantic2/grids --json bench/results/semantic_aids_judge.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/proj-cons-ts --minutes 80 "
+            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge --grids runs/semantic2/grids "
+            "--json bench/results/semantic_aids_judge_80.json"],
+        "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json",
+                   "semantic_aids_judge_80.json"],
     },
     "encoder-real": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
