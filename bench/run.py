@@ -285,21 +285,24 @@ MANIFEST: dict[str, dict] = {
                                                     "(entry eval-segmenters)",
         "commands": [
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/proj-cons-ts --method semantic "
-            "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 110 --kimg 100000 "
-            "--milestones 20,40,60,80,110 --method-options '{\"consistency\": 1.0, \"texture_seeking\": 1.0}'",
+            "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 80 --kimg 100000 "
+            "--milestones 20,40,60,80 --method-options '{\"consistency\": 1.0, \"texture_seeking\": 1.0}'",
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/dual-cons --method semantic "
             "--discriminator stylegan2 --init-from semantic --mix 0.3 --clock cpu --minutes 40 --kimg 100000 "
             "--milestones 20,40 --method-options '{\"consistency\": 1.0}'",
-            "env OMP_NUM_THREADS=2 python bench/semantic_table.py --models semantic,runs/semantic2/proj-cons-ts,"
-            "runs/semantic2/dual-cons --n 500 --json bench/results/semantic_aids.json",
+            "env OMP_NUM_THREADS=1 python bench/semantic_table.py --models semantic,"
+            "runs/semantic2/proj-cons-ts/milestones/minutes-60,runs/semantic2/dual-cons/milestones/minutes-40 "
+            "--n 500 --json bench/results/semantic_aids.json",
+            "env OMP_NUM_THREADS=1 python bench/semantic_table.py --models runs/semantic2/proj-cons-ts/milestones/minutes-80 "
+            "--n 500 --grid bench/results/semantic_aids_grid_80.png --json bench/results/semantic_aids_80.json",
             "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/proj-cons-ts,runs/semantic2/dual-cons "
             "--minutes 20,40,60 --models rooms-projected,semantic --data data/rooms64 --holdout data/rooms64-holdout "
             "--n 1000 --metrics fd_judge --grids runs/semantic2/grids --json bench/results/semantic_aids_judge.json",
             "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/proj-cons-ts --minutes 80 "
-            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge --grids runs/semantic2/grids "
-            "--json bench/results/semantic_aids_judge_80.json"],
+            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge,fd_seg,fd_effnet "
+            "--grids runs/semantic2/grids --json bench/results/semantic_aids_judge_80.json"],
         "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json",
-                   "semantic_aids_judge_80.json"],
+                   "semantic_aids_80.json", "semantic_aids_grid_80.png", "semantic_aids_judge_80.json"],
     },
     "encoder-real": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
