@@ -304,6 +304,24 @@ MANIFEST: dict[str, dict] = {
         "writes": ["semantic_aids.json", "semantic_aids_grid.png", "semantic_aids_judge.json",
                    "semantic_aids_80.json", "semantic_aids_grid_80.png", "semantic_aids_judge_80.json"],
     },
+    "semantic-consistency-weight": {
+        "doc": "docs/semanticstylegan.md", "needs": f"{ROOMS}, {HOLDOUTS}, the bundled semantic model (the 80-minute "
+                                                    "model of entry semantic-aids)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/cont-cons{w} --method semantic "
+            "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 25 --kimg 100000 "
+            "--milestones 25 --method-options '{{\"consistency\": {w}.0, \"texture_seeking\": 1.0}}'".format(w=w)
+            for w in (1, 3)] + [
+            "env OMP_NUM_THREADS=1 python bench/semantic_table.py --models "
+            "runs/semantic2/cont-cons1/milestones/minutes-25,runs/semantic2/cont-cons3/milestones/minutes-25 "
+            "--n 500 --grid bench/results/semantic_consistency_weight_grid.png "
+            "--json bench/results/semantic_consistency_weight.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/cont-cons1,runs/semantic2/cont-cons3 "
+            "--minutes 25 --data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge "
+            "--grids runs/semantic2/grids --json bench/results/semantic_consistency_weight_judge.json"],
+        "writes": ["semantic_consistency_weight.json", "semantic_consistency_weight_grid.png",
+                   "semantic_consistency_weight_judge.json"],
+    },
     "encoder-real": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": [
