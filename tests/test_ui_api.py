@@ -599,11 +599,15 @@ def test_a_drag_nobody_polls_stops_by_itself(catalog):
         assert not job._thread.is_alive()
         p = c.get(f"/api/sessions/{sid}/drag").json()
         assert p["status"] == "stopped" and p["outcome"] == "abandoned" and p["step"] < 1000
-        polled = c.get(f"/api/sessions/{sid}")                      # a polled drag keeps running
-        assert polled.status_code == 200
-        c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 150}})
+        assert c.get(f"/api/sessions/{sid}").status_code == 200
+    # a polled drag keeps running past the limit: 300 steps take 1.5 s against 1 s (a wider margin
+    # than 0.3 s, which a busy machine's scheduling pause between two polls once exceeded)
+    app = create_app(catalog=catalog, drag_factory=FakeDrag, drag_abandon_s=1.0)
+    with TestClient(app) as c:
+        sid = new(c)["id"]
+        c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 300}})
         p = wait_drag(c, sid, lambda p: p["status"] != "running")
-        assert p["status"] == "done" and p["step"] == 150 and p["outcome"] == "ended"   # FakeDrag: no summary
+        assert p["status"] == "done" and p["step"] == 300 and p["outcome"] == "ended"   # FakeDrag: no summary
 
 
 def test_no_drag_module_means_no_drag_panel(catalog):
