@@ -89,10 +89,11 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
     n_own = batch - n_real
     t0, step, last = time.perf_counter(), 0, {}
     while step < steps and time.perf_counter() - t0 < minutes * 60:
-        loss, loss_w = torch.zeros((), device=model.device), torch.zeros(())
+        loss = torch.zeros((), device=model.device)
         if n_own > 0:
-            loss_w = _own_sample_loss(model, enc, n_own, truncation, image_weight, g)
-            loss = loss + loss_w["total"]
+            own = _own_sample_loss(model, enc, n_own, truncation, image_weight, g)
+            loss = loss + own["total"]
+            last["latent_mse"] = round(own["latent"].item(), 5)
         if n_real > 0:
             loss_real = _real_image_loss(model, enc, real, real_controls, n_real, g)
             loss = loss + image_weight * loss_real
@@ -101,9 +102,7 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
         loss.backward()
         opt.step()
         step += 1
-        last.update(loss=round(loss.item(), 5))
-        if n_own > 0:
-            last["latent_mse"] = round(loss_w["latent"].item(), 5)
+        last["loss"] = round(loss.item(), 5)
         if log and step % 100 == 0:
             log(f"step {step} " + " ".join(f"{k} {v:.4f}" for k, v in last.items())
                 + f" ({time.perf_counter() - t0:.0f}s)")
