@@ -28,6 +28,7 @@ from ...nn import ArchConfig, LayerSpec
 from ..base import EditOp, LossContext, Method, register
 from ..options import option, parse_options
 from .align import align_loss, align_loss_indoor
+from .follow import follow_loss
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
 from .layouts import (LayoutBank, foreground_layouts, from_json, heatmap_channel, heatmaps_from_layouts,
@@ -79,6 +80,11 @@ class SpatialOptions:
     parts_weight: float = option(0.2, "weight of the parts' segmenter alignment relative to align_weight (its "
                                  "per-class BCE starts near 10 per class, the object's near 0.05)", "float",
                                  lo=0.0, hi=1e6)
+    follow: float = option(0.0, "(ours) weight of the follow loss: a moved centre carries its object, unchanged, "
+                           "and the rest of the image stays (see follow.py); 0 = off", "float", lo=0.0, hi=1e6)
+    follow_interval: int = option(2, "apply the follow loss every k-th G step, scaled by k", "int", lo=1, hi=10_000)
+    follow_batch: int = option(8, "samples of the G batch the follow loss moves (one extra G pass each)", "int",
+                               lo=1, hi=4096)
     layouts: Optional[list] = option(None, "stored with a paired model: 256 of the training layouts, so "
                                      "generation and editing sample realistic layouts without the data", "json",
                                      nullable=True)
@@ -113,6 +119,7 @@ class SpatialGAN(Method):
         self.segmenter_path = o.segmenter
         self.parts = check_parts(o.parts)
         self.parts_weight = o.parts_weight
+        self.follow, self.follow_interval, self.follow_batch = o.follow, o.follow_interval, o.follow_batch
         if self.parts is not None and (multi or not self.paired):
             raise UserError("spatial option parts needs sampling='hierarchical' and paired=true")
         layouts = o.layouts
@@ -139,6 +146,8 @@ class SpatialGAN(Method):
                 "indoor_mix": self.indoor_mix, "paired": self.paired,
                 **({"parts": [list(p) for p in self.parts], "parts_weight": self.parts_weight} if self.parts else {}),
                 **({"segmenter": self.segmenter_path} if self.align == "segmenter" else {}),
+                **({"follow": self.follow, "follow_interval": self.follow_interval, "follow_batch": self.follow_batch}
+                   if self.follow > 0 else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
     # ------------------------------------------------------------------ networks
@@ -283,6 +292,14 @@ class SpatialGAN(Method):
         return self._objectness.to(device)
 
     def g_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
+        losses = self._alignment_losses(ctx)
+        if self.follow > 0 and ctx.control is not None and ctx.ws is not None and ctx.step % self.follow_interval == 0:
+            k = min(self.follow_batch, len(ctx.control))
+            term = follow_loss(ctx.G, ctx.ws[:k], ctx.control.select(list(range(k))))
+            losses["follow"] = term * (self.follow * self.follow_interval)
+        return losses
+
+    def _alignment_losses(self, ctx: LossContext) -> dict[str, torch.Tensor]:
         if self.align == "none" or self.align_weight == 0 or ctx.fake is None or ctx.control is None:
             return {}
         if ctx.step % self.align_interval:
