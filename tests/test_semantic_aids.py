@@ -7,7 +7,7 @@ import torch
 from steergan.data.scenes import classes as scene_classes, render
 from steergan.errors import UserError
 from steergan.methods import build_method
-from steergan.methods.semantic.aids import MaskConsistency, texture_seeking
+from steergan.methods.semantic.aids import MaskConsistency, class_balance, class_shares, texture_seeking
 from steergan.nn import get_preset
 from steergan.nn.segnet import read_segnet
 
@@ -73,14 +73,36 @@ def test_texture_seeking_rewards_a_generator_whose_texture_codes_change_their_re
     assert term().item() < before.item()
 
 
+def test_class_balance_is_zero_at_the_data_shares_and_brings_back_a_missing_class():
+    labels = torch.tensor([[[0, 0], [1, 2]]])                            # shares 0.5, 0.25, 0.25
+    share = class_shares(labels, 3)
+    assert torch.allclose(share, torch.tensor([0.5, 0.25, 0.25]))
+    matched = share.view(1, 3, 1, 1).expand(2, 3, 4, 4)
+    assert class_balance(matched, share).abs() < 1e-6
+    # class 2 never wins the fusion: the term is large, and following it raises class 2's share
+    logits = torch.tensor([2.0, 1.0, -12.0]).view(1, 3, 1, 1).repeat(2, 1, 4, 4).requires_grad_(True)
+    before = class_balance(logits.softmax(1), share)
+    assert before > 0.5
+    before.backward()
+    # the dead class's pull does not vanish with its probability (about its share, summed over pixels)
+    assert -logits.grad[:, 2].sum() > 0.2
+    opt = torch.optim.Adam([logits], lr=0.5)
+    for _ in range(30):
+        opt.zero_grad()
+        class_balance(logits.softmax(1), share).backward()
+        opt.step()
+    assert logits.softmax(1)[:, 2].mean() > 0.05 and class_balance(logits.softmax(1), share) < 0.1 * before
+
+
 def test_options_declare_the_aids_off_by_default_and_validate_them():
     m = build_method("semantic", {"classes": ROOMS})
     assert m.options()["consistency"] == 0 and m.options()["texture_seeking"] == 0
+    assert m.options()["class_balance"] == 0
     with pytest.raises(UserError):
         build_method("semantic", {"classes": ROOMS, "consistency": -1})
 
 
-def test_trainer_logs_both_terms(tmp_path):
+def test_trainer_logs_every_aid(tmp_path):
     from types import SimpleNamespace
     from steergan.data import ImageDataset
     from steergan.data.scenes import make_dataset
@@ -88,11 +110,11 @@ def test_trainer_logs_both_terms(tmp_path):
     data = make_dataset("rooms", tmp_path / "rooms16", n=8, resolution=16, workers=1, progress=False)
     opts = TrainOptions(data=str(data), out=str(tmp_path / "run"), preset="test", batch=4, kimg=0.008,
                         tick_kimg=0.008, seed=1, method="semantic", d_warmup_kimg=0,
-                        method_options={"consistency": 1.0, "texture_seeking": 1.0})
+                        method_options={"consistency": 1.0, "texture_seeking": 1.0, "class_balance": 1.0})
     t = Trainer(opts, ImageDataset(data, 16), arch=get_preset("test"), progress=False)
     t.logger = SimpleNamespace(log=lambda *a, **k: None)
     stats = t.train_step()
-    assert stats["G/consistency"] > 0 and stats["G/texture_seeking"] > 0
+    assert stats["G/consistency"] > 0 and stats["G/texture_seeking"] > 0 and stats["G/class_balance"] > 0
 
 
 def test_resume_is_exact_with_both_aids(tmp_path):

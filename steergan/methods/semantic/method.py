@@ -22,7 +22,7 @@ from ...errors import UserError
 from ...nn import ArchConfig
 from ..base import EditOp, LossContext, Method, register
 from ..options import option, parse_options
-from .aids import MaskConsistency, texture_seeking
+from .aids import MaskConsistency, class_balance, class_shares, texture_seeking
 from .discriminator import DualDiscriminator
 from .generator import SemanticGenerator
 from .layout import LatentLayout
@@ -54,6 +54,9 @@ class SemanticOptions:
     consistency_segmenter: str = option("rooms", "segmenter file or bundled kind for consistency", "str")
     texture_seeking: float = option(0.0, "ours, off by default: weight of mode seeking on one class's texture "
                                     "code (keeps texture codes alive)", "float", lo=0.0, hi=1e4)
+    class_balance: float = option(0.0, "ours, off by default: weight of KL(the data's class shares || the label "
+                                  "maps' shares), which brings back a class that never wins the depth fusion",
+                                  "float", lo=0.0, hi=1e4)
 
 
 PART_CAPABILITY = {"shape": "class_shape", "texture": "class_texture"}     # set_code's "part"
@@ -89,6 +92,7 @@ class SemanticStyleGAN(Method):
                 raise UserError(f"semantic option {key}={self.opts[key]} must be a power of two")
         self.classes: Optional[list[str]] = None
         self._consistency: Optional[MaskConsistency] = None
+        self._class_share: Optional[torch.Tensor] = None      # the data's pixel share per class (bind_masks)
         if o.classes is not None:
             self._set_classes(o.classes)
 
@@ -131,6 +135,9 @@ class SemanticStyleGAN(Method):
         if self.classes is not None and list(classes) != self.classes:
             raise UserError(f"the dataset's classes {list(classes)} differ from the method's {self.classes}")
         self._set_classes(classes)
+
+    def bind_masks(self, masks: torch.Tensor) -> None:
+        self._class_share = class_shares(masks, len(self.require_classes()))
 
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
         if masks is None:
@@ -191,6 +198,9 @@ class SemanticStyleGAN(Method):
             terms["mask"] = loss * self.opts["lambda_mask"]
         if self.opts["consistency"] > 0:
             terms["consistency"] = self.consistency_net(image.device).loss(image, seg) * self.opts["consistency"]
+        if self.opts["class_balance"] > 0 and self._class_share is not None:
+            terms["class_balance"] = self.opts["class_balance"] * class_balance(
+                ctx.extras["coarse_mask"].float(), self._class_share.to(image.device))
         if self.opts["texture_seeking"] > 0:
             terms["texture_seeking"] = self.opts["texture_seeking"] * texture_seeking(
                 ctx.G.synthesis, ctx.G.layout, ctx.ws, image, seg)
