@@ -53,8 +53,14 @@ def test_projection_lowers_the_reconstruction_error(files):
     w = project(m, target, steps=15, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)), space="w")
     assert w.ws.shape == p.ws.shape and torch.equal(w.ws, w.ws[:, :1].expand_as(w.ws))
     assert w.history[-1]["loss"] < 0.8 * w.history[0]["loss"]
+    # space "z": every latent is the mapping of the optimised z, and the error still falls
+    z = project(m, target, steps=15, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)), space="z")
+    assert torch.equal(z.ws, z.ws[:, :1].expand_as(z.ws))
+    assert z.history[-1]["loss"] < z.history[0]["loss"]
     with pytest.raises(UserError, match="space"):
-        project(m, target, steps=1, space="z")
+        project(m, target, steps=1, space="q")
+    with pytest.raises(UserError, match="init_ws"):
+        project(m, target, steps=1, space="z", init_ws=start.clone())
 
 
 def test_an_image_the_model_made_is_reconstructed_to_high_psnr():

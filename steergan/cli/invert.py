@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ..edit.invert import SPACES
 from .common import device_option, emit, json_option, model_option
 
 
@@ -58,9 +59,10 @@ def _bar(total: int, desc: str):
 @click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
 @click.option("--encoder", default=None, help="An encoder file (`steergan train-encoder`): start from its guess "
               "instead of the mean w (--steps 0: the encoder's guess alone).")
-@click.option("--space", type=click.Choice(["w+", "w"]), default="w+", show_default=True,
+@click.option("--space", type=click.Choice(list(SPACES)), default="w+", show_default=True,
               help="w+: one w per layer (closer reconstruction); w: one w for every layer (edits behave more "
-                   "like a sample's, coarser reconstruction).")
+                   "like a sample's, coarser reconstruction); z: the mapping network's input (every w is one "
+                   "the mapping makes: LinkGAN links stay local; coarsest).")
 @device_option
 @json_option
 def invert(images, model, out, steps, pti, pti_steps, fit_centres, encoder, space, device, as_json):

@@ -84,7 +84,8 @@ def train(resume, max_images, masks, classes, **options):
         from ..train.warm_start import resolve_init_from
         options["init_from"] = resolve_init_from(options["init_from"], options["discriminator"], method, arch)
         if options["init_from"]:
-            click.echo(f"fine-tuning from {options['init_from']} (--init-from none: from scratch)", err=True)
+            click.echo(f"fine-tuning from {options['init_from']} (to train from scratch instead: --init-from none)",
+                       err=True)
     opts = TrainOptions(**options)
     opts.validate()                       # before any image is read or any file written
     if masks is not None or classes is not None:

@@ -37,7 +37,8 @@ from ..methods.spatial.heatmaps import HIERARCHICAL, Heatmaps, sample_hierarchic
 from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts, layouts_from_instances
 
 Callback = Callable[[int, float, float], None]      # (step, loss, psnr in dB)
-SPACES = ("w+", "w")
+SPACES = ("w+", "w", "z")
+Z_CANDIDATES = 64           # space "z": the best of this many seeded z is where the optimisation starts
 
 
 # ---------------------------------------------------------------------- images and scores
@@ -174,14 +175,23 @@ class Projector:
         if space not in SPACES:
             raise UserError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
         # "w": one w for every layer (the space the generator was trained on: edits behave as on
-        # samples, reconstructions are coarser); "w+": one w per layer (closer, less editable)
+        # samples, reconstructions are coarser); "w+": one w per layer (closer, less editable);
+        # "z": the mapping network's input, so every w found is one the mapping makes (LinkGAN's
+        # links were learnt on those only; the coarsest reconstructions)
         self.num_ws, self.space = G.num_ws, space
         start = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1)
         if init_ws is not None:                    # e.g. an encoder's guess (edit.encoder.encode)
             if tuple(init_ws.shape) != tuple(start.shape):
                 raise UserError(f"init_ws must be W+ {tuple(start.shape)}, got {tuple(init_ws.shape)}")
             start = init_ws.detach().float().cpu()
-        start = start.mean(1, keepdim=True) if space == "w" else start
+        if space == "z":
+            if init_ws is not None:
+                raise UserError("space 'z' starts from the best of a few seeded z, not from init_ws (an encoder's W+)")
+            hm0 = (heatmaps if heatmaps is not None else model.control_from_seed(0)) \
+                if model.method.has_heatmaps else None
+            start = self._best_z(G, hm0, dev)
+        elif space == "w":
+            start = start.mean(1, keepdim=True)
         self._w = start.to(dev).clone().requires_grad_(True)
         params = [{"params": [self._w], "lr_scale": 1.0}]
         self.hm = self.styles = self.centres = self.log_sigmas = None
@@ -202,9 +212,21 @@ class Projector:
     def done(self) -> bool:
         return len(self.history) >= self.steps
 
+    def _best_z(self, G, heatmaps: Optional[Heatmaps], dev) -> torch.Tensor:
+        """Of ``Z_CANDIDATES`` seeded z, the one whose image is closest to the target in pixels
+        (the mapping normalises z, so there is no neutral z to start from as w_avg is in W)."""
+        z = torch.randn(Z_CANDIDATES, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)).to(dev)
+        with torch.no_grad():
+            ctrl = None if heatmaps is None else Heatmaps.cat([heatmaps.detach().to(dev)] * Z_CANDIDATES)
+            imgs = G.synthesis(G.mapping_ws(z), ctrl, noise_mode="const")
+            best = int((imgs - self.target).square().flatten(1).mean(1).argmin())
+        return z[best:best + 1]
+
     @property
     def ws(self) -> torch.Tensor:
-        """W+ [1, num_ws, w_dim] (one w repeated in ``space="w"``)."""
+        """W+ [1, num_ws, w_dim] (one w repeated in ``space="w"``, the mapping of z in ``"z"``)."""
+        if self.space == "z":
+            return self.G.mapping_ws(self._w)
         return self._w.expand(1, self.num_ws, -1) if self.space == "w" else self._w
 
     def control(self) -> Optional[Heatmaps]:
