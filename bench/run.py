@@ -258,8 +258,11 @@ MANIFEST: dict[str, dict] = {
         "commands": ["python bench/invert_edits.py --model rooms --n 20 --spaces w+,w "
                      "--json bench/results/invert_edits_rooms.json"] + [
             f"python bench/invert_edits.py --model {m} --n 20 --spaces {spaces} --json bench/results/invert_edits_{m}.json"
-            for m, spaces in (("semantic", "w+"), ("linkgan", "w+,w"))],
-        "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json"],
+            for m, spaces in (("semantic", "w+"), ("linkgan", "w+,w"))] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces z "
+            "--json bench/results/invert_edits_linkgan_z.json"],
+        "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json",
+                   "invert_edits_linkgan_z.json"],
     },
     "invert-more": {
         "doc": "docs/invert.md", "needs": "the bundled creatures and emoji models; the Twitter emoji package "
