@@ -14,6 +14,10 @@ make the reference row.
 
     python bench/invert_edits.py --model semantic --n 20 --spaces w+ --json bench/results/invert_edits_semantic.json
     python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --json bench/results/invert_edits_linkgan.json
+
+``--targets samples`` inverts the model's own samples (seeds 10000..) instead of held-out renders:
+when their edits behave like the seeds' own, what differs on held-out renders is the images,
+not the inversion.
 """
 from __future__ import annotations
 
@@ -42,14 +46,22 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--spaces", default="w+,w")
+    ap.add_argument("--targets", choices=("holdout", "samples"), default="holdout",
+                    help="what to invert: held-out renders (seed 5) or the model's own samples (seeds 10000..)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     m = load_model(a.model)
     caps = m.capabilities
     spatial = m.method.has_heatmaps
     seg = load_segmenter(m.method.options().get("segmenter") or a.kind) if spatial else None
-    targets = [torch.from_numpy(render(a.kind, i, m.resolution, 5).image.transpose(2, 0, 1).copy())
-               for i in range(a.n)]
+    if a.targets == "samples":
+        from steergan.methods.state import render_state, start_state
+        from steergan.models import to_uint8
+        with torch.no_grad():
+            targets = [to_uint8(render_state(m, start_state(m, 10_000 + i)))[0] for i in range(a.n)]
+    else:
+        targets = [torch.from_numpy(render(a.kind, i, m.resolution, 5).image.transpose(2, 0, 1).copy())
+                   for i in range(a.n)]
 
     def measure(states=None, ws=None) -> dict:
         """The method's edit figures on seeds (no arguments) or on the given states / W+."""
@@ -78,7 +90,9 @@ def main() -> None:
         rows[f"inverted, {space}"] = {"psnr_mean": round(statistics.fmean(scores), 2),
                                       "seconds_per_image": round(secs, 2), **measure(states, ws)}
         print(space, rows[f"inverted, {space}"], flush=True)
-    report({"model": m.source, "n": a.n, "steps": a.steps, "holdout_seed": 5, "rows": rows}, a.json)
+    report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets,
+            **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
+            "rows": rows}, a.json)
 
 
 if __name__ == "__main__":

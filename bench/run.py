@@ -260,9 +260,11 @@ MANIFEST: dict[str, dict] = {
             f"python bench/invert_edits.py --model {m} --n 20 --spaces {spaces} --json bench/results/invert_edits_{m}.json"
             for m, spaces in (("semantic", "w+"), ("linkgan", "w+,w"))] + [
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces z "
-            "--json bench/results/invert_edits_linkgan_z.json"],
+            "--json bench/results/invert_edits_linkgan_z.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --targets samples "
+            "--json bench/results/invert_edits_linkgan_samples.json"],
         "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json",
-                   "invert_edits_linkgan_z.json"],
+                   "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json"],
     },
     "invert-more": {
         "doc": "docs/invert.md", "needs": "the bundled creatures and emoji models; the Twitter emoji package "
