@@ -73,25 +73,25 @@ def test_texture_seeking_rewards_a_generator_whose_texture_codes_change_their_re
     assert term().item() < before.item()
 
 
-def test_class_balance_is_zero_at_the_data_shares_and_brings_back_a_missing_class():
+def test_class_balance_is_zero_at_the_data_shares_and_brings_back_a_class_that_never_wins():
     labels = torch.tensor([[[0, 0], [1, 2]]])                            # shares 0.5, 0.25, 0.25
     share = class_shares(labels, 3)
     assert torch.allclose(share, torch.tensor([0.5, 0.25, 0.25]))
-    matched = share.view(1, 3, 1, 1).expand(2, 3, 4, 4)
-    assert class_balance(matched, share).abs() < 1e-6
-    # class 2 never wins the fusion: the term is large, and following it raises class 2's share
-    logits = torch.tensor([2.0, 1.0, -12.0]).view(1, 3, 1, 1).repeat(2, 1, 4, 4).requires_grad_(True)
-    before = class_balance(logits.softmax(1), share)
-    assert before > 0.5
-    before.backward()
-    # the dead class's pull does not vanish with its probability (about its share, summed over pixels)
-    assert -logits.grad[:, 2].sum() > 0.2
-    opt = torch.optim.Adam([logits], lr=0.5)
-    for _ in range(30):
+    assert class_balance(_as_segmentation(labels, 3), share).abs() < 1e-5
+    # class 2 holds about 10% of the probability everywhere but never wins a pixel (the bundled
+    # model's lamps): a plain softmax share would call that nearly balanced; this term does not
+    noise = 0.1 * torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))   # pixels differ
+    logits = ((torch.tensor([0.6, 0.3, 0.1]).view(1, 3, 1, 1) + noise) * 2 - 1).requires_grad_(True)
+    assert (logits.argmax(1) == 0).all()
+    before = class_balance(logits, share)
+    assert before > 1.0
+    opt = torch.optim.Adam([logits], lr=0.05)
+    for _ in range(40):
         opt.zero_grad()
-        class_balance(logits.softmax(1), share).backward()
+        class_balance(logits, share).backward()
         opt.step()
-    assert logits.softmax(1)[:, 2].mean() > 0.05 and class_balance(logits.softmax(1), share) < 0.1 * before
+    won = [(logits.argmax(1) == k).float().mean() for k in range(3)]      # the label map's real shares
+    assert won[2] > 0.15 and won[1] > 0.15 and class_balance(logits, share) < 0.05 * before
 
 
 def test_options_declare_the_aids_off_by_default_and_validate_them():

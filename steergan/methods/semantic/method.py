@@ -200,7 +200,7 @@ class SemanticStyleGAN(Method):
             terms["consistency"] = self.consistency_net(image.device).loss(image, seg) * self.opts["consistency"]
         if self.opts["class_balance"] > 0 and self._class_share is not None:
             terms["class_balance"] = self.opts["class_balance"] * class_balance(
-                ctx.extras["coarse_mask"].float(), self._class_share.to(image.device))
+                seg, self._class_share.to(image.device))
         if self.opts["texture_seeking"] > 0:
             terms["texture_seeking"] = self.opts["texture_seeking"] * texture_seeking(
                 ctx.G.synthesis, ctx.G.layout, ctx.ws, image, seg)
