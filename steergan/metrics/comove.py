@@ -17,6 +17,9 @@ Choices the paper leaves open (ours):
   object centres. Hierarchical heatmaps: the level-0 centre ``c^0_0``, moved together with its
   level-1/2 descendants (the whole heatmap moves; that is what moving "the object" means for
   single-object models, and the level-0 map is the coarse layout the paper moves, Fig. 10c).
+* ``alone`` / ``shared``: the figure split by whether another active centre lies on the same
+  object in the before image (a generator that draws two heatmaps as one object -- a lamp's
+  heatmap absorbed into a bed -- cannot carry "the" object by moving one of them).
 * Samples whose ``H_i`` centre lies on no object (or outside the image) are skipped and counted
   (``skipped["no_object"]`` / ``["centre_outside"]``), as are samples whose new image has no
   object at all (``["lost"]``). ``mean``/``median`` are over the valid samples only.
@@ -111,6 +114,23 @@ def _draw_shift(rng: np.random.Generator, starts: list[np.ndarray], size: tuple[
     return None
 
 
+def _shares_object(hm, i: int, inst: np.ndarray, obj_id: int) -> bool:
+    """Whether another active level-0 centre of ``hm`` lies on instance ``obj_id`` too."""
+    h, w = inst.shape
+    for j in hm.level_indices(0):
+        if j == i or not bool(hm.active[0, j]):
+            continue
+        x, y = ((hm.centres[0, j] + 1) / 2 * torch.tensor([w, h])).tolist()
+        if 0 <= x < w and 0 <= y < h and int(inst[int(y), int(x)]) == obj_id:
+            return True
+    return False
+
+
+def _summary(values: np.ndarray) -> dict:
+    return {"mean": float(values.mean()) if len(values) else float("nan"),
+            "median": float(np.median(values)) if len(values) else float("nan"), "n": int(len(values))}
+
+
 def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.25,
                   features: Optional[Callable[..., Any]] = None, *, min_shift: float = 0.1, batch: int = 16,
                   truncation: float = 1.0, noise_mode: str = "const", per_sample: bool = False,
@@ -174,6 +194,7 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
                 rec["skipped"] = "no_object"
                 continue
             mask = inst == obj_id
+            rec["shared"] = _shares_object(st.heatmaps, i, inst, obj_id)
             ys, xs = np.nonzero(mask)
             centre = np.array([xs.mean() + 0.5, ys.mean() + 0.5])
             p = _draw_shift(rng, [np.array([hx, hy]), centre], (h, w), min_shift, max_shift)
@@ -207,6 +228,7 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
             progress(js[-1] + 1, n)
 
     ratios = np.array([r["ratio"] for r in records if r["skipped"] is None], np.float64)
+    shared = np.array([bool(r.get("shared")) for r in records if r["skipped"] is None], dtype=bool)
     content = np.array([r["content_ratio"] for r in records if r["skipped"] is None], np.float64)
     skipped = {reason: sum(r["skipped"] == reason for r in records) for reason in SKIP_REASONS}
     out = {"mean": float(ratios.mean()) if len(ratios) else float("nan"),
@@ -215,7 +237,10 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
            "content_mean": float(content.mean()) if len(content) else float("nan"),
            "content_median": float(np.median(content)) if len(content) else float("nan"),
            "n": n, "n_valid": int(len(ratios)), "n_skipped": int(n - len(ratios)), "skipped": skipped,
-           "seed": seed, "min_shift": min_shift, "max_shift": max_shift}
+           "seed": seed, "min_shift": min_shift, "max_shift": max_shift,
+           # split by whether another heatmap centre lies on the same object (two heatmaps drawn
+           # as one object: moving one of them cannot carry "the" object)
+           "alone": _summary(ratios[~shared]), "shared": _summary(ratios[shared])}
     if per_sample:
         out["per_sample"] = records
     return out
