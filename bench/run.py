@@ -327,6 +327,63 @@ MANIFEST: dict[str, dict] = {
         "writes": ["semantic_consistency_weight.json", "semantic_consistency_weight_grid.png",
                    "semantic_consistency_weight_judge.json"],
     },
+    "semantic-class-balance": {
+        "doc": "docs/semanticstylegan.md", "needs": f"{ROOMS}, {HOLDOUTS}, runs/semantic2/cont-cons3 (entry "
+                                                    "semantic-consistency-weight, resumed to 40 minutes)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/cont-cons3 --method semantic "
+            "--discriminator projected --init-from semantic --mix 0.3 --clock cpu --minutes 60 --kimg 100000 "
+            "--milestones 25,40,60 --method-options '{\"consistency\": 3.0, \"texture_seeking\": 1.0}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/cb --method semantic "
+            "--discriminator projected --init-from runs/semantic2/cont-cons3/milestones/minutes-40 --mix 0.3 --clock cpu "
+            "--minutes 30 --kimg 100000 --milestones 10,20,30 --method-options '{\"consistency\": 3.0, "
+            "\"texture_seeking\": 1.0, \"class_balance\": 1.0}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/semantic2/cbs --method semantic "
+            "--discriminator projected --init-from runs/semantic2/cb/milestones/minutes-10 --mix 0.3 --clock cpu "
+            "--minutes 45 --kimg 100000 --milestones 10,20,30,45 --method-options '{\"consistency\": 3.0, "
+            "\"texture_seeking\": 1.0, \"class_balance\": 1.0}'",
+            "env OMP_NUM_THREADS=1 python bench/semantic_table.py --models runs/semantic2/cont-cons3/milestones/minutes-40,"
+            "runs/semantic2/cb/milestones/minutes-10,runs/semantic2/cbs/milestones/minutes-30,"
+            "runs/semantic2/cbs/milestones/minutes-45 --n 500 --grid bench/results/semantic_class_balance_grid.png "
+            "--json bench/results/semantic_class_balance.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/cbs --minutes 10,20,30 "
+            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge --grids runs/semantic2/grids "
+            "--json bench/results/semantic_class_balance_judge.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/semantic2/cbs --minutes 30 "
+            "--data data/rooms64 --holdout data/rooms64-holdout --n 1000 --metrics fd_judge,fd_seg,fd_effnet "
+            "--grids runs/semantic2/grids --json bench/results/semantic_class_balance_judge_30.json"],
+        "writes": ["semantic_class_balance.json", "semantic_class_balance_grid.png", "semantic_class_balance_judge.json",
+                   "semantic_class_balance_judge_30.json"],
+    },
+    "rooms-follow": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}, {HOLDOUTS}, bench/results/eval_segmenter_rooms.safetensors "
+                                              "(entry eval-segmenters), the rooms model bundled before it (git: 3e4bb98)",
+        "commands": [
+            "bash -c 'git show 3e4bb98:steergan/assets/rooms.safetensors > /tmp/rooms_before_follow.safetensors'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/follow/w1 --method spatial "
+            "--discriminator projected --batch 32 --init-from /tmp/rooms_before_follow.safetensors --clock cpu "
+            "--minutes 70 --kimg 100000 --milestones 10,20,40,70 --method-options '{\"sampling\": \"multi\", "
+            "\"sel\": \"indoor_norm\", \"align\": \"segmenter\", \"align_interval\": 2, \"paired\": true, "
+            "\"n_objects\": 4, \"follow\": 1.0}'"] + [
+            f"env OMP_NUM_THREADS=1 steergan eval runs/follow/w1/milestones/minutes-{m} --metric comove --n 1000 --json "
+            f"> bench/results/comove_rooms_follow{m}.json" for m in (40, 70)] + [
+            "env OMP_NUM_THREADS=1 steergan eval runs/follow/w1/milestones/minutes-40 --metric comove --n 1000 "
+            "--segmenter bench/results/eval_segmenter_rooms.safetensors --json "
+            "> bench/results/comove_rooms_follow40_evalseg.json",
+            "env OMP_NUM_THREADS=1 steergan eval /tmp/rooms_before_follow.safetensors --metric comove --n 1000 --json "
+            "> bench/results/comove_rooms_before_follow.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/follow/w1 --models "
+            "/tmp/rooms_before_follow.safetensors --minutes 10,20,40 --data data/rooms64 --holdout data/rooms64-holdout "
+            "--n 1000 --metrics fd_judge,fd_seg,fd_effnet --grids runs/follow/grids --json bench/results/follow_judge.json",
+            "env OMP_NUM_THREADS=1 python bench/time_to_quality.py --run runs/follow/w1 --minutes 70 --data data/rooms64 "
+            "--holdout data/rooms64-holdout --n 1000 --metrics fd_judge,fd_seg,fd_effnet --grids runs/follow/grids "
+            "--json bench/results/follow_judge_70.json",
+            "env OMP_NUM_THREADS=1 python bench/follow_figure.py --models runs/follow/w1/milestones/minutes-40,"
+            "/tmp/rooms_before_follow.safetensors --labels 'follow,rooms before' --seeds 3,12,21,30,41 "
+            "--out bench/results/follow_moves.png"],
+        "writes": ["comove_rooms_follow40.json", "comove_rooms_follow70.json", "comove_rooms_follow40_evalseg.json",
+                   "comove_rooms_before_follow.json", "follow_judge.json", "follow_judge_70.json", "follow_moves.png"],
+    },
     "encoder-real": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": [
