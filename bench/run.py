@@ -281,9 +281,14 @@ MANIFEST: dict[str, dict] = {
             f"--json bench/results/invert_rooms_threads{t}.json" for t in (1, 2)] + [
             "env OMP_NUM_THREADS=2 steergan train-encoder rooms --out runs/encoders/rooms-30min.safetensors --minutes 30",
             "env OMP_NUM_THREADS=2 python bench/invert_table.py --model rooms --n 10 --steps 0 --pti-steps 0 "
-            "--encoder runs/encoders/rooms-30min.safetensors --json bench/results/invert_rooms_encoder30.json"],
+            "--encoder runs/encoders/rooms-30min.safetensors --json bench/results/invert_rooms_encoder30.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --pti-steps 0 --json bench/results/invert_emoji_twitter_n100_wplus.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 100 --pti-steps 0 "
+            "--json bench/results/invert_creatures_n100_wplus.json"],
         "writes": ["invert_creatures.json", "invert_emoji_twitter.json", "invert_rooms_threads1.json",
-                   "invert_rooms_threads2.json", "invert_rooms_encoder30.json"],
+                   "invert_rooms_threads2.json", "invert_rooms_encoder30.json", "invert_emoji_twitter_n100_wplus.json",
+                   "invert_creatures_n100_wplus.json"],
     },
     "semantic-aids": {
         "doc": "docs/semanticstylegan.md", "needs": f"{ROOMS}, {HOLDOUTS}, bench/results/eval_segmenter_rooms.safetensors "
