@@ -25,7 +25,7 @@ class BlobG(torch.nn.Module):
         roots = hm.level_indices(0)
         colour = self.colour[torch.arange(len(roots)) % 3]                    # [K0, 3]
         blob = torch.einsum("nkhw,kc->nchw", maps[:, roots], colour)
-        return blob.clamp(-1, 1) + 0 * ws.sum()
+        return blob.clamp(-1, 1)
 
 
 def _multi(n=6, seed=0):

@@ -179,6 +179,10 @@ class Projector:
         # "z": the mapping network's input, so every w found is one the mapping makes (LinkGAN's
         # links were learnt on those only; the coarsest reconstructions)
         self.num_ws, self.space = G.num_ws, space
+        # the heatmaps every render uses (SpatialGAN; seed 0's layout without an instance map)
+        self.hm = None
+        if model.method.has_heatmaps:
+            self.hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
         start = G.mapping.w_avg.detach().float()[None, None].repeat(1, G.num_ws, 1)
         if init_ws is not None:                    # e.g. an encoder's guess (edit.encoder.encode)
             if tuple(init_ws.shape) != tuple(start.shape):
@@ -187,16 +191,14 @@ class Projector:
         if space == "z":
             if init_ws is not None:
                 raise UserError("space 'z' starts from the best of a few seeded z, not from init_ws (an encoder's W+)")
-            hm0 = (heatmaps if heatmaps is not None else model.control_from_seed(0)) \
-                if model.method.has_heatmaps else None
-            start = self._best_z(G, hm0, dev)
+            start = self._best_z(G, self.hm, dev)
         elif space == "w":
             start = start.mean(1, keepdim=True)
         self._w = start.to(dev).clone().requires_grad_(True)
         params = [{"params": [self._w], "lr_scale": 1.0}]
-        self.hm = self.styles = self.centres = self.log_sigmas = None
-        if model.method.has_heatmaps:
-            hm = self.hm = (heatmaps if heatmaps is not None else model.control_from_seed(0)).detach().to(dev)
+        self.styles = self.centres = self.log_sigmas = None
+        hm = self.hm
+        if hm is not None:
             if fit_styles and hm.styles is not None:
                 self.styles = torch.where(hm.styles.isnan(), G.mapping.w_avg.to(dev), hm.styles).clone()
                 params.append({"params": [self.styles.requires_grad_(True)], "lr_scale": 1.0})
@@ -217,7 +219,7 @@ class Projector:
         (the mapping normalises z, so there is no neutral z to start from as w_avg is in W)."""
         z = torch.randn(Z_CANDIDATES, G.cfg.z_dim, generator=torch.Generator().manual_seed(0)).to(dev)
         with torch.no_grad():
-            ctrl = None if heatmaps is None else Heatmaps.cat([heatmaps.detach().to(dev)] * Z_CANDIDATES)
+            ctrl = None if heatmaps is None else Heatmaps.cat([heatmaps] * Z_CANDIDATES)
             imgs = G.synthesis(G.mapping_ws(z), ctrl, noise_mode="const")
             best = int((imgs - self.target).square().flatten(1).mean(1).argmin())
         return z[best:best + 1]

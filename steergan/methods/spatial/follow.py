@@ -27,7 +27,7 @@ from typing import Optional
 import torch
 import torch.nn.functional as F
 
-from .heatmaps import HIERARCHICAL, Heatmaps
+from .heatmaps import Heatmaps
 from .objectness import CLEAR, CORE
 
 SHIFT = (0.2, 0.5)          # |p| in normalised units (the image is 2 wide): 10-25% of the image
@@ -54,15 +54,12 @@ def shifts_for(hm: Heatmaps, index: torch.Tensor, generator: Optional[torch.Gene
 
 
 def _carried(hm: Heatmaps, index: torch.Tensor) -> torch.Tensor:
-    """[N, K] bool: centre ``index[i]`` of sample i and (hierarchical) every centre below it."""
+    """[N, K] bool: centre ``index[i]`` of sample i and every centre below it (a part goes where
+    its object goes; multi-object centres have none)."""
     carry = torch.zeros(hm.centres.shape[:2], dtype=torch.bool, device=hm.device)
-    carry[torch.arange(len(hm), device=hm.device), index] = True
-    if hm.kind == HIERARCHICAL:                      # a part goes where its object goes
-        for j in range(hm.num_centres):
-            p = hm.parents[j]
-            while p != -1:
-                carry[:, j] |= carry[:, p]
-                p = hm.parents[p]
+    for root in hm.level_indices(0):
+        carry[index == root] |= torch.isin(torch.arange(hm.num_centres, device=hm.device),
+                                           torch.tensor([root, *hm.descendants(root)], device=hm.device))
     return carry
 
 
