@@ -485,6 +485,7 @@ def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_pat
     # keyboard: focus the image, select centre 0 (the default), move it 3 px right
     before = session(page, client)["state"]["centres"][0]["xy"]
     page.focus("#view")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'view'")   # keys land
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     wait_for(lambda: session(page, client)["state"]["centres"][0]["xy"][0] > before[0] + 0.08, "the centre to move")
