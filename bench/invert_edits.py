@@ -15,6 +15,11 @@ make the reference row.
     python bench/invert_edits.py --model semantic --n 20 --spaces w+ --json bench/results/invert_edits_semantic.json
     python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --json bench/results/invert_edits_linkgan.json
 
+``--pti-steps N --pti-locality 1.0,0.1`` adds, per space, one row per PTI locality weight: every
+image's W+ pivot is tuned (``edit.invert.pivotal_tune``) and its edits are measured on its own
+tuned generator, one image at a time (sample ``i`` draws its move from seed ``i``), next to the
+same per-image figures on the untuned pivots; so a PTI row says what tuning does to the edits.
+
 ``--targets samples`` inverts the model's own samples (seeds 10000..) instead of held-out renders:
 when their edits behave like the seeds' own, what differs on held-out renders is the images,
 not the inversion.
@@ -30,7 +35,7 @@ import torch
 from _timing import report
 from steergan.cli.invert import segmenter_instances
 from steergan.data.scenes import render
-from steergan.edit.invert import initial_heatmaps, inversion_state, project, psnr
+from steergan.edit.invert import initial_heatmaps, inversion_state, pivotal_tune, project, psnr, tuned_model
 from steergan.metrics.comove import co_move_ratio
 from steergan.metrics.link_locality import link_locality
 from steergan.metrics.restyle_locality import restyle_locality
@@ -48,6 +53,8 @@ def main() -> None:
     ap.add_argument("--spaces", default="w+,w")
     ap.add_argument("--targets", choices=("holdout", "samples"), default="holdout",
                     help="what to invert: held-out renders (seed 5) or the model's own samples (seeds 10000..)")
+    ap.add_argument("--pti-steps", type=int, default=0, help="also tune each pivot for this many steps (0: no PTI rows)")
+    ap.add_argument("--pti-locality", default="1.0", help="PTI locality weights, one row each (with --pti-steps)")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     m = load_model(a.model)
@@ -77,6 +84,35 @@ def main() -> None:
             out["link_ratio"] = link_locality(m, n=a.n, start_ws=ws)["ratio"]
         return out
 
+    def measure_each(models, states) -> dict:
+        """The edit figures image by image, each on its own generator (seed i for image i)."""
+        ratios, ins, outs = [], [], []
+        for i, (mi, st) in enumerate(zip(models, states)):
+            if spatial:
+                cm = co_move_ratio(mi, 1, seg, seed=i, start_states=[st], per_sample=True)
+                ratios += [r["ratio"] for r in cm["per_sample"] if r["skipped"] is None]
+                if "heatmap_style" in caps:
+                    r = restyle_locality(mi, seed=i, start_states=[st])
+                    if r["n_paired"]:
+                        ins.append(r["inside"])
+                        outs.append(r["outside"])
+            elif m.method.name == "semantic":
+                r = texture_swap_locality(mi, n=1, seed=i, start_ws=torch.tensor(st.ws)[None])
+                ins.append(r["inside"])
+                outs.append(r["outside"])
+            elif m.method.name == "link":
+                r = link_locality(mi, n=1, seed=i, start_ws=torch.tensor(st.ws)[None])
+                ins.append(r["inside"])
+                outs.append(r["outside"])
+        out = {}
+        if ratios:
+            out.update(co_move_mean=statistics.fmean(ratios), co_move_median=statistics.median(ratios),
+                       co_move_valid=len(ratios))
+        if ins:
+            key = {"semantic": "texture_swap_ratio", "link": "link_ratio"}.get(m.method.name, "restyle_ratio")
+            out[key] = statistics.fmean(outs) / statistics.fmean(ins)
+        return out
+
     rows = {"samples (reference)": {"psnr_mean": None, **measure()}}
     for space in a.spaces.split(","):
         states, scores, t0 = [], [], time.perf_counter()
@@ -90,7 +126,24 @@ def main() -> None:
         rows[f"inverted, {space}"] = {"psnr_mean": round(statistics.fmean(scores), 2),
                                       "seconds_per_image": round(secs, 2), **measure(states, ws)}
         print(space, rows[f"inverted, {space}"], flush=True)
-    report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets,
+        if a.pti_steps:
+            rows[f"inverted, {space}, image by image (untuned pivots)"] = measure_each([m] * len(states), states)
+            for weight in (float(x) for x in a.pti_locality.split(",")):
+                tuned, scores, t0 = [], [], time.perf_counter()
+                for target, st in zip(targets, states):
+                    ctrl = st.heatmaps.to(m.device) if spatial else None
+                    G = pivotal_tune(m, torch.tensor(st.ws)[None], ctrl, target, steps=a.pti_steps, locality=weight)
+                    tm = tuned_model(m, G, f"{m.source} + PTI")
+                    with torch.no_grad():
+                        scores.append(psnr(G.synthesis(torch.tensor(st.ws)[None].to(m.device), ctrl, noise_mode="const"),
+                                           target.float()[None] / 127.5 - 1))
+                    tuned.append(tm)
+                secs = (time.perf_counter() - t0) / len(targets)
+                key = f"inverted, {space}, PTI {a.pti_steps} steps, locality {weight:g}"
+                rows[key] = {"psnr_mean": round(statistics.fmean(scores), 2), "pti_seconds_per_image": round(secs, 2),
+                             **measure_each(tuned, states)}
+                print(key, rows[key], flush=True)
+    report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)
 

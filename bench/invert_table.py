@@ -25,7 +25,8 @@ import torch
 from _timing import report
 from steergan.cli.invert import read_square, segmenter_instances
 from steergan.data.scenes import render
-from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, save_tuned)
+from steergan.edit.invert import (PIVOT_STEPS, PTI_STEPS, initial_heatmaps, inversion_state, pivotal_tune, project,
+                                  save_tuned)
 from steergan.methods.state import render_state
 from steergan.models import load_model, to_uint8
 
@@ -51,8 +52,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="rooms")
     ap.add_argument("--n", type=int, default=10)
-    ap.add_argument("--steps", type=int, default=100)
-    ap.add_argument("--pti-steps", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=PIVOT_STEPS, help="W+ steps (the pivot of the PTI rows)")
+    ap.add_argument("--pti-steps", type=int, default=PTI_STEPS)
     ap.add_argument("--seed", type=int, default=5, help="render seed of the held-out images")
     ap.add_argument("--lr", type=float, default=None)
     ap.add_argument("--perceptual", type=float, default=None)

@@ -12,8 +12,8 @@ from steergan import checkpoint as ckpt_io
 from steergan.errors import UserError
 from steergan.cli.common import load_start
 from steergan.cli.invert import read_square
-from steergan.edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
-                                  tuned_model)
+from steergan.edit.invert import (PIVOT_STEPS, W_STEPS, initial_heatmaps, inversion_state, pivotal_tune, project,
+                                  psnr, save_tuned, tuned_model)
 from steergan.edit.state_checks import check_state_fits
 from steergan.methods.state import EditState, render_state
 from steergan.models import load_model, to_uint8
@@ -202,6 +202,38 @@ def test_cli_inverts_odd_image_modes(files, tmp_path, capsys):
                            "--out", str(tmp_path / "edited2")], capsys)
     assert code == 0, err
     assert (tmp_path / "edited2" / "after.png").read_bytes() == (tmp_path / "edited" / "after.png").read_bytes()
+
+
+def test_pti_locality_keeps_nearby_latents_rendering_as_before(files):
+    """The locality term holds latents near the pivot to the untouched generator's images."""
+    m = load_model(files["baseline"])
+    target = _target(m, 3)
+    p = project(m, target, steps=5)
+    g = torch.Generator().manual_seed(0)               # the latents pivotal_tune holds (seed 0)
+    z = torch.randn(4, m.G.cfg.z_dim, generator=g)
+    with torch.no_grad():
+        near = p.ws + 0.5 * (m.G.mapping_ws(z) - p.ws)
+        before = m.G.synthesis(near, None, noise_mode="const")
+
+    def drift(**kw):
+        G = pivotal_tune(m, p.ws, None, target, steps=24, fp16=False, **kw)
+        with torch.no_grad():
+            return (G.synthesis(near, None, noise_mode="const") - before).square().mean().item()
+    free = drift(locality=0)
+    assert drift() < 0.5 * free                        # the default weight
+    assert drift(locality=1) < drift()
+
+
+def test_cli_pivot_steps_default_depends_on_pti(files, tmp_path, capsys):
+    _write(tmp_path / "x.png", "RGB", (16, 16))
+    for extra, want in (([], W_STEPS), (["--pti", "--pti-steps", "1"], PIVOT_STEPS)):
+        code, stdout, err = invoke(["invert", str(tmp_path / "x.png"), "--model", files["baseline"], "--out",
+                                    str(tmp_path / "o"), "--json", *extra], capsys)
+        assert code == 0, err
+        assert json.loads(stdout)["steps"] == want
+    code, stdout, err = invoke(["invert", str(tmp_path / "x.png"), "--model", files["baseline"], "--out",
+                                str(tmp_path / "p"), "--perceptual", "-1"], capsys)
+    assert code == 2 and err.startswith("error: ") and not (tmp_path / "p").exists()
 
 
 def test_cli_without_pti_keeps_the_model_name(files, tmp_path, capsys):

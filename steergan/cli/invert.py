@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..edit.invert import SPACES
+from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_STEPS, SPACES, W_STEPS
 from .common import device_option, emit, json_option, model_option
 
 
@@ -50,12 +50,15 @@ def _bar(total: int, desc: str):
 @click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
 @model_option
 @click.option("--out", default="out/invert", show_default=True, help="Output directory (one folder per image).")
-@click.option("--steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
-              help="W+ optimisation steps.")
+@click.option("--steps", default=None, type=click.IntRange(0, 100_000),
+              help=f"W+ optimisation steps [default: {W_STEPS}; {PIVOT_STEPS} with --pti, which closes the rest].")
 @click.option("--pti", is_flag=True, help="Also fine-tune the generator around the latent (pivotal tuning); "
               "writes generator.safetensors next to the state.")
-@click.option("--pti-steps", default=100, show_default=True, type=click.IntRange(0, 100_000),
+@click.option("--pti-steps", default=PTI_STEPS, show_default=True, type=click.IntRange(0, 100_000),
               help="Pivotal tuning steps (with --pti).")
+@click.option("--perceptual", default=PERCEPTUAL, show_default=True, type=click.FloatRange(0, 10),
+              help="Weight of a perceptual distance (frozen EfficientNet-Lite0 features) beside the pixel loss, "
+                   "in W+ and PTI; 0 is off (measured no closer, 2.5x slower per step: docs/invert.md).")
 @click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
 @click.option("--encoder", default=None, help="An encoder file (`steergan train-encoder`): start from its guess "
               "instead of the mean w (--steps 0: the encoder's guess alone).")
@@ -65,7 +68,7 @@ def _bar(total: int, desc: str):
                    "the mapping makes: LinkGAN links stay local; coarsest).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, fit_centres, encoder, space, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
@@ -74,6 +77,8 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, encoder, spac
     from ..models import load_model, to_uint8
     from ..visual import image_grid
 
+    if steps is None:
+        steps = PIVOT_STEPS if pti else W_STEPS
     m = load_model(model, device=device)
     R = m.resolution
     targets = [read_square(p, R) for p in images]           # every file read before anything is written
@@ -94,12 +99,12 @@ def invert(images, model, out, steps, pti, pti_steps, fit_centres, encoder, spac
             bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
         start = None if enc is None else encode(enc, target).to(m.device)
         proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space,
-                       init_ws=start)
+                       init_ws=start, perceptual=perceptual)
         state = inversion_state(model_id, proj.ws, proj.control)
         used = m
         folder.mkdir(parents=True, exist_ok=True)
         if pti:
-            G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps,
+            G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps, perceptual=perceptual,
                              callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
             gen = save_tuned(m, G, folder / "generator.safetensors", {"image": name, "steps": steps,
                                                                        "pti_steps": pti_steps})

@@ -8,8 +8,8 @@ Steps, one public function each:
   (``layouts.layouts_from_instances``).
 * ``project(model, image, ...)``: optimise W+ from the mean w (and, for SpatialGAN, the
   per-object style codes and optionally the centres) to reconstruct the image with a pixel
-  MSE plus a perceptual distance on frozen EfficientNet-Lite0 features (the projected D's
-  ``FeaturePyramid``; never the evaluation judge). Synthesis uses the const noise.
+  MSE, optionally plus a perceptual distance on frozen EfficientNet-Lite0 features (the
+  projected D's ``FeaturePyramid``; never the evaluation judge). Synthesis uses the const noise.
 * ``pivotal_tune(model, ws, control, image, ...)``: PTI (Roich et al. 2021): fine-tune a copy
   of G around the pivot, with a locality term that keeps a few random latents near the pivot
   rendering what they rendered before.
@@ -39,6 +39,18 @@ from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts,
 Callback = Callable[[int, float, float], None]      # (step, loss, psnr in dB)
 SPACES = ("w+", "w", "z")
 Z_CANDIDATES = 64           # space "z": the best of this many seeded z is where the optimisation starts
+# Defaults, measured in docs/invert.md ("Choices"). The perceptual term is off: on 10 held-out rooms
+# (50 W+ + 100 PTI steps) pixel + 0.01 perceptual reconstructed no better than pixel alone (28.6 dB,
+# SSIM 0.86-0.87 both) at 2.5x the time per step.
+W_STEPS = 100               # W+ steps when W+ is the result
+PIVOT_STEPS = 50            # W+ steps before PTI: tuning closes the rest of the gap
+PTI_STEPS = 100
+PERCEPTUAL = 0.0
+# PTI's locality weight is the paper's lambda_R = 0.1: weight 1 cost 2.6 dB on 4 held-out creatures
+# (28.7 vs 31.2 dB); 0.1 still keeps held-out latents near the pivot to a third of the drift
+# without the term. (Rendering the locality latents only every fourth step saved 20% of the time
+# but let latents drift more than with no term at all on a tiny model: not used.)
+PTI_LOCALITY = 0.1
 
 
 # ---------------------------------------------------------------------- images and scores
@@ -161,8 +173,8 @@ class Projector:
     """``project`` one step at a time (the editor runs it as a stoppable job): ``step()`` ->
     {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render, [1, 3, R, R]), ``result()``."""
 
-    def __init__(self, model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0,
-                 perceptual: float = 0.01, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
+    def __init__(self, model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0,
+                 perceptual: float = PERCEPTUAL, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
                  fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
                  init_ws: Optional[torch.Tensor] = None):
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -264,7 +276,7 @@ class Projector:
         return Projection(ws, ctrl, list(self.history), out)
 
 
-def project(model, image, steps: int = 100, lr: float = 0.1, pixel: float = 1.0, perceptual: float = 0.01,
+def project(model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0, perceptual: float = PERCEPTUAL,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
             fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None,
             space: str = "w+", init_ws: Optional[torch.Tensor] = None) -> Projection:
@@ -295,9 +307,9 @@ def _round_fp16(module: torch.nn.Module) -> None:
                 t.copy_(t.half().float())
 
 
-def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = 100,
-                 lr: float = 5e-3, pixel: float = 1.0, perceptual: float = 0.01, feature_size: int = 128,
-                 locality: float = 1.0, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
+def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = PTI_STEPS,
+                 lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
+                 locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True,
                  callback: Optional[Callback] = None, history: Optional[list] = None):
     """PTI: a copy of ``model.G`` fine-tuned so that the pivot ``ws`` renders ``image``.
