@@ -8,6 +8,11 @@ Images are renders of seed 5 (``--kind rooms|creatures``; the bundled models wer
 64 px, or with ``--images DIR`` the first ``--n`` pictures of a folder (e.g. the ``images/`` of
 ``steergan data emoji --vendor twitter``: faces of a vendor the Google-emoji model never saw). ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
 encoder's guess followed by pivotal tuning.
+The evaluation judge (``fd_judge``'s network, read by no loss, inversion included) scores each row
+twice: the Fréchet distance between the reconstructions and the inputs as sets (with n under the
+judge's 256 dimensions it is biased upwards; compare rows, not with the model tables), and the
+paired distance, the mean squared distance between each reconstruction's judge embedding and its
+own input's.
 PSNR and SSIM come from scikit-image (``pip install "steergan[bench]"``), measured on the uint8 reconstruction that ``render_state`` gives for the saved state
 (after PTI: the reloaded fp16 generator file). Seconds include the segmenter (SpatialGAN
 heatmap initialisation); the first image also pays loading the EfficientNet features.
@@ -41,6 +46,16 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
 def psnr_u8(a: torch.Tensor, b: torch.Tensor) -> float:
     from skimage.metrics import peak_signal_noise_ratio
     return float(peak_signal_noise_ratio(b.numpy(), a.numpy(), data_range=255))
+
+
+def judge_distances(targets: list[torch.Tensor], recons: list[torch.Tensor]) -> dict:
+    """Fréchet distance (sets) and mean paired squared distance of the judge's embeddings."""
+    from steergan.metrics.frechet import FrechetStats, frechet_distance
+    from steergan.metrics.judge import JudgeExtractor
+    judge = JudgeExtractor()
+    ft, fr = judge(torch.stack(targets)), judge(torch.stack(recons))
+    fd = frechet_distance(*FrechetStats().update(ft).mean_cov(), *FrechetStats().update(fr).mean_cov())
+    return {"fd": round(fd, 4), "paired": round(float((ft - fr).square().sum(1).mean()), 4)}
 
 
 def summary(rows: list[dict], key: str) -> dict:
@@ -83,6 +98,7 @@ def main():
     if args.encoder:
         from steergan.edit.encoder import encode, load_encoder
         enc = load_encoder(args.encoder, m)
+    images = {"target": [], "w": [], "pti": [], "enc": [], "encpti": []}     # uint8 [3, R, R] each
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
             target = (read_square(str(files[i]), m.resolution) if files else
@@ -117,6 +133,12 @@ def main():
                 row.update(psnr_enc=round(psnr_u8(recon_enc, target), 3), ssim_enc=round(ssim(recon_enc, target), 4),
                            seconds_enc=round(enc_seconds, 4), psnr_encpti=round(psnr_u8(recon_enc_pti, target), 3),
                            ssim_encpti=round(ssim(recon_enc_pti, target), 4), seconds_encpti=round(enc_pti_seconds, 2))
+            images["target"].append(target)
+            images["w"].append(recon)
+            images["pti"].append(recon_pti)
+            if enc is not None:
+                images["enc"].append(recon_enc)
+                images["encpti"].append(recon_enc_pti)
             rows.append(row)
             print(row, flush=True)
     what = (f"the first {args.n} images of {args.images}" if files else
@@ -124,11 +146,15 @@ def main():
     res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": args.n, "steps": args.steps,
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
-           "w_plus": {k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},
-           "w_plus_pti": {k: summary(rows, f"{k}_pti") for k in ("psnr", "ssim", "seconds")},
+           "w_plus": {**{k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},
+                      "judge": judge_distances(images["target"], images["w"])},
+           "w_plus_pti": {**{k: summary(rows, f"{k}_pti") for k in ("psnr", "ssim", "seconds")},
+                          "judge": judge_distances(images["target"], images["pti"])},
            **({"encoder": args.encoder,
-               "encoder_alone": {k: summary(rows, f"{k}_enc") for k in ("psnr", "ssim", "seconds")},
-               "encoder_pti": {k: summary(rows, f"{k}_encpti") for k in ("psnr", "ssim", "seconds")}}
+               "encoder_alone": {**{k: summary(rows, f"{k}_enc") for k in ("psnr", "ssim", "seconds")},
+                                 "judge": judge_distances(images["target"], images["enc"])},
+               "encoder_pti": {**{k: summary(rows, f"{k}_encpti") for k in ("psnr", "ssim", "seconds")},
+                               "judge": judge_distances(images["target"], images["encpti"])}}
               if enc is not None else {}),
            "per_image": rows}
     report(res, args.json)

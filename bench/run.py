@@ -109,6 +109,12 @@ MANIFEST: dict[str, dict] = {
                      emoji_check("emoji-b16", "unseen_emoji_b16")],
         "writes": ["unseen_emoji_b16.json", "unseen_emoji_b16.png"],
     },
+    "comove-shared-floor": {
+        "doc": "docs/spatialgan.md", "needs": "data/rooms64-holdout (--seed 1 -n 2000)",
+        "commands": ["python bench/comove_shared_floor.py --data data/rooms64-holdout --n 1000 "
+                     "--json bench/results/comove_shared_floor.json"],
+        "writes": ["comove_shared_floor.json"],
+    },
     "judge": {
         "doc": "docs/metrics.md", "needs": "nothing (renders its own scenes)",
         "commands": ["python bench/train_judge.py --minutes 60 --renders 6000 --out steergan/assets/judge.safetensors "
