@@ -270,9 +270,11 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces z "
             "--json bench/results/invert_edits_linkgan_z.json",
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --targets samples "
-            "--json bench/results/invert_edits_linkgan_samples.json"],
+            "--json bench/results/invert_edits_linkgan_samples.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 20 --spaces w+ --pti-steps 100 "
+            "--pti-locality 1,0.1 --json bench/results/invert_edits_rooms_pti.json"],
         "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json",
-                   "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json"],
+                   "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json", "invert_edits_rooms_pti.json"],
     },
     "invert-more": {
         "doc": "docs/invert.md", "needs": "the bundled creatures and emoji models; the Twitter emoji package "
@@ -483,6 +485,28 @@ MANIFEST: dict[str, dict] = {
             "--data data/creatures64 --holdout data/creatures64-holdout --n 1000 --minutes 10,20,40,60 "
             "--json bench/results/time_to_quality_judge_creatures.json"],
         "writes": ["time_to_quality_judge_rooms.json", "time_to_quality_judge_creatures.json"],
+    },
+    "time-to-quality-old-recipe": {
+        "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/old-recipe/rooms --method spatial "
+            "--init-from rooms-stylegan2 --method-options '{\"sampling\": \"multi\", \"sel\": \"indoor_norm\", "
+            "\"align\": \"segmenter\", \"align_interval\": 2, \"paired\": true, \"n_objects\": 4}' --clock cpu "
+            "--minutes 60 --kimg 100000 --milestones 10,20,40,60 --diversity-n 0",
+            "env OMP_NUM_THREADS=1 steergan train --data data/creatures64 --out runs/old-recipe/creatures --method spatial "
+            "--init-from rooms-stylegan2 --method-options '{\"paired\": true, \"align\": \"segmenter\", "
+            "\"segmenter\": \"creatures\", \"align_interval\": 2}' --clock cpu --minutes 60 --kimg 90 "
+            "--milestones 10,20,40,60 --diversity-n 0",
+            "python bench/time_to_quality.py --run runs/old-recipe/rooms --metrics fd_judge --data data/rooms64 "
+            "--holdout data/rooms64-holdout --n 1000 --minutes 10,20,40,60 --grids runs/old-recipe/grids "
+            "--json bench/results/time_to_quality_judge_old_rooms.json "
+            "--figure bench/results/time_to_quality_judge_old_rooms.png",
+            "python bench/time_to_quality.py --run runs/old-recipe/creatures --metrics fd_judge --segmenter creatures "
+            "--data data/creatures64 --holdout data/creatures64-holdout --n 1000 --minutes 10,20,40,60 "
+            "--grids runs/old-recipe/grids --json bench/results/time_to_quality_judge_old_creatures.json "
+            "--figure bench/results/time_to_quality_judge_old_creatures.png"],
+        "writes": ["time_to_quality_judge_old_rooms.json", "time_to_quality_judge_old_rooms.png",
+                   "time_to_quality_judge_old_creatures.json", "time_to_quality_judge_old_creatures.png"],
     },
     "old-vs-new": {
         "doc": "docs/quality.md", "needs": "the bundled models and git history (commit 97525a7)",
