@@ -276,6 +276,31 @@ MANIFEST: dict[str, dict] = {
         "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json",
                    "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json", "invert_edits_rooms_pti.json"],
     },
+    "invert-fast": {
+        "doc": "docs/invert.md", "needs": "the bundled rooms, creatures and emoji models; data/creatures64; "
+                                          "data/emoji-faces-twitter (the invert-more entry)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --steps 50 --pti-steps 100 "
+            "--locality 0.1 --perceptual 0 --pti-perceptual 0 --json bench/results/invert_rooms_pixel.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --steps 50 --pti-steps 100 "
+            "--locality 0.1 --pti-perceptual 0 --json bench/results/invert_rooms_wperceptual.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 "
+            "--json bench/results/invert_creatures_n200.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 20 --json bench/results/invert_emoji_twitter_fast.json",
+            "env OMP_NUM_THREADS=1 steergan train-encoder creatures --data data/creatures64 "
+            "--out runs/encoders/creatures-real30.safetensors --minutes 30",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 10 "
+            "--encoder runs/encoders/creatures-real30.safetensors --json bench/results/invert_creatures_encoder.json"] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model creatures --kind creatures --n 10 "
+            f"--encoder runs/encoders/creatures-real30.safetensors --json bench/results/invert_creatures_idle_threads{t}.json"
+            for t in (1, 2)] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 5 "
+            f"--json bench/results/invert_rooms_idle_threads{t}.json" for t in (1, 2)],
+        "writes": ["invert_rooms_pixel.json", "invert_rooms_wperceptual.json", "invert_creatures_n200.json",
+                   "invert_emoji_twitter_fast.json", "invert_creatures_encoder.json"] + [
+            f"invert_{m}_idle_threads{t}.json" for m in ("creatures", "rooms") for t in (1, 2)],
+    },
     "invert-more": {
         "doc": "docs/invert.md", "needs": "the bundled creatures and emoji models; the Twitter emoji package "
                                           "(npm pack emoji-datasource-twitter)",
