@@ -24,16 +24,17 @@ import torch
 from PIL import Image
 
 from _timing import report
+from steergan.methods.spatial.layouts import layouts_from_instances
 from steergan.metrics.segmenter import load_segmenter
 
 
-def centres(inst: np.ndarray, ids: list[int]) -> list:
-    """(x, y) pixel centre of each instance id's visible pixels, None when it has none."""
-    out = []
-    for k in ids:
-        ys, xs = np.nonzero(inst == k)
-        out.append((xs.mean(), ys.mean()) if len(xs) else None)
-    return out
+def centres(inst: np.ndarray, max_objects: int) -> list:
+    """(x, y) pixel centre of instances 1..max_objects, as the paired D's layouts take them
+    (``layouts_from_instances``: the mean of the visible pixels), None for an empty slot."""
+    c, _, active = layouts_from_instances(torch.from_numpy(inst.astype(np.uint8))[None], max_objects)
+    r = inst.shape[-1]
+    pixels = ((c[0] + 1) * r - 1) / 2                  # normalised -> pixel index (centre j is (2j+1)/R - 1)
+    return [tuple(p.tolist()) if a else None for p, a in zip(pixels, active[0])]
 
 
 def shared_flags(segments: np.ndarray, cs: list) -> list[bool]:
@@ -66,7 +67,7 @@ def main() -> None:
         found = seg.segment(torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous())
         for r, s in zip(batch, found):
             inst = np.asarray(Image.open(root / "instances" / Path(r["file"]).name))
-            cs = centres(inst, [o["instance"] for o in r["objects"][:a.max_objects]])
+            cs = centres(inst, a.max_objects)
             truth += shared_flags(inst, cs)
             seen += shared_flags(np.asarray(s.instances), cs)
     report({"data": str(root), "n_images": len(rows), "segmenter": a.segmenter, "max_objects": a.max_objects,

@@ -96,12 +96,9 @@ def main() -> None:
                     if r["n_paired"]:
                         ins.append(r["inside"])
                         outs.append(r["outside"])
-            elif m.method.name == "semantic":
-                r = texture_swap_locality(mi, n=1, seed=i, start_ws=torch.tensor(st.ws)[None])
-                ins.append(r["inside"])
-                outs.append(r["outside"])
-            elif m.method.name == "link":
-                r = link_locality(mi, n=1, seed=i, start_ws=torch.tensor(st.ws)[None])
+            elif m.method.name in ("semantic", "link"):
+                figure = texture_swap_locality if m.method.name == "semantic" else link_locality
+                r = figure(mi, n=1, seed=i, start_ws=st.ws_tensor(m.device))
                 ins.append(r["inside"])
                 outs.append(r["outside"])
         out = {}
@@ -132,12 +129,11 @@ def main() -> None:
                 tuned, scores, t0 = [], [], time.perf_counter()
                 for target, st in zip(targets, states):
                     ctrl = st.heatmaps.to(m.device) if spatial else None
-                    G = pivotal_tune(m, torch.tensor(st.ws)[None], ctrl, target, steps=a.pti_steps, locality=weight)
-                    tm = tuned_model(m, G, f"{m.source} + PTI")
+                    ws = st.ws_tensor(m.device)
+                    G = pivotal_tune(m, ws, ctrl, target, steps=a.pti_steps, locality=weight)
                     with torch.no_grad():
-                        scores.append(psnr(G.synthesis(torch.tensor(st.ws)[None].to(m.device), ctrl, noise_mode="const"),
-                                           target.float()[None] / 127.5 - 1))
-                    tuned.append(tm)
+                        scores.append(psnr(G.synthesis(ws, ctrl, noise_mode="const"), target.float()[None] / 127.5 - 1))
+                    tuned.append(tuned_model(m, G, f"{m.source} + PTI"))
                 secs = (time.perf_counter() - t0) / len(targets)
                 key = f"inverted, {space}, PTI {a.pti_steps} steps, locality {weight:g}"
                 rows[key] = {"psnr_mean": round(statistics.fmean(scores), 2), "pti_seconds_per_image": round(secs, 2),

@@ -48,14 +48,13 @@ def psnr_u8(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(peak_signal_noise_ratio(b.numpy(), a.numpy(), data_range=255))
 
 
-def judge_distances(targets: list[torch.Tensor], recons: list[torch.Tensor]) -> dict:
+def judge_distances(judge, targets: list[torch.Tensor], recons: list[torch.Tensor]) -> dict:
     """Fréchet distance (sets) and mean paired squared distance of the judge's embeddings."""
-    from steergan.metrics.frechet import FrechetStats, frechet_distance
-    from steergan.metrics.judge import JudgeExtractor
-    judge = JudgeExtractor()
+    from steergan.metrics.fd import fd
+    from steergan.metrics.frechet import FrechetStats
     ft, fr = judge(torch.stack(targets)), judge(torch.stack(recons))
-    fd = frechet_distance(*FrechetStats().update(ft).mean_cov(), *FrechetStats().update(fr).mean_cov())
-    return {"fd": round(fd, 4), "paired": round(float((ft - fr).square().sum(1).mean()), 4)}
+    return {"fd": round(fd(FrechetStats().update(ft), FrechetStats().update(fr)), 4),
+            "paired": round(float((ft - fr).square().sum(1).mean()), 4)}
 
 
 def summary(rows: list[dict], key: str) -> dict:
@@ -141,20 +140,22 @@ def main():
                 images["encpti"].append(recon_enc_pti)
             rows.append(row)
             print(row, flush=True)
+    from steergan.metrics.judge import JudgeExtractor
+    judge = JudgeExtractor()
     what = (f"the first {args.n} images of {args.images}" if files else
             f"{args.kind} renders 0..{args.n - 1} of seed {args.seed}")
     res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": args.n, "steps": args.steps,
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
            "w_plus": {**{k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},
-                      "judge": judge_distances(images["target"], images["w"])},
+                      "judge": judge_distances(judge, images["target"], images["w"])},
            "w_plus_pti": {**{k: summary(rows, f"{k}_pti") for k in ("psnr", "ssim", "seconds")},
-                          "judge": judge_distances(images["target"], images["pti"])},
+                          "judge": judge_distances(judge, images["target"], images["pti"])},
            **({"encoder": args.encoder,
                "encoder_alone": {**{k: summary(rows, f"{k}_enc") for k in ("psnr", "ssim", "seconds")},
-                                 "judge": judge_distances(images["target"], images["enc"])},
+                                 "judge": judge_distances(judge, images["target"], images["enc"])},
                "encoder_pti": {**{k: summary(rows, f"{k}_encpti") for k in ("psnr", "ssim", "seconds")},
-                               "judge": judge_distances(images["target"], images["encpti"])}}
+                               "judge": judge_distances(judge, images["target"], images["encpti"])}}
               if enc is not None else {}),
            "per_image": rows}
     report(res, args.json)

@@ -39,7 +39,7 @@ from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts,
 Callback = Callable[[int, float, float], None]      # (step, loss, psnr in dB)
 SPACES = ("w+", "w", "z")
 Z_CANDIDATES = 64           # space "z": the best of this many seeded z is where the optimisation starts
-# Defaults, measured in docs/invert.md ("Choices"). The perceptual term is off: on 10 held-out rooms
+# Defaults, measured in docs/invert.md ("Faster defaults"). The perceptual term is off: on 10 held-out rooms
 # (50 W+ + 100 PTI steps) pixel + 0.01 perceptual reconstructed no better than pixel alone (28.6 dB,
 # SSIM 0.86-0.87 both) at 2.5x the time per step.
 W_STEPS = 100               # W+ steps when W+ is the result
