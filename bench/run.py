@@ -284,6 +284,8 @@ MANIFEST: dict[str, dict] = {
             "--locality 0.1 --perceptual 0 --pti-perceptual 0 --json bench/results/invert_rooms_pixel.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --steps 50 --pti-steps 100 "
             "--locality 0.1 --pti-perceptual 0 --json bench/results/invert_rooms_wperceptual.json",
+            "env OMP_NUM_THREADS=1 python bench/pti_locality.py --model creatures --kind creatures --n 4 "
+            "--weights 0,0.1,1 --json bench/results/pti_locality.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 "
             "--json bench/results/invert_creatures_n200.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
@@ -297,7 +299,7 @@ MANIFEST: dict[str, dict] = {
             for t in (1, 2)] + [
             f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 5 "
             f"--json bench/results/invert_rooms_idle_threads{t}.json" for t in (1, 2)],
-        "writes": ["invert_rooms_pixel.json", "invert_rooms_wperceptual.json", "invert_creatures_n200.json",
+        "writes": ["invert_rooms_pixel.json", "invert_rooms_wperceptual.json", "pti_locality.json", "invert_creatures_n200.json",
                    "invert_emoji_twitter_fast.json", "invert_creatures_encoder.json"] + [
             f"invert_{m}_idle_threads{t}.json" for m in ("creatures", "rooms") for t in (1, 2)],
     },
