@@ -6,7 +6,7 @@ W+ projection alone and W+ followed by pivotal tuning (PTI).
 
 Images are renders of seed 5 (``--kind rooms|creatures``; the bundled models were trained on seed 0),
 64 px, or with ``--images DIR`` the first ``--n`` pictures of a folder (e.g. the ``images/`` of
-``steergan data emoji --vendor twitter``: faces of a vendor the Google-emoji model never saw). ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
+``steergan data emoji --vendor twitter``: faces of a vendor the Google-emoji model never saw). ``--rows`` picks rows (default: all). ``--encoder FILE`` adds two rows: the encoder's guess alone (one forward pass) and the
 encoder's guess followed by pivotal tuning.
 The evaluation judge (``fd_judge``'s network, read by no loss, inversion included) scores each row
 twice: the Fréchet distance between the reconstructions and the inputs as sets (with n under the
@@ -15,7 +15,8 @@ paired distance, the mean squared distance between each reconstruction's judge e
 own input's.
 PSNR and SSIM come from scikit-image (``pip install "steergan[bench]"``), measured on the uint8 reconstruction that ``render_state`` gives for the saved state
 (after PTI: the reloaded fp16 generator file). Seconds include the segmenter (SpatialGAN
-heatmap initialisation); the first image also pays loading the EfficientNet features.
+heatmap initialisation; every row's start needs it, the encoder rows' too, and ``seconds_segmenter``
+gives its share); the first image also pays loading the segmenter.
 """
 from __future__ import annotations
 
@@ -57,9 +58,15 @@ def judge_distances(judge, targets: list[torch.Tensor], recons: list[torch.Tenso
             "paired": round(float((ft - fr).square().sum(1).mean()), 4)}
 
 
+# row key -> (per-image suffix, result name)
+ROWS = {"w": ("w", "w_plus"), "pti": ("pti", "w_plus_pti"), "enc": ("enc", "encoder_alone"),
+        "encpti": ("encpti", "encoder_pti")}
+
+
 def summary(rows: list[dict], key: str) -> dict:
     vals = [r[key] for r in rows]
-    return {"mean": round(statistics.fmean(vals), 3), "min": round(min(vals), 3), "max": round(max(vals), 3)}
+    return {"mean": round(statistics.fmean(vals), 3), "median": round(statistics.median(vals), 3),
+            "min": round(min(vals), 3), "max": round(max(vals), 3)}
 
 
 def main():
@@ -81,8 +88,15 @@ def main():
                     help="a folder of images to invert instead of renders (the first --n, sorted by name), "
                          "e.g. emoji of a vendor the model never saw")
     ap.add_argument("--encoder", default=None, help="an encoder file (steergan train-encoder): two more rows")
+    ap.add_argument("--rows", default="w,pti,enc,encpti",
+                    help="which rows to run: w (W+ alone), pti (W+ + PTI), enc and encpti (need --encoder)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    rows_wanted = set(args.rows.split(","))
+    if not rows_wanted or not rows_wanted <= ROWS.keys():
+        ap.error(f"--rows: choose from {','.join(ROWS)}")
+    if args.encoder is None:
+        rows_wanted -= {"enc", "encpti"}
     m = load_model(args.model)
     kw = {k: v for k, v in (("lr", args.lr), ("perceptual", args.perceptual),
                             ("feature_size", args.feature_size)) if v is not None}
@@ -104,40 +118,40 @@ def main():
                       torch.from_numpy(render(args.kind, i, m.resolution, seed=args.seed).image).permute(2, 0, 1))
             t0 = time.perf_counter()
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if m.method.has_heatmaps else None
-            proj = project(m, target, steps=args.steps, heatmaps=hm, fit_centres=args.fit_centres, **kw)
-            state = inversion_state(m.source, proj.ws, proj.control)
-            w_seconds = time.perf_counter() - t0
-            recon = to_uint8(render_state(m, state))[0]
-            t1 = time.perf_counter()
-            G = pivotal_tune(m, proj.ws, proj.control, target, steps=args.pti_steps, **pti_kw)
-            gen = save_tuned(m, G, Path(tmp) / f"g{i}.safetensors")
-            pti_seconds = w_seconds + time.perf_counter() - t1
-            tuned = load_model(str(gen))
-            recon_pti = to_uint8(render_state(tuned, inversion_state(str(gen), proj.ws, proj.control)))[0]
-            row = {"image": i, "psnr_w": round(psnr_u8(recon, target), 3), "ssim_w": round(ssim(recon, target), 4),
-                   "seconds_w": round(w_seconds, 2), "psnr_pti": round(psnr_u8(recon_pti, target), 3),
-                   "ssim_pti": round(ssim(recon_pti, target), 4), "seconds_pti": round(pti_seconds, 2)}
-            if enc is not None:
+            seg_seconds = time.perf_counter() - t0
+            row = {"image": i, "seconds_segmenter": round(seg_seconds, 4)}
+            if rows_wanted & {"w", "pti"}:
+                proj = project(m, target, steps=args.steps, heatmaps=hm, fit_centres=args.fit_centres, **kw)
+                state = inversion_state(m.source, proj.ws, proj.control)
+                w_seconds = time.perf_counter() - t0
+                images["w"].append(to_uint8(render_state(m, state))[0])
+                row.update(seconds_w=round(w_seconds, 2))
+            if "pti" in rows_wanted:
+                t1 = time.perf_counter()
+                G = pivotal_tune(m, proj.ws, proj.control, target, steps=args.pti_steps, **pti_kw)
+                gen = save_tuned(m, G, Path(tmp) / f"g{i}.safetensors")
+                row.update(seconds_pti=round(w_seconds + time.perf_counter() - t1, 2))
+                tuned = load_model(str(gen))
+                images["pti"].append(to_uint8(render_state(tuned, inversion_state(str(gen), proj.ws, proj.control)))[0])
+            if rows_wanted & {"enc", "encpti"}:
                 t2 = time.perf_counter()
                 guess = encode(enc, target)
                 enc_seconds = time.perf_counter() - t2
                 hm0 = hm.to(m.device) if hm is not None else None
-                start = inversion_state(m.source, guess, hm0)
-                recon_enc = to_uint8(render_state(m, start))[0]
+                images["enc"].append(to_uint8(render_state(m, inversion_state(m.source, guess, hm0)))[0])
+                row.update(seconds_enc=round(seg_seconds + enc_seconds, 4))   # heatmaps are part of the start
+            if "encpti" in rows_wanted:
                 t3 = time.perf_counter()
                 G2 = pivotal_tune(m, guess, hm0, target, steps=args.pti_steps, **pti_kw)
                 gen2 = save_tuned(m, G2, Path(tmp) / f"e{i}.safetensors")
-                enc_pti_seconds = enc_seconds + time.perf_counter() - t3
-                recon_enc_pti = to_uint8(render_state(load_model(str(gen2)), inversion_state(str(gen2), guess, hm0)))[0]
-                row.update(psnr_enc=round(psnr_u8(recon_enc, target), 3), ssim_enc=round(ssim(recon_enc, target), 4),
-                           seconds_enc=round(enc_seconds, 4), psnr_encpti=round(psnr_u8(recon_enc_pti, target), 3),
-                           ssim_encpti=round(ssim(recon_enc_pti, target), 4), seconds_encpti=round(enc_pti_seconds, 2))
+                # the segmenter is part of the encoder's start for heatmap models
+                row.update(seconds_encpti=round(seg_seconds + enc_seconds + time.perf_counter() - t3, 2))
+                images["encpti"].append(
+                    to_uint8(render_state(load_model(str(gen2)), inversion_state(str(gen2), guess, hm0)))[0])
+            for key in rows_wanted:
+                row.update({f"psnr_{key}": round(psnr_u8(images[key][-1], target), 3),
+                            f"ssim_{key}": round(ssim(images[key][-1], target), 4)})
             images["target"].append(target)
-            images["w"].append(recon)
-            images["pti"].append(recon_pti)
-            if enc is not None:
-                images["enc"].append(recon_enc)
-                images["encpti"].append(recon_enc_pti)
             rows.append(row)
             print(row, flush=True)
     from steergan.metrics.judge import JudgeExtractor
@@ -147,16 +161,10 @@ def main():
     res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": args.n, "steps": args.steps,
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
-           "w_plus": {**{k: summary(rows, f"{k}_w") for k in ("psnr", "ssim", "seconds")},
-                      "judge": judge_distances(judge, images["target"], images["w"])},
-           "w_plus_pti": {**{k: summary(rows, f"{k}_pti") for k in ("psnr", "ssim", "seconds")},
-                          "judge": judge_distances(judge, images["target"], images["pti"])},
-           **({"encoder": args.encoder,
-               "encoder_alone": {**{k: summary(rows, f"{k}_enc") for k in ("psnr", "ssim", "seconds")},
-                                 "judge": judge_distances(judge, images["target"], images["enc"])},
-               "encoder_pti": {**{k: summary(rows, f"{k}_encpti") for k in ("psnr", "ssim", "seconds")},
-                               "judge": judge_distances(judge, images["target"], images["encpti"])}}
-              if enc is not None else {}),
+           "rows": sorted(rows_wanted, key=list(ROWS).index), "encoder": args.encoder,
+           **{name: {**{k: summary(rows, f"{k}_{suffix}") for k in ("psnr", "ssim", "seconds")},
+                     "judge": judge_distances(judge, images["target"], images[suffix])}
+              for key, (suffix, name) in ROWS.items() if key in rows_wanted},
            "per_image": rows}
     report(res, args.json)
 

@@ -346,3 +346,35 @@ def test_encoder_trained_on_real_images_reconstructs_them_better_than_the_mean(f
     if m.method.has_heatmaps:
         with pytest.raises(UserError, match="one control each"):
             train_encoder(m, steps=1, batch=4, real=real, log=None)
+
+
+def test_encoder_training_continues_from_a_file_and_weighs_the_latent_loss(files, tmp_path, capsys):
+    """``--init-from`` goes on from an encoder's weights (0 steps of learning rate 0 give it back
+    unchanged, a wrong model is refused); ``--latent-weight`` scales the own samples' W+
+    regression (0: only pictures count); bad values are one error line, exit 2, no file."""
+    from steergan.edit.encoder import load_encoder, save_encoder, train_encoder
+    m = load_model(files["baseline"])
+    enc, meta = train_encoder(m, steps=20, batch=4, log=None)
+    path = save_encoder(enc, meta, tmp_path / "a.safetensors")
+    same, meta2 = train_encoder(m, steps=1, batch=4, lr=1e-12, init=load_encoder(path, m), log=None)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert meta2["trained"]["continued"] and torch.allclose(same(x), enc(x), atol=1e-6)
+    fresh, _ = train_encoder(m, steps=1, batch=4, lr=1e-12, log=None)
+    assert not torch.allclose(fresh(x), enc(x), atol=1e-3)
+    # the loss the encoder sees: 0 drops the latent term, so it equals the image term alone
+    _, zero = train_encoder(m, steps=1, batch=4, latent_weight=0.0, log=None)
+    _, one = train_encoder(m, steps=1, batch=4, latent_weight=1.0, log=None)
+    assert zero["trained"]["latent_mse"] == one["trained"]["latent_mse"]     # same seed, same first batch
+    assert one["trained"]["loss"] - zero["trained"]["loss"] == pytest.approx(one["trained"]["latent_mse"], abs=2e-4)
+    code, _, err = invoke(["train-encoder", files["baseline"], "--out", str(tmp_path / "b.safetensors"),
+                           "--steps", "2", "--batch", "4", "--init-from", str(path), "--latent-weight", "0.1",
+                           "--json"], capsys)
+    assert code == 0 and load_encoder(tmp_path / "b.safetensors", m) is not None, err
+    for bad in (["--latent-weight", "-1"], ["--init-from", str(tmp_path / "missing.safetensors")]):
+        code, out, err = invoke(["train-encoder", files["baseline"], "--out", str(tmp_path / "c.safetensors"),
+                                 "--steps", "1", *bad], capsys)
+        assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "c.safetensors").exists()
+    from steergan.edit.encoder import Encoder
+    with pytest.raises(UserError, match="another model"):
+        train_encoder(m, steps=1, batch=4, init=Encoder(m.resolution, m.G.num_ws + 1, m.G.cfg.w_dim), log=None)

@@ -21,30 +21,42 @@ from .common import device_option, emit, json_option
               "their reconstruction (pSp style). Without it, the model's own samples only.")
 @click.option("--max-images", default=2000, show_default=True, type=click.IntRange(1, 1_000_000),
               help="With --data: read at most this many images.")
+@click.option("--steps", default=100_000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="Stop after this many steps if --minutes has not run out first.")
+@click.option("--latent-weight", default=1.0, show_default=True, type=float,
+              help="Weight of the W+ regression on the model's own samples (the image losses weigh 1); "
+              "lower fits pictures more.")
+@click.option("--init-from", "init_from", default=None, help="An encoder file to go on training (same model).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2 ** 32 - 1))
 @device_option
 @json_option
-def train_encoder(model_name, out, minutes, batch, lr, data, max_images, seed, device, as_json):
+def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, init_from, seed, device,
+                  as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
     from pathlib import Path
 
-    from ..edit.encoder import save_encoder, train_encoder as fit
+    from ..edit.encoder import load_encoder, save_encoder, train_encoder as fit
     from ..models import load_model
     if not (minutes > 0) or minutes > 24 * 60:
         raise UserError(f"--minutes must be in (0, 1440], got {minutes}")
     if not (0 < lr <= 1):
         raise UserError(f"--lr must be in (0, 1], got {lr}")
+    if not (0 <= latent_weight <= 100):
+        raise UserError(f"--latent-weight must be in [0, 100], got {latent_weight}")
     dest = Path(out)
     if dest.is_dir():
         raise UserError(f"--out {dest} is a directory; give a file name")
     m = load_model(model_name, device=device)
+    init = None if init_from is None else load_encoder(init_from, m).to(m.device)
     t0 = time.time()
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
-    enc, meta = fit(m, minutes=minutes, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
-                    log=lambda s: print(s, file=sys.stderr, flush=True))
+    enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
+                    latent_weight=latent_weight, init=init, log=lambda s: print(s, file=sys.stderr, flush=True))
     if data is not None:
         meta["trained"]["data"] = str(data)
+    if init_from is not None:
+        meta["trained"]["init_from"] = str(init_from)
     meta["model"] = model_name
     save_encoder(enc, meta, dest)
     emit({"encoder": str(dest), "model": model_name, "seconds": round(time.time() - t0, 1), **meta["trained"]},

@@ -69,12 +69,17 @@ class Encoder(nn.Module):
 def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int = 16, lr: float = 1e-3,
                   image_weight: float = 1.0, truncation: float = 0.8, seed: int = 0,
                   log: Optional[Callable[[str], None]] = print, real: Optional[torch.Tensor] = None,
-                  real_controls: Optional[list] = None) -> tuple[Encoder, dict]:
+                  real_controls: Optional[list] = None, latent_weight: float = 1.0,
+                  init: Optional[Encoder] = None) -> tuple[Encoder, dict]:
     """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and
     metadata. ``real``: uint8 [N, 3, R, R] images for the real half of each batch (``real_controls``:
-    their N controls, for methods with one)."""
+    their N controls, for methods with one). ``latent_weight``: the own samples' W+ regression
+    against the image losses (lower: the encoder fits pictures more and the model's latents less).
+    ``init``: an encoder to go on fitting (its weights are copied; the optimiser starts fresh)."""
     if not (minutes > 0 and steps > 0 and batch > 0):
         raise UserError("minutes, steps and batch must be positive")
+    if not latent_weight >= 0:
+        raise UserError(f"latent weight must be >= 0, got {latent_weight}")
     if real is not None and (real.ndim != 4 or real.shape[1:] != (3, model.resolution, model.resolution)):
         raise UserError(f"real images must be [N, 3, {model.resolution}, {model.resolution}], got {tuple(real.shape)}")
     if real is not None and model.method.has_heatmaps and (real_controls is None or len(real_controls) != len(real)):
@@ -83,6 +88,10 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
     torch.manual_seed(seed)
     enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim).to(model.device)
     enc.w_avg.copy_(G.mapping.w_avg.detach().float())
+    if init is not None:
+        if (init.resolution, init.num_ws, init.w_dim, init.width) != (enc.resolution, enc.num_ws, enc.w_dim, enc.width):
+            raise UserError("the encoder to start from was made for another model (its shape differs)")
+        enc.load_state_dict(init.state_dict())
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     n_real = 0 if real is None else max(1, batch // 2)
@@ -91,7 +100,7 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
     while step < steps and time.perf_counter() - t0 < minutes * 60:
         loss = torch.zeros((), device=model.device)
         if n_own > 0:
-            own = _own_sample_loss(model, enc, n_own, truncation, image_weight, g)
+            own = _own_sample_loss(model, enc, n_own, truncation, image_weight, g, latent_weight)
             loss = loss + own["total"]
             last["latent_mse"] = round(own["latent"].item(), 5)
         if n_real > 0:
@@ -108,14 +117,15 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
                 + f" ({time.perf_counter() - t0:.0f}s)")
     meta = {"model": str(model.source), "resolution": model.resolution, "num_ws": G.num_ws, "w_dim": G.cfg.w_dim,
             "width": enc.width, "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
-                                            "image_weight": image_weight, "real_images": 0 if real is None else len(real),
+                                            "image_weight": image_weight, "latent_weight": latent_weight,
+                                            "continued": init is not None, "real_images": 0 if real is None else len(real),
                                             "seconds": round(time.perf_counter() - t0, 1),
                                             "threads": torch.get_num_threads(), **last}}
     return enc.eval().requires_grad_(False), meta
 
 
 def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weight: float,
-                     g: torch.Generator) -> dict:
+                     g: torch.Generator, latent_weight: float = 1.0) -> dict:
     """Samples of the model: W+ regression, plus their reconstruction on a quarter of them (the
     latent loss alone lets errors in directions G ignores cost as much as visible ones)."""
     G = model.G
@@ -127,7 +137,7 @@ def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weigh
         img = G.synthesis(ws, control, noise_mode="const")
     pred = enc(img)
     latent = F.mse_loss(pred, ws)
-    total = latent
+    total = latent_weight * latent
     if image_weight > 0:
         k = max(1, n // 4)
         sub = None if control is None else control.select(list(range(k)))
