@@ -3,7 +3,9 @@ import base64
 import io
 import json
 import socket
+import tempfile
 import time
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
@@ -766,3 +768,59 @@ def test_the_last_drag_downloads_as_a_gif(fake_client):
     c.post(f"/api/sessions/{sid}/drag", json={**DRAG, "options": {"max_steps": 3 * MAX_FRAMES}})
     wait_drag(c, sid, lambda p: p["status"] == "done", timeout=30)
     assert Image.open(io.BytesIO(c.get(f"/api/sessions/{sid}/drag/animation.gif").content)).n_frames <= MAX_FRAMES + 1
+
+
+def test_open_image_with_tuning_edits_on_its_own_generator(files):
+    """Open image with ``pti_steps``: W+ steps, then pivotal tuning; the state commits on a new
+    model of this server (its tuned generator, listed to no one else), renders exactly as the
+    downloaded generator file renders it in the library, imports back, and Undo returns to the
+    model before. Tuned generators nobody refers to make room; ones in use are kept (400)."""
+    cat = ModelCatalog([files["multi"], files["base"]], max_tuned=1)
+    with TestClient(create_app(catalog=cat)) as c:
+        sid = new(c)["id"]
+        m = cat.get("tiny-multi")
+        target = to_uint8(render_state(cat.get("tiny-base"), EditState(cat.get("tiny-base").source, seed=4)))[0]
+        up = data_url(Image.fromarray(target.permute(1, 2, 0).numpy()))
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "steps": 20})
+        assert r.status_code == 202
+        w_only = wait_invert(c, sid, lambda p: p["status"] != "running")["psnr"]
+        c.post(f"/api/sessions/{sid}/undo")
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "steps": 20, "pti_steps": 30})
+        assert r.status_code == 202 and r.json()["max_steps"] == 50
+        p = wait_invert(c, sid, lambda p: p["status"] != "running", timeout=120)
+        assert p["status"] == "done" and p["step"] == 50 and p["outcome"] == "inverted and tuned", p
+        assert p["phase"] == "tuning" and p["psnr"] > w_only + 1, (p["psnr"], w_only)
+        v = c.get(f"/api/sessions/{sid}").json()
+        tuned_id = v["model"]["id"]
+        assert v["model"]["tuned_from"] == "tiny-multi" and tuned_id.startswith("tiny-multi-pti-")
+        assert tuned_id not in [d["id"] for d in c.get("/api/models").json()["models"]]
+        state = c.get(f"/api/sessions/{sid}/state").json()
+        assert state["model"] == cat.entries[tuned_id].source
+        # the downloaded generator renders the state exactly as the editor shows it
+        gen = c.get(f"/api/sessions/{sid}/generator")
+        assert gen.status_code == 200 and tuned_id in gen.headers["content-disposition"]
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "g.safetensors"
+            path.write_bytes(gen.content)
+            again = load_model(str(path))
+            mine = library_image(again, replace(EditState.from_dict(state), model=str(path)))
+        assert torch.equal(png_tensor(v["image"]), mine)
+        assert not torch.equal(mine, library_image(m, replace(EditState.from_dict(state), model=m.source)))
+        # another session of this server imports the state (the generator is one of its models)
+        sid2 = new(c)["id"]
+        assert c.put(f"/api/sessions/{sid2}/state", json=state).json()["model"]["id"] == tuned_id
+        # room: one tuned generator, in use by two sessions: a second tuning is refused up front
+        error_of(c.post(f"/api/sessions/{sid2}/invert", json={"image": up, "steps": 2, "pti_steps": 2}),
+                 400, "tuned generators")
+        error_of(c.get(f"/api/sessions/{new(c)['id']}/generator"), 400, "not a generator tuned")
+        assert c.post(f"/api/sessions/{sid}/undo").json()["model"]["id"] == "tiny-multi"
+        c.delete(f"/api/sessions/{sid}")
+        c.delete(f"/api/sessions/{sid2}")
+        old_file = Path(cat.entries[tuned_id].source)
+        sid3 = new(c)["id"]
+        c.post(f"/api/sessions/{sid3}/invert", json={"image": up, "steps": 2, "pti_steps": 2})
+        assert wait_invert(c, sid3, lambda p: p["status"] != "running")["status"] == "done"
+        assert tuned_id not in cat.entries and not old_file.exists()
+        folder = Path(cat.entries[c.get(f"/api/sessions/{sid3}").json()["model"]["id"]].source).parent
+        error_of(c.post(f"/api/sessions/{sid3}/invert", json={"image": up, "steps": 1, "pti_steps": -1}), 422)
+    assert not folder.exists()                          # the server stopped: its tuned generators went

@@ -468,6 +468,36 @@ def test_open_image_from_the_keyboard_inverts_it_and_compares(page, server, tmp_
     wait_for(lambda: session(page, client)["state"]["seed"] == 0, "undo to the seed")
 
 
+def test_open_image_with_tune_edits_on_a_generator_of_its_own(page, server, tmp_path):
+    """Issue 19: with "tune" the inversion goes on to fine-tune a copy of the generator (PTI); the
+    session moves to that copy (named in the model menu, its file downloadable), Show upload still
+    compares, and Undo goes back to the bundled model."""
+    from steergan.data.scenes import render
+    _, client = server
+    path = tmp_path / "room.png"
+    Image.fromarray(render("rooms", 6, 96, 1).image).save(path)
+    page.evaluate("window.steerganEditor.invertSteps = 10; window.steerganEditor.ptiSteps = 10")
+    page.check("#invert-tune")
+    with page.expect_file_chooser(timeout=10_000) as chooser:
+        page.click("#open-image")
+    chooser.value.set_files(str(path))
+    page.wait_for_function("() => document.querySelector('#status').textContent.includes('inverted')", timeout=120_000)
+    s = session(page, client)
+    assert s["model"]["tuned_from"] == "rooms" and s["state"]["explicit_latent"]
+    assert page.evaluate("document.querySelector('#model').value") == s["model"]["id"]
+    assert "tuned to your image" in page.evaluate("document.querySelector('#model').selectedOptions[0].textContent")
+    link = page.locator("#download-generator")
+    assert link.is_visible() and link.get_attribute("href").endswith("/generator")
+    assert client.get(link.get_attribute("href")).status_code == 200
+    page.click("#compare")
+    assert page.evaluate("window.steerganEditor.view.image.naturalWidth") == 96          # the upload
+    page.click("#compare")
+    page.click("#undo")
+    wait_for(lambda: session(page, client)["model"]["id"] == "rooms", "undo to the bundled model")
+    page.wait_for_function("() => document.querySelector('#model').value === 'rooms'")     # the page follows
+    assert not link.is_visible()
+
+
 def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_path):
     """Issue 18: a ψ control; model, seed and ψ in the address bar (a shared link opens there);
     a reload keeps the edits; the method's panel comes first; arrow keys move a centre."""

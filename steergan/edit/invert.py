@@ -12,7 +12,8 @@ Steps, one public function each:
   projected D's ``FeaturePyramid``; never the evaluation judge). Synthesis uses the const noise.
 * ``pivotal_tune(model, ws, control, image, ...)``: PTI (Roich et al. 2021): fine-tune a copy
   of G around the pivot, with a locality term that keeps a few random latents near the pivot
-  rendering what they rendered before.
+  rendering what they rendered before. ``Projector`` and ``PivotalTuner`` are the same two
+  optimisations one step at a time (the editor runs them as a stoppable job).
 * ``inversion_state`` / ``save_tuned``: the result as an ``EditState`` with explicit W+; a
   tuned generator is written as an fp16 generator file that the state names as its model.
 
@@ -307,6 +308,83 @@ def _round_fp16(module: torch.nn.Module) -> None:
                 t.copy_(t.half().float())
 
 
+class PivotalTuner:
+    """``pivotal_tune`` one step at a time (the editor runs it as a stoppable job after the
+    projection): ``step()`` -> {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render of
+    the pivot, [1, 3, R, R]), ``result()`` (the tuned generator, frozen; fp16-rounded with ``fp16``)."""
+
+    def __init__(self, model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = PTI_STEPS,
+                 lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
+                 locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
+                 rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True):
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise UserError(f"steps must be an integer >= 0, got {steps!r}")
+        G0, dev = model.G, model.device
+        self.steps, self.lr, self.rampdown, self.pixel, self.perceptual = steps, lr, rampdown, pixel, perceptual
+        self.locality, self.fp16 = locality, fp16
+        self.target = as_target(image, model.resolution, dev)
+        self.ws = ws.detach().to(dev)
+        self.percep = Perceptual(feature_size, dev) if perceptual > 0 else None
+        self.target_feats = self.percep.features(self.target) if self.percep else None
+        self.ctrl = None if control is None else control.detach().to(dev)
+        # locality: latents part of the way from the pivot to random samples keep their images
+        self.local_ws, self.local_targets = [], []
+        if locality > 0 and n_local > 0:
+            g = torch.Generator().manual_seed(seed)
+            with torch.no_grad():
+                z = torch.randn(n_local, G0.cfg.z_dim, generator=g).to(dev)
+                w_rand = G0.mapping_ws(z)
+                self.local_ws = list(self.ws + local_reach * (w_rand - self.ws))
+                for w in self.local_ws:
+                    self.local_targets.append(G0.synthesis(w[None], self.ctrl, noise_mode="const"))
+        self.G = copy.deepcopy(G0).train(False).requires_grad_(True)
+        self.G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
+        self.opt = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=lr, betas=betas)
+        self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
+        self.history: list = []
+        self.image: Optional[torch.Tensor] = None
+        self._result = None
+
+    @property
+    def done(self) -> bool:
+        return len(self.history) >= self.steps
+
+    def step(self) -> dict:
+        if self._result is not None:
+            raise UserError("this tuning is finished: its generator was taken")
+        step, G = len(self.history), self.G
+        if self.rampdown:
+            for g in self.opt.param_groups:
+                g["lr"] = _lr_at(step, self.steps, self.lr, self.rampdown, rampup=0.0)
+        if self.local_ws:
+            k = step % len(self.local_ws)
+            out = G.synthesis(torch.cat([self.ws, self.local_ws[k][None]]), self.both, noise_mode="const")
+            img, local = out[:1], out[1:]
+        else:
+            img, local = G.synthesis(self.ws, self.ctrl, noise_mode="const"), None
+        loss = self.pixel * F.mse_loss(img, self.target)
+        if self.percep:
+            loss = loss + self.perceptual * self.percep.distance(img, self.target_feats).mean()
+        if local is not None:
+            loss = loss + self.locality * F.mse_loss(local, self.local_targets[k])
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.image = img.detach()
+        self.history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, self.target)})
+        return self.history[-1]
+
+    def result(self):
+        """The tuned generator as it is now (eval mode, frozen; fp16-rounded with ``fp16``, so it is
+        exactly what ``save_tuned`` writes). Ends the tuning: later ``step()`` calls are refused."""
+        if self._result is None:
+            G = self.G.eval().requires_grad_(False)
+            if self.fp16:
+                _round_fp16(G)
+            self._result, self.opt = G, None
+        return self._result
+
+
 def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = PTI_STEPS,
                  lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
@@ -319,54 +397,15 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
     G, one of them per step, rendered in the same batch as the pivot). With ``fp16`` the tuned
     weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
     file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
-    if steps < 0:
-        raise UserError(f"steps must be >= 0, got {steps}")
-    G0, dev = model.G, model.device
-    target = as_target(image, model.resolution, dev)
-    ws = ws.detach().to(dev)
-    percep = Perceptual(feature_size, dev) if perceptual > 0 else None
-    target_feats = percep.features(target) if percep else None
-    ctrl = None if control is None else control.detach().to(dev)
-    local_ws, local_targets = [], []
-    if locality > 0 and n_local > 0:
-        g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            z = torch.randn(n_local, G0.cfg.z_dim, generator=g).to(dev)
-            w_rand = G0.mapping_ws(z)
-            local_ws = list(ws + local_reach * (w_rand - ws))
-            for w in local_ws:
-                local_targets.append(G0.synthesis(w[None], ctrl, noise_mode="const"))
-    G = copy.deepcopy(G0).train(False).requires_grad_(True)
-    G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
-    opt = torch.optim.Adam([p for p in G.parameters() if p.requires_grad], lr=lr, betas=betas)
-    both = None if ctrl is None else ctrl.collate([ctrl, ctrl])
-    for step in range(steps):
-        if rampdown:
-            for g in opt.param_groups:
-                g["lr"] = _lr_at(step, steps, lr, rampdown, rampup=0.0)
-        if local_ws:
-            k = step % len(local_ws)
-            out = G.synthesis(torch.cat([ws, local_ws[k][None]]), both, noise_mode="const")
-            img, local = out[:1], out[1:]
-        else:
-            img, local = G.synthesis(ws, ctrl, noise_mode="const"), None
-        loss = pixel * F.mse_loss(img, target)
-        if percep:
-            loss = loss + perceptual * percep.distance(img, target_feats).mean()
-        if local is not None:
-            loss = loss + locality * F.mse_loss(local, local_targets[k])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        p = psnr(img, target)
+    t = PivotalTuner(model, ws, control, image, steps, lr, pixel, perceptual, feature_size, locality, n_local,
+                     local_reach, seed, rampdown, betas, fp16)
+    while not t.done:
+        h = t.step()
         if history is not None:
-            history.append({"step": step + 1, "loss": loss.item(), "psnr": p})
+            history.append(h)
         if callback:
-            callback(step + 1, loss.item(), p)
-    G = G.eval().requires_grad_(False)
-    if fp16:
-        _round_fp16(G)
-    return G
+            callback(h["step"], h["loss"], h["psnr"])
+    return t.result()
 
 
 def tuned_model(model, G, source: str):

@@ -27,7 +27,7 @@ from ..methods.state import EditState, start_state as method_start_state
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, advanced_defaults, default_drag_factory
-from .invert_jobs import MAX_INVERT_STEPS, InversionSteps, decode_upload
+from .invert_jobs import MAX_INVERT_STEPS, MAX_PTI_STEPS, InversionSteps, decode_upload
 from .method_views import VIEWS, model_info
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
 from .panels import apply_edit_ops, panels_for
@@ -83,6 +83,7 @@ class DragBody(_Body):
 class InvertBody(_Body):
     image: str = Field(max_length=MAX_BODY_BYTES)    # data:image/png|jpeg|webp;base64,...
     steps: int = Field(100, ge=1, le=MAX_INVERT_STEPS)
+    pti_steps: int = Field(0, ge=0, le=MAX_PTI_STEPS)     # > 0: then tune the generator (PTI)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -127,6 +128,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     async def lifespan(_app):
         yield
         store.close()                       # stop running drags on shutdown
+        catalog.close()                     # and remove the generators tuned to uploads
 
     app = FastAPI(title="steergan editor", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.catalog, app.state.store = catalog, store
@@ -204,7 +206,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
 
     @app.get("/api/models")
     def list_models():
-        return {"models": [describe(i) for i in catalog.entries], "default": catalog.default_id,
+        return {"models": [describe(i) for i in catalog.public_ids()], "default": catalog.default_id,
                 "drag": drag_factory is not None, "drag_advanced": advanced_defaults() if drag_factory else {}}
 
     # -------------------------------------------------------------- sessions
@@ -329,9 +331,11 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
         return state_view_route(sid, "build_up")
 
     # -------------------------------------------------------------- stepped jobs: drags and inversions
-    def start_job(sid: str, build: Callable, handles: list, targets: list, max_steps: Optional[int] = None) -> dict:
+    def start_job(sid: str, build: Callable, handles: list, targets: list, max_steps: Optional[int] = None,
+                  finish: Optional[Callable] = None) -> dict:
         """Run ``build(model, source) -> stepped session`` as the session's job (one per session,
-        ``max_drags`` per server); its final state commits as one undo step, on the session's model."""
+        ``max_drags`` per server); its final state commits as one undo step, on the session's model
+        or on the one ``finish(job, model_id, source) -> (model_id, source)`` names."""
         s = store.get(sid)
         with s.lock, drag_start_lock:
             s.require_idle()
@@ -342,7 +346,8 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             job = build(catalog.get(model_id), source)
 
             def commit(state: EditState) -> None:
-                s.commit(model_id, replace(state, model=source))
+                mid, src = (model_id, source) if finish is None else finish(job, model_id, source)
+                s.commit(mid, replace(state, model=src))
             steps = getattr(getattr(job, "options", None), "max_steps", max_steps)
             s.drag = DragJob(job, commit, s.lock, handles, targets, steps, drag_abandon_s).start()
             if sid not in store:              # closed while the job was being built (page reloaded)
@@ -362,8 +367,32 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
     @app.post("/api/sessions/{sid}/invert", status_code=202)
     def invert_start(sid: str, body: InvertBody):
         """Open image: invert an uploaded picture into the session's model as a stoppable job."""
+        def on_tuned_model(job, model_id, source):
+            """With PTI, the state renders with the tuned generator: a new model of this server."""
+            G = job.tuned()
+            if G is None:
+                return model_id, source
+            new_id = catalog.add_tuned(model_id, G, store.model_ids_in_use())
+            return new_id, catalog.entries[new_id].source
+        if body.pti_steps:
+            catalog.require_room(store.model_ids_in_use())
         return start_job(sid, lambda model, source: InversionSteps(
-            model, decode_upload(body.image, model.resolution), body.steps, source), [], [], body.steps)
+            model, decode_upload(body.image, model.resolution), body.steps, source, body.pti_steps), [], [],
+            body.steps + body.pti_steps, on_tuned_model)
+
+    @app.get("/api/sessions/{sid}/generator")
+    def tuned_generator(sid: str):
+        """The generator an Open image with tuning made (fp16 safetensors, ``steergan`` reads it);
+        save it next to the exported state (same folder) and the CLI finds it."""
+        s = store.get(sid)
+        with s.lock:
+            entry = catalog.entries.get(s.model_id)
+        if entry is None or entry.tuned_from is None:
+            raise UserError("this session's model is not a generator tuned to an uploaded image "
+                            "(Open image with tuning makes one)")
+        path = Path(entry.source)
+        return FileResponse(path, media_type="application/octet-stream", filename=path.name,
+                            headers={"cache-control": "no-store"})
 
     @app.get("/api/sessions/{sid}/invert")
     def invert_status(sid: str, since: Optional[int] = None):

@@ -1,14 +1,21 @@
-"""The models one editor server may load: the bundled ones, or those given on the command line.
+"""The models one editor server may load: the bundled ones, or those given on the command line,
+and the generators its inversions tuned (PTI) to an uploaded picture.
 
 Nothing a client sends can name a file: clients pick a model by the id this catalog gives
-it, and an imported edit state must name one of the models already offered.
+it, and an imported edit state must name one of the models already offered. A tuned generator
+is written by the server into its own temporary folder under an unguessable id, listed to no
+one (``public_ids``), used by the session that made it, and dropped (file and model) once no
+live session's history refers to it and room is needed; the folder goes when the server stops.
 """
 from __future__ import annotations
 
+import secrets
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 from ..errors import UserError
 from ..models import SteerModel, bundled_models, load_model
@@ -20,13 +27,16 @@ class CatalogEntry:
     id: str                  # what the page shows and sends
     source: str              # bundled name, or the absolute checkpoint path (what edit states record)
     description: str = ""
+    tuned_from: Optional[str] = None     # a tuned generator: the id of the model it was tuned from
 
 
 class ModelCatalog:
     """id -> model, loaded once and shared by every session (generators are read-only here)."""
 
-    def __init__(self, sources: Optional[Sequence[str]] = None, device: str = "cpu", eager: bool = True):
+    def __init__(self, sources: Optional[Sequence[str]] = None, device: str = "cpu", eager: bool = True,
+                 max_tuned: int = 16):
         bundled = bundled_models()
+        self.max_tuned, self._tuned_dir = max_tuned, None
         self.device = device
         self.entries: dict[str, CatalogEntry] = {}
         for src in (list(sources) if sources else list(bundled)):
@@ -59,6 +69,62 @@ class ModelCatalog:
     def default_id(self) -> str:
         return next(iter(self.entries))
 
+    def public_ids(self) -> list[str]:
+        """The models offered to every page (tuned generators are not)."""
+        return [i for i, e in self.entries.items() if e.tuned_from is None]
+
+    def add_tuned(self, base_id: str, G, in_use: Iterable[str]) -> str:
+        """Register ``G``, tuned from ``base_id``'s generator, as a new model: its fp16 file goes in
+        the server's folder and the model is loaded back from that file, so what the editor renders
+        is what the file holds. ``in_use``: ids some live session refers to; other tuned models
+        are dropped first when ``max_tuned`` are held. Returns the new id."""
+        from ..edit.invert import save_tuned
+        base = self.get(base_id)
+        with self._lock:
+            self._make_room(set(in_use))
+            if self._tuned_dir is None:
+                self._tuned_dir = Path(tempfile.mkdtemp(prefix="steergan-tuned-"))
+            model_id = f"{base_id}-pti-{secrets.token_hex(6)}"
+            path = save_tuned(base, G, self._tuned_dir / f"{model_id}.safetensors").resolve()
+            self._models[model_id] = load_model(str(path), device=self.device)
+            self.entries[model_id] = CatalogEntry(model_id, str(path), f"{base_id} tuned to an uploaded image (PTI)",
+                                                  tuned_from=base_id)
+        return model_id
+
+    def require_room(self, in_use: Iterable[str]) -> None:
+        """Refuse (before the work) a tuning whose generator ``add_tuned`` could not keep."""
+        keep = set(in_use)
+        with self._lock:
+            if sum(e.tuned_from is not None and i in keep for i, e in self.entries.items()) >= self.max_tuned:
+                raise UserError(self._full_message())
+
+    def _full_message(self) -> str:
+        return (f"this server holds {self.max_tuned} tuned generators that open sessions use; "
+                "close a tab, or open the image without tuning")
+
+    def _make_room(self, keep: set) -> None:
+        """Drop tuned generators no live session refers to, oldest first, until one more fits."""
+        tuned = [i for i, e in self.entries.items() if e.tuned_from is not None]
+        for old in [i for i in tuned if i not in keep][:max(0, len(tuned) - self.max_tuned + 1)]:
+            self._drop_tuned(old)
+        if sum(e.tuned_from is not None for e in self.entries.values()) >= self.max_tuned:
+            raise UserError(self._full_message())
+
+    def _drop_tuned(self, model_id: str) -> None:
+        entry = self.entries.pop(model_id)
+        self._models.pop(model_id, None)
+        Path(entry.source).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove the tuned generators' folder (the server is stopping)."""
+        with self._lock:
+            if self._tuned_dir is not None:
+                shutil.rmtree(self._tuned_dir, ignore_errors=True)
+                self._tuned_dir = None
+            for i in [i for i, e in self.entries.items() if e.tuned_from is not None]:
+                self.entries.pop(i)
+                self._models.pop(i, None)
+
     def get(self, model_id: str) -> SteerModel:
         if model_id not in self.entries:
             raise UserError(f"unknown model {model_id!r}; this server offers {', '.join(self.entries)}")
@@ -89,7 +155,8 @@ class ModelCatalog:
         m, e = self.get(model_id), self.entries[model_id]
         caps = list(m.capabilities)
         return {"id": e.id, "source": e.source, "description": e.description, "method": m.method.name,
-                "resolution": m.resolution, "capabilities": caps, "panels": panels_for(caps)}
+                "resolution": m.resolution, "capabilities": caps, "panels": panels_for(caps),
+                "tuned_from": e.tuned_from}
 
     def describe_all(self) -> list[dict]:
-        return [self.describe(i) for i in self.entries]
+        return [self.describe(i) for i in self.public_ids()]

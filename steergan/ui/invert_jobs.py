@@ -4,8 +4,11 @@ The upload is a data URL of a PNG, JPEG or WebP (any mode and aspect; centre-cro
 resized to the model's resolution by ``data.folder.read_square``, which refuses
 decompression bombs). ``InversionSteps`` follows the stepped-job protocol of ``DragJob``
 (``step``, ``done``, ``image``, ``state``, ``summary``), so the editor runs, polls, stops and
-commits an inversion exactly like a drag: one undo step, on the session's model, W+ only
-(pivotal tuning writes a generator file and stays in the CLI: ``steergan invert --pti``).
+commits an inversion exactly like a drag: one undo step. W+ steps first; with ``pti_steps``
+pivotal tuning follows (``edit.invert.PivotalTuner``, the CLI's ``--pti``), and ``tuned()``
+then gives the generator the state must be rendered with: the app registers it as a new model
+(``ModelCatalog.add_tuned``) and commits the state on that model. Stopped during the W+ steps,
+the pivot so far commits on the session's model; stopped during tuning, the generator as tuned so far.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from ..errors import UserError
 MAX_UPLOAD_BYTES = 3 * 1024 * 1024         # decoded; the request body limit (4 MB) holds the base64 text
 UPLOAD_TYPES = ("image/png", "image/jpeg", "image/webp")
 MAX_INVERT_STEPS = 1000
+MAX_PTI_STEPS = 1000
 
 
 def decode_upload(data: str, resolution: int) -> torch.Tensor:
@@ -41,30 +45,45 @@ def decode_upload(data: str, resolution: int) -> torch.Tensor:
 
 
 class InversionSteps:
-    """W+ projection of one image as a stepped job (see the module docstring)."""
+    """W+ projection of one image, then optionally pivotal tuning, as a stepped job (see the module
+    docstring). Steps count on across both phases (``steps + pti_steps`` in all)."""
 
-    def __init__(self, model, image: torch.Tensor, steps: int, model_id: str):
+    def __init__(self, model, image: torch.Tensor, steps: int, model_id: str, pti_steps: int = 0):
         from ..edit.invert import Projector, initial_heatmaps
         from ..metrics.segmenter import model_instances
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_INVERT_STEPS:
             raise UserError(f"steps must be an integer in 1..{MAX_INVERT_STEPS}, got {steps!r}")
+        if isinstance(pti_steps, bool) or not isinstance(pti_steps, int) or not 0 <= pti_steps <= MAX_PTI_STEPS:
+            raise UserError(f"pti_steps must be an integer in 0..{MAX_PTI_STEPS}, got {pti_steps!r}")
         hm = initial_heatmaps(model, model_instances(model, image)) if model.method.has_heatmaps else None
-        self.model_id, self.target = model_id, image
+        self.model, self.model_id, self.target, self.pti_steps = model, model_id, image, pti_steps
         self.projector = Projector(model, image, steps=steps, heatmaps=hm)
+        self.tuner = None              # made from the pivot when the W+ steps are done
 
     @property
     def done(self) -> bool:
-        return self.projector.done
+        return self.projector.done and (self.pti_steps == 0 or (self.tuner is not None and self.tuner.done))
 
     def step(self) -> dict:
-        h = self.projector.step()
+        if not self.projector.done:
+            h = self.projector.step()
+        else:
+            if self.tuner is None:
+                from ..edit.invert import PivotalTuner
+                pivot = self.projector.result()
+                self.tuner = PivotalTuner(self.model, pivot.ws, pivot.control, self.target, steps=self.pti_steps)
+            h = dict(self.tuner.step(), step=self.projector.steps + len(self.tuner.history))
         return {"step": h["step"], "done": self.done, "handles": [], "distance": None,
-                "psnr": round(h["psnr"], 2)}
+                "psnr": round(h["psnr"], 2), "phase": "tuning" if self.tuner is not None else "projecting"}
 
     def image(self) -> torch.Tensor:
         from ..models import to_uint8
-        img = self.projector.image
+        img = self.projector.image if self.tuner is None or self.tuner.image is None else self.tuner.image
         return self.target if img is None else to_uint8(img)[0]
+
+    def tuned(self):
+        """The tuned generator (fp16-rounded, frozen), or None when no tuning step ran."""
+        return None if self.tuner is None or not self.tuner.history else self.tuner.result()
 
     def state(self):
         from ..edit.invert import inversion_state
@@ -72,5 +91,8 @@ class InversionSteps:
         return inversion_state(self.model_id, r.ws, r.control)
 
     def summary(self) -> dict:
-        last: Optional[dict] = self.projector.history[-1] if self.projector.history else None
-        return {"outcome": "inverted", "psnr": None if last is None else round(last["psnr"], 2)}
+        history = self.tuner.history if self.tuner is not None and self.tuner.history else self.projector.history
+        last: Optional[dict] = history[-1] if history else None
+        tuned = self.tuner is not None and bool(self.tuner.history)
+        return {"outcome": "inverted and tuned" if tuned else "inverted",
+                "psnr": None if last is None else round(last["psnr"], 2)}

@@ -114,6 +114,12 @@ class SessionStore:
                 raise SessionNotFound(sid)
             self._drop(sid)
 
+    def model_ids_in_use(self) -> set[str]:
+        """Every model id a live session shows or can undo / redo to."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+        return {mid for s in sessions for mid, _ in [(s.model_id, None), *s.undo_stack, *s.redo_stack]}
+
     def running_drags(self) -> int:
         with self._lock:
             return sum(1 for s in self._sessions.values() if s.drag is not None and s.drag.running)

@@ -70,7 +70,13 @@ export async function show(view) {
   v.image = await loadImage(view.image);
   editor.openImage?.onShow();
   v.centres = view.state.centres;
-  if (modelChanged) { applyPanels(view.model); editor.openImage?.onModel(); }
+  if (modelChanged) { applyPanels(view.model); editor.openImage?.onModel(view.model); }
+  if (![...$("#model").options].some(o => o.value === view.model.id)) {   // a generator tuned to an upload
+    const o = document.createElement("option");
+    o.value = view.model.id;
+    o.textContent = `${view.model.tuned_from} tuned to your image`;
+    $("#model").append(o);
+  }
   $("#model").value = view.model.id;
   if (view.state.seed !== null) $("#seed").value = view.state.seed;
   $("#psi").value = String(view.state.truncation);

@@ -1,17 +1,19 @@
 // Open image: the user's own picture, inverted into the session's model by the server as a
 // stoppable job (POST /invert, polled like a drag), then edited like any sample. The result is
 // one undo step; "Show upload" toggles the canvas between the result and the uploaded picture.
+// With "tune" the server then fine-tunes a copy of the generator to the picture (PTI): the result
+// lives on that copy, a model of this session's own ("Download generator" saves it).
 
 import { api } from "./api.js";
 import { loadImage } from "./canvas.js";
 
 const $ = sel => document.querySelector(sel);
-const POLL_MS = 150, STEPS = 150, MAX_BYTES = 3 * 1024 * 1024;
+const POLL_MS = 150, STEPS = 150, PTI_STEPS = 100, MAX_BYTES = 3 * 1024 * 1024;
 const TYPES = ["image/png", "image/jpeg", "image/webp"];
 
 export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
   const v = editor.view;
-  let upload = null, result = null, generation = 0;
+  let upload = null, result = null, generation = 0, uploadModel = null;
 
   function setRunning(on) {
     editor.setBusy?.(on);
@@ -42,7 +44,8 @@ export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
       const p = await api("GET", `/api/sessions/${sid}/invert?since=${1e9}`);
       const psnr = typeof p.psnr === "number" ? `, PSNR ${p.psnr.toFixed(1)} dB` : "";
       if (p.status === "running") {
-        $("#invert-status").textContent = `inverting ${name}: step ${p.step}/${p.max_steps}${psnr}`;
+        const what = p.phase === "tuning" ? "tuning the generator to" : "inverting";
+        $("#invert-status").textContent = `${what} ${name}: step ${p.step}/${p.max_steps}${psnr}`;
         await new Promise(r => setTimeout(r, POLL_MS));
         continue;
       }
@@ -65,12 +68,16 @@ export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
       const url = await readAsDataURL(file);
       upload = await loadImage(url);
       result = null;
+      uploadModel = editor.session.model.id;
       $("#invert-bar").hidden = false;
+      $("#compare").hidden = false;
       $("#compare").setAttribute("aria-pressed", "false");
       $("#compare").textContent = "Show upload";
       setRunning(true);
       try {
-        await api("POST", `/api/sessions/${sid}/invert`, { image: url, steps: editor.invertSteps || STEPS });
+        const tune = $("#invert-tune").checked ? (editor.ptiSteps || PTI_STEPS) : 0;
+        await api("POST", `/api/sessions/${sid}/invert`,
+                  { image: url, steps: editor.invertSteps || STEPS, pti_steps: tune });
       } catch (e) { setRunning(false); throw e; }
       await poll(sid, file.name, mine);
     });
@@ -102,10 +109,16 @@ export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
       $("#compare").setAttribute("aria-pressed", "false");
       $("#compare").textContent = "Show upload";
     },
-    onModel() {                   // another model: the old upload's comparison no longer applies
+    onModel(model) {              // another model: the old upload's comparison no longer applies,
+      const link = $("#download-generator");   // unless it is the generator tuned to that upload
+      link.hidden = !model.tuned_from;
+      link.href = model.tuned_from ? `/api/sessions/${editor.session.id}/generator` : "#";
+      if (model.tuned_from && model.tuned_from === uploadModel) return;
       generation += 1;
       upload = result = null;
-      $("#invert-bar").hidden = true;
+      uploadModel = null;
+      $("#invert-bar").hidden = !model.tuned_from;   // (for its download link)
+      $("#compare").hidden = true;
     },
   };
 }
