@@ -435,6 +435,37 @@ MANIFEST: dict[str, dict] = {
             "--encoder runs/encoders/rooms-real45.safetensors --json bench/results/invert_rooms_encoder_real.json"],
         "writes": ["invert_rooms_encoder_real.json"],
     },
+    "invert-full-size": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; data/emoji-faces-random and "
+                                          "data/emoji-faces-twitter (the unseen-emoji and invert-more entries); "
+                                          "runs/encoders/rooms-real45.safetensors and creatures-real30.safetensors "
+                                          "(the encoder-real and invert-fast entries)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --json bench/results/invert_emoji_twitter_n100.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 "
+            "--json bench/results/invert_rooms_n200.json"] + [
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --init-from "
+            f"runs/encoders/rooms-real45.safetensors --latent-weight {lw} --steps 1500 --minutes 90 "
+            f"--out runs/encoders/rooms-cont-lw{lw}.safetensors" for lw in ("1", "0.1")] + [
+            f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc "
+            f"--encoder runs/encoders/rooms-{e}.safetensors --json bench/results/invert_rooms_encoder_{e}.json"
+            for e in ("real45", "cont-lw1", "cont-lw0.1")] + [
+            "env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-random --latent-weight 0.1 "
+            "--minutes 30 --out runs/encoders/emoji-real30.safetensors",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
+            "--json bench/results/invert_emoji_twitter_n100_encoder.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 20 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-cont-lw0.1.safetensors --json bench/results/invert_rooms_encoder_lw01.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 "
+            "--rows enc,encpti --encoder runs/encoders/creatures-real30.safetensors "
+            "--json bench/results/invert_creatures_n200_encoder.json"],
+        "writes": ["invert_emoji_twitter_n100.json", "invert_rooms_n200.json"] + [
+            f"invert_rooms_encoder_{e}.json" for e in ("real45", "cont-lw1", "cont-lw0.1")] + [
+            "invert_emoji_twitter_n100_encoder.json", "invert_rooms_encoder_lw01.json",
+            "invert_creatures_n200_encoder.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "
