@@ -170,6 +170,22 @@ def _lr_at(step: int, steps: int, lr: float, rampdown: float = 0.25, rampup: flo
     return lr * 0.5 * (1 - math.cos(down * math.pi)) * up
 
 
+def _reconstruction_step(job, img: torch.Tensor, extra: Optional[torch.Tensor] = None) -> dict:
+    """One optimiser step of ``job`` (a ``Projector`` or ``PivotalTuner``): the pixel (and
+    perceptual) loss of ``img`` against the target, plus ``extra``; records the step."""
+    loss = job.pixel * F.mse_loss(img, job.target)
+    if job.percep:
+        loss = loss + job.perceptual * job.percep.distance(img, job.target_feats).mean()
+    if extra is not None:
+        loss = loss + extra
+    job.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    job.opt.step()
+    job.image = img.detach()
+    job.history.append({"step": len(job.history) + 1, "loss": loss.item(), "psnr": psnr(img, job.target)})
+    return job.history[-1]
+
+
 class Projector:
     """``project`` one step at a time (the editor runs it as a stoppable job): ``step()`` ->
     {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render, [1, 3, R, R]), ``result()``."""
@@ -256,16 +272,7 @@ class Projector:
         step = len(self.history)
         for g in self.opt.param_groups:
             g["lr"] = _lr_at(step, self.steps, self.lr) * g["lr_scale"]
-        img = self.G.synthesis(self.ws, self.control(), noise_mode="const")
-        loss = self.pixel * F.mse_loss(img, self.target)
-        if self.percep:
-            loss = loss + self.perceptual * self.percep.distance(img, self.target_feats).mean()
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        self.image = img.detach()
-        self.history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, self.target)})
-        return self.history[-1]
+        return _reconstruction_step(self, self.G.synthesis(self.ws, self.control(), noise_mode="const"))
 
     def result(self) -> "Projection":
         """The latent and control as they are now (after any number of steps)."""
@@ -362,17 +369,8 @@ class PivotalTuner:
             img, local = out[:1], out[1:]
         else:
             img, local = G.synthesis(self.ws, self.ctrl, noise_mode="const"), None
-        loss = self.pixel * F.mse_loss(img, self.target)
-        if self.percep:
-            loss = loss + self.perceptual * self.percep.distance(img, self.target_feats).mean()
-        if local is not None:
-            loss = loss + self.locality * F.mse_loss(local, self.local_targets[k])
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        self.image = img.detach()
-        self.history.append({"step": step + 1, "loss": loss.item(), "psnr": psnr(img, self.target)})
-        return self.history[-1]
+        return _reconstruction_step(self, img, None if local is None else
+                                    self.locality * F.mse_loss(local, self.local_targets[k]))
 
     def result(self):
         """The tuned generator as it is now (eval mode, frozen; fp16-rounded with ``fp16``, so it is
