@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--encoder", default=None, help="an encoder file (steergan train-encoder): two more rows")
     ap.add_argument("--rows", default="w,pti,enc,encpti",
                     help="which rows to run: w (W+ alone), pti (W+ + PTI), enc and encpti (need --encoder)")
+    ap.add_argument("--save-every", type=int, default=0,
+                    help="also write the JSON (marked partial) every this many images")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     rows_wanted = set(args.rows.split(","))
@@ -154,11 +156,18 @@ def main():
             images["target"].append(target)
             rows.append(row)
             print(row, flush=True)
+            if args.save_every and len(rows) % args.save_every == 0 and len(rows) < args.n:
+                write(args, m, kw, pti_kw, rows_wanted, rows, images, files)    # partial: a run cut short keeps these
+    write(args, m, kw, pti_kw, rows_wanted, rows, images, files)
+
+
+def write(args, m, kw, pti_kw, rows_wanted, rows, images, files) -> None:
     from steergan.metrics.judge import JudgeExtractor
     judge = JudgeExtractor()
     what = (f"the first {args.n} images of {args.images}" if files else
             f"{args.kind} renders 0..{args.n - 1} of seed {args.seed}")
-    res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": args.n, "steps": args.steps,
+    res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": len(rows), "steps": args.steps,
+           **({"partial": f"{len(rows)} of {args.n} images (written every --save-every)"} if len(rows) < args.n else {}),
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
            "rows": sorted(rows_wanted, key=list(ROWS).index), "encoder": args.encoder,
@@ -167,7 +176,6 @@ def main():
               for key, (suffix, name) in ROWS.items() if key in rows_wanted},
            "per_image": rows}
     report(res, args.json)
-
 
 if __name__ == "__main__":
     main()

@@ -454,12 +454,12 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-random --latent-weight 0.1 "
             "--minutes 30 --out runs/encoders/emoji-real30.safetensors",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
-            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
+            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
             "--json bench/results/invert_emoji_twitter_n100_encoder.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 20 --rows enc,encpti "
             "--encoder runs/encoders/rooms-cont-lw0.1.safetensors --json bench/results/invert_rooms_encoder_lw01.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 "
-            "--rows enc,encpti --encoder runs/encoders/creatures-real30.safetensors "
+            "--rows enc,encpti --save-every 25 --encoder runs/encoders/creatures-real30.safetensors "
             "--json bench/results/invert_creatures_n200_encoder.json"],
         "writes": ["invert_emoji_twitter_n100.json", "invert_rooms_n200.json"] + [
             f"invert_rooms_encoder_{e}.json" for e in ("real45", "cont-lw1", "cont-lw0.1")] + [
