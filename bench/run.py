@@ -456,6 +456,8 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
             "--json bench/results/invert_emoji_twitter_n100_encoder.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 20 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-cont-lw0.1.safetensors --json bench/results/invert_rooms_encoder_lw01.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 "
             "--rows enc,encpti --save-every 25 --encoder runs/encoders/creatures-real30.safetensors "
             "--json bench/results/invert_creatures_n200_encoder.json",
@@ -463,7 +465,8 @@ MANIFEST: dict[str, dict] = {
             "--json bench/results/invert_edits_rooms_n50.json"],
         "writes": ["invert_emoji_twitter_n100.json", "invert_rooms_n200.json", "invert_edits_rooms_n50.json"] + [
             f"invert_rooms_encoder_{e}.json" for e in ("real45", "cont-lw1", "cont-lw0.1")] + [
-            "invert_emoji_twitter_n100_encoder.json", "invert_creatures_n200_encoder.json"],
+            "invert_emoji_twitter_n100_encoder.json", "invert_creatures_n200_encoder.json",
+            "invert_rooms_encoder_lw01.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
