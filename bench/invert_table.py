@@ -58,9 +58,8 @@ def judge_distances(judge, targets: list[torch.Tensor], recons: list[torch.Tenso
             "paired": round(float((ft - fr).square().sum(1).mean()), 4)}
 
 
-# row key -> (per-image suffix, result name)
-ROWS = {"w": ("w", "w_plus"), "pti": ("pti", "w_plus_pti"), "enc": ("enc", "encoder_alone"),
-        "encpti": ("encpti", "encoder_pti")}
+# row key (the per-image suffix, e.g. psnr_pti) -> its name in the result file
+ROWS = {"w": "w_plus", "pti": "w_plus_pti", "enc": "encoder_alone", "encpti": "encoder_pti"}
 
 
 def summary(rows: list[dict], key: str) -> dict:
@@ -114,6 +113,8 @@ def main():
         from steergan.edit.encoder import encode, load_encoder
         enc = load_encoder(args.encoder, m)
     images = {"target": [], "w": [], "pti": [], "enc": [], "encpti": []}     # uint8 [3, R, R] each
+    from steergan.metrics.judge import JudgeExtractor
+    judge = JudgeExtractor()                  # scores the rows, and is read by no inversion step
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.n):
             target = (read_square(str(files[i]), m.resolution) if files else
@@ -146,7 +147,6 @@ def main():
                 t3 = time.perf_counter()
                 G2 = pivotal_tune(m, guess, hm0, target, steps=args.pti_steps, **pti_kw)
                 gen2 = save_tuned(m, G2, Path(tmp) / f"e{i}.safetensors")
-                # the segmenter is part of the encoder's start for heatmap models
                 row.update(seconds_encpti=round(seg_seconds + enc_seconds + time.perf_counter() - t3, 2))
                 images["encpti"].append(
                     to_uint8(render_state(load_model(str(gen2)), inversion_state(str(gen2), guess, hm0)))[0])
@@ -157,13 +157,11 @@ def main():
             rows.append(row)
             print(row, flush=True)
             if args.save_every and len(rows) % args.save_every == 0 and len(rows) < args.n:
-                write(args, m, kw, pti_kw, rows_wanted, rows, images, files)    # partial: a run cut short keeps these
-    write(args, m, kw, pti_kw, rows_wanted, rows, images, files)
+                write(args, m, judge, kw, pti_kw, rows_wanted, rows, images, files)   # partial: a run cut short keeps these
+    write(args, m, judge, kw, pti_kw, rows_wanted, rows, images, files)
 
 
-def write(args, m, kw, pti_kw, rows_wanted, rows, images, files) -> None:
-    from steergan.metrics.judge import JudgeExtractor
-    judge = JudgeExtractor()
+def write(args, m, judge, kw, pti_kw, rows_wanted, rows, images, files) -> None:
     what = (f"the first {args.n} images of {args.images}" if files else
             f"{args.kind} renders 0..{args.n - 1} of seed {args.seed}")
     res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": len(rows), "steps": args.steps,
@@ -171,11 +169,12 @@ def write(args, m, kw, pti_kw, rows_wanted, rows, images, files) -> None:
            "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
            "threads": torch.get_num_threads(),
            "rows": sorted(rows_wanted, key=list(ROWS).index), "encoder": args.encoder,
-           **{name: {**{k: summary(rows, f"{k}_{suffix}") for k in ("psnr", "ssim", "seconds")},
-                     "judge": judge_distances(judge, images["target"], images[suffix])}
-              for key, (suffix, name) in ROWS.items() if key in rows_wanted},
+           **{name: {**{k: summary(rows, f"{k}_{key}") for k in ("psnr", "ssim", "seconds")},
+                     "judge": judge_distances(judge, images["target"], images[key])}
+              for key, name in ROWS.items() if key in rows_wanted},
            "per_image": rows}
     report(res, args.json)
+
 
 if __name__ == "__main__":
     main()

@@ -170,23 +170,41 @@ def _lr_at(step: int, steps: int, lr: float, rampdown: float = 0.25, rampup: flo
     return lr * 0.5 * (1 - math.cos(down * math.pi)) * up
 
 
-def _reconstruction_step(job, img: torch.Tensor, extra: Optional[torch.Tensor] = None) -> dict:
-    """One optimiser step of ``job`` (a ``Projector`` or ``PivotalTuner``): the pixel (and
-    perceptual) loss of ``img`` against the target, plus ``extra``; records the step."""
-    loss = job.pixel * F.mse_loss(img, job.target)
-    if job.percep:
-        loss = loss + job.perceptual * job.percep.distance(img, job.target_feats).mean()
-    if extra is not None:
-        loss = loss + extra
-    job.opt.zero_grad(set_to_none=True)
-    loss.backward()
-    job.opt.step()
-    job.image = img.detach()
-    job.history.append({"step": len(job.history) + 1, "loss": loss.item(), "psnr": psnr(img, job.target)})
-    return job.history[-1]
+class _ImageFit:
+    """What ``Projector`` and ``PivotalTuner`` share: the target image, the optional perceptual
+    features, the step count and the history, and one optimiser step on the reconstruction loss."""
+
+    def __init__(self, model, image, steps: int, pixel: float, perceptual: float, feature_size: int):
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise UserError(f"steps must be an integer >= 0, got {steps!r}")
+        self.steps, self.pixel, self.perceptual = steps, pixel, perceptual
+        self.target = as_target(image, model.resolution, model.device)
+        self.percep = Perceptual(feature_size, model.device) if perceptual > 0 else None
+        self.target_feats = self.percep.features(self.target) if self.percep else None
+        self.history: list = []
+        self.image: Optional[torch.Tensor] = None
+
+    @property
+    def done(self) -> bool:
+        return len(self.history) >= self.steps
+
+    def _fit(self, img: torch.Tensor, extra: Optional[torch.Tensor] = None) -> dict:
+        """One step of ``self.opt``: the pixel (and perceptual) loss of ``img`` against the target,
+        plus ``extra``; records the step."""
+        loss = self.pixel * F.mse_loss(img, self.target)
+        if self.percep:
+            loss = loss + self.perceptual * self.percep.distance(img, self.target_feats).mean()
+        if extra is not None:
+            loss = loss + extra
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.image = img.detach()
+        self.history.append({"step": len(self.history) + 1, "loss": loss.item(), "psnr": psnr(img, self.target)})
+        return self.history[-1]
 
 
-class Projector:
+class Projector(_ImageFit):
     """``project`` one step at a time (the editor runs it as a stoppable job): ``step()`` ->
     {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render, [1, 3, R, R]), ``result()``."""
 
@@ -194,13 +212,9 @@ class Projector:
                  perceptual: float = PERCEPTUAL, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
                  fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
                  init_ws: Optional[torch.Tensor] = None):
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise UserError(f"steps must be an integer >= 0, got {steps!r}")
+        super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G, dev = model.G, model.device
-        self.G, self.steps, self.lr, self.pixel, self.perceptual = G, steps, lr, pixel, perceptual
-        self.target = as_target(image, model.resolution, dev)
-        self.percep = Perceptual(feature_size, dev) if perceptual > 0 else None
-        self.target_feats = self.percep.features(self.target) if self.percep else None
+        self.G, self.lr = G, lr
         if space not in SPACES:
             raise UserError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
         # "w": one w for every layer (the space the generator was trained on: edits behave as on
@@ -236,12 +250,6 @@ class Projector:
                 self.log_sigmas = hm.sigmas.log().clone().requires_grad_(True)
                 params.append({"params": [self.centres, self.log_sigmas], "lr_scale": centre_lr / lr})
         self.opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
-        self.history: list = []
-        self.image: Optional[torch.Tensor] = None
-
-    @property
-    def done(self) -> bool:
-        return len(self.history) >= self.steps
 
     def _best_z(self, G, heatmaps: Optional[Heatmaps], dev) -> torch.Tensor:
         """Of ``Z_CANDIDATES`` seeded z, the one whose image is closest to the target in pixels
@@ -272,7 +280,7 @@ class Projector:
         step = len(self.history)
         for g in self.opt.param_groups:
             g["lr"] = _lr_at(step, self.steps, self.lr) * g["lr_scale"]
-        return _reconstruction_step(self, self.G.synthesis(self.ws, self.control(), noise_mode="const"))
+        return self._fit(self.G.synthesis(self.ws, self.control(), noise_mode="const"))
 
     def result(self) -> "Projection":
         """The latent and control as they are now (after any number of steps)."""
@@ -315,7 +323,7 @@ def _round_fp16(module: torch.nn.Module) -> None:
                 t.copy_(t.half().float())
 
 
-class PivotalTuner:
+class PivotalTuner(_ImageFit):
     """``pivotal_tune`` one step at a time (the editor runs it as a stoppable job after the
     projection): ``step()`` -> {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render of
     the pivot, [1, 3, R, R]), ``result()`` (the tuned generator, frozen; fp16-rounded with ``fp16``)."""
@@ -324,15 +332,10 @@ class PivotalTuner:
                  lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True):
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise UserError(f"steps must be an integer >= 0, got {steps!r}")
+        super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G0, dev = model.G, model.device
-        self.steps, self.lr, self.rampdown, self.pixel, self.perceptual = steps, lr, rampdown, pixel, perceptual
-        self.locality, self.fp16 = locality, fp16
-        self.target = as_target(image, model.resolution, dev)
+        self.lr, self.rampdown, self.locality, self.fp16 = lr, rampdown, locality, fp16
         self.ws = ws.detach().to(dev)
-        self.percep = Perceptual(feature_size, dev) if perceptual > 0 else None
-        self.target_feats = self.percep.features(self.target) if self.percep else None
         self.ctrl = None if control is None else control.detach().to(dev)
         # locality: latents part of the way from the pivot to random samples keep their images
         self.local_ws, self.local_targets = [], []
@@ -348,13 +351,7 @@ class PivotalTuner:
         self.G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
         self.opt = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
-        self.history: list = []
-        self.image: Optional[torch.Tensor] = None
         self._result = None
-
-    @property
-    def done(self) -> bool:
-        return len(self.history) >= self.steps
 
     def step(self) -> dict:
         if self._result is not None:
@@ -369,8 +366,7 @@ class PivotalTuner:
             img, local = out[:1], out[1:]
         else:
             img, local = G.synthesis(self.ws, self.ctrl, noise_mode="const"), None
-        return _reconstruction_step(self, img, None if local is None else
-                                    self.locality * F.mse_loss(local, self.local_targets[k]))
+        return self._fit(img, None if local is None else self.locality * F.mse_loss(local, self.local_targets[k]))
 
     def result(self):
         """The tuned generator as it is now (eval mode, frozen; fp16-rounded with ``fp16``, so it is

@@ -91,24 +91,25 @@ class ModelCatalog:
                                                   tuned_from=base_id)
         return model_id
 
+    def _tuned_ids(self) -> list[str]:
+        return [i for i, e in self.entries.items() if e.tuned_from is not None]      # oldest first
+
     def require_room(self, in_use: Iterable[str]) -> None:
         """Refuse (before the work) a tuning whose generator ``add_tuned`` could not keep."""
-        keep = set(in_use)
         with self._lock:
-            if sum(e.tuned_from is not None and i in keep for i, e in self.entries.items()) >= self.max_tuned:
-                raise UserError(self._full_message())
+            self._refuse_if_full(set(self._tuned_ids()) & set(in_use))
 
-    def _full_message(self) -> str:
-        return (f"this server holds {self.max_tuned} tuned generators that open sessions use; "
-                "close a tab, or open the image without tuning")
+    def _refuse_if_full(self, kept: set) -> None:
+        if len(kept) >= self.max_tuned:
+            raise UserError(f"this server holds {self.max_tuned} tuned generators that open sessions use; "
+                            "close a tab, or open the image without tuning")
 
     def _make_room(self, keep: set) -> None:
         """Drop tuned generators no live session refers to, oldest first, until one more fits."""
-        tuned = [i for i, e in self.entries.items() if e.tuned_from is not None]
+        tuned = self._tuned_ids()
         for old in [i for i in tuned if i not in keep][:max(0, len(tuned) - self.max_tuned + 1)]:
             self._drop_tuned(old)
-        if sum(e.tuned_from is not None for e in self.entries.values()) >= self.max_tuned:
-            raise UserError(self._full_message())
+        self._refuse_if_full(set(self._tuned_ids()))
 
     def _drop_tuned(self, model_id: str) -> None:
         entry = self.entries.pop(model_id)
@@ -121,7 +122,7 @@ class ModelCatalog:
             if self._tuned_dir is not None:
                 shutil.rmtree(self._tuned_dir, ignore_errors=True)
                 self._tuned_dir = None
-            for i in [i for i, e in self.entries.items() if e.tuned_from is not None]:
+            for i in self._tuned_ids():
                 self.entries.pop(i)
                 self._models.pop(i, None)
 
@@ -158,5 +159,3 @@ class ModelCatalog:
                 "resolution": m.resolution, "capabilities": caps, "panels": panels_for(caps),
                 "tuned_from": e.tuned_from}
 
-    def describe_all(self) -> list[dict]:
-        return [self.describe(i) for i in self.public_ids()]

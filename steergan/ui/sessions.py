@@ -118,7 +118,7 @@ class SessionStore:
         """Every model id a live session shows or can undo / redo to."""
         with self._lock:
             sessions = list(self._sessions.values())
-        return {mid for s in sessions for mid, _ in [(s.model_id, None), *s.undo_stack, *s.redo_stack]}
+        return {mid for s in sessions for mid in [s.model_id, *(m for m, _ in s.undo_stack + s.redo_stack)]}
 
     def running_drags(self) -> int:
         with self._lock:
