@@ -16,7 +16,8 @@ drag), optimisation steps, and two kinds of result:
 * independent of that tracker, from the pixels before and after the drag
   (``steergan.metrics.drag_content``: normalised cross-correlation of the image patch under the
   handle): ``content_progress_mean``/``_median`` (1 = the content went all the way to the
-  target, 0 = it stayed), ``content_end_px_mean`` (where it ended, pixels from the target),
+  target, 0 = it stayed), ``content_end_px_mean`` (where it ended, pixels from the target;
+  ``content_end_px_subpixel_*`` the same match refined between pixels),
   ``content_within_2px`` (share ending within 2 px), ``scene_change_mean`` (share of pixels away
   from the drag that changed noticeably), and from the segmenter's instances before and after,
   ``object_progress_mean``/``_median`` (the centroid of the object under the handle; over the
@@ -124,7 +125,8 @@ def run_row(model, drags, fraction, opts, progress, segmenter):
                     "tracker_distance_px": _r(summary["distance"] * model.resolution, 2),
                     "handle_feature_error": _r(summary["handle_feature_error"]),
                     "content_end": c["content_end"], "content_progress": _r(c["content_progress"]),
-                    "content_end_px": _r(c["content_end_distance"], 2), "ncc": _r(c["ncc"]),
+                    "content_end_px": _r(c["content_end_distance"], 2),
+                    "content_end_px_subpixel": _r(c["content_end_distance_subpixel"], 2), "ncc": _r(c["ncc"]),
                     "scene_change": _r(c["scene_change"]), "object_progress": _r(c.get("object_progress"))})
         progress(k + 1, len(drags))
     n = len(rows)
@@ -132,6 +134,7 @@ def run_row(model, drags, fraction, opts, progress, segmenter):
     tracker = [r["distance"] for r, _ in rows]
     prog = [c["content_progress"] for _, c in rows]
     end = [c["content_end_distance"] for _, c in rows]
+    fine = [c["content_end_distance_subpixel"] for _, c in rows]
     obj = [c["object_progress"] for _, c in rows if c.get("object_found")]
     return {"mode": opts.mode, "fraction": fraction, "n": n,
             "seconds_mean": round(statistics.fmean(r["seconds"] for r, _ in rows), 3),
@@ -152,6 +155,9 @@ def run_row(model, drags, fraction, opts, progress, segmenter):
             "content_end_px_mean": round(statistics.fmean(end), 2),
             "content_end_px_median": round(statistics.median(end), 2),
             "content_within_2px": round(sum(e <= 2 for e in end) / n, 3),
+            # the same patch match refined between pixels (targets are rarely on the grid)
+            "content_end_px_subpixel_mean": round(statistics.fmean(fine), 2),
+            "content_end_px_subpixel_median": round(statistics.median(fine), 2),
             "scene_change_mean": round(statistics.fmean(c["scene_change"] for _, c in rows), 3),
             "object_found": round(len(obj) / n, 3),
             "object_progress_mean": round(statistics.fmean(obj), 3) if obj else None,

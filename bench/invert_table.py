@@ -110,7 +110,7 @@ def main():
         args.n = min(args.n, len(files))
     enc = None
     if args.encoder:
-        from steergan.edit.encoder import encode, load_encoder
+        from steergan.edit.encoder import encode_start, load_encoder
         enc = load_encoder(args.encoder, m)
     images = {"target": [], "w": [], "pti": [], "enc": [], "encpti": []}     # uint8 [3, R, R] each
     from steergan.metrics.judge import JudgeExtractor
@@ -138,9 +138,9 @@ def main():
                 images["pti"].append(to_uint8(render_state(tuned, inversion_state(str(gen), proj.ws, proj.control)))[0])
             if rows_wanted & {"enc", "encpti"}:
                 t2 = time.perf_counter()
-                guess = encode(enc, target)
+                guess, hm0 = encode_start(enc, target, hm)      # W+ and, with a style head, object codes
                 enc_seconds = time.perf_counter() - t2
-                hm0 = hm.to(m.device) if hm is not None else None
+                hm0 = hm0.to(m.device) if hm0 is not None else None
                 images["enc"].append(to_uint8(render_state(m, inversion_state(m.source, guess, hm0)))[0])
                 row.update(seconds_enc=round(seg_seconds + enc_seconds, 4))   # heatmaps are part of the start
             if "encpti" in rows_wanted:

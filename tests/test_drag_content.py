@@ -199,3 +199,31 @@ def test_the_same_drag_without_motion_supervision_moves_nothing(monkeypatch):
     summary = s.run()
     c = drag_content(before, s.image(), [31.5, 31.5], [39.5, 31.5])
     assert c["content_progress"] == pytest.approx(0.0) and not summary["reached"]
+
+
+
+def _blob(R, x, y, sigma=3.0, edge=False):
+    """A smooth coloured Gaussian blob centred at the real point (x, y) on a grey background
+    (``edge``: its blue channel cut at x, a sharp NCC peak on that axis)."""
+    ys, xs = torch.meshgrid(torch.arange(R, dtype=torch.float64), torch.arange(R, dtype=torch.float64), indexing="ij")
+    g = torch.exp(-((xs - x) ** 2 + (ys - y) ** 2) / (2 * sigma ** 2))
+    blue = g * (xs > x).double() if edge else g
+    return torch.stack([0.3 + 0.6 * g, 0.3 + 0.2 * g, 0.3 + 0.4 * blue])
+
+
+def test_subpixel_reading_resolves_a_fractional_move():
+    """A move to a target off the pixel grid: the whole-pixel reading is off by up to half a
+    pixel per axis, the parabola-refined one lands within a fifth of a pixel on smooth content;
+    on a sharp edge (a peaked score) it lands between the whole-pixel reading and the truth, never
+    past it; a whole-pixel move reads the same either way."""
+    before = _blob(64, 24.0, 24.0)
+    for tx, ty in [(29.4, 26.7), (18.6, 30.3), (24.2, 19.55)]:
+        res = drag_content(before, _blob(64, tx, ty), (24, 24), (tx, ty))
+        assert res["content_end_distance"] > 0.3, res
+        assert res["content_end_distance_subpixel"] < 0.2, res
+        sharp = drag_content(_blob(64, 24.0, 24.0, edge=True), _blob(64, tx, ty, edge=True), (24, 24), (tx, ty))
+        assert sharp["content_end_distance_subpixel"] < sharp["content_end_distance"], sharp
+        fine, coarse = sharp["content_end_subpixel"][0], sharp["content_end"][0]
+        assert min(coarse, tx) - 1e-9 <= fine <= max(coarse, tx) + 1e-9, sharp
+    exact = drag_content(before, _blob(64, 29.0, 27.0), (24, 24), (29, 27))
+    assert exact["content_end_distance"] == 0.0 and exact["content_end_distance_subpixel"] < 0.05

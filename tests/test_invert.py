@@ -378,3 +378,46 @@ def test_encoder_training_continues_from_a_file_and_weighs_the_latent_loss(files
     from steergan.edit.encoder import Encoder
     with pytest.raises(UserError, match="another model"):
         train_encoder(m, steps=1, batch=4, init=Encoder(m.resolution, m.G.num_ws + 1, m.G.cfg.w_dim), log=None)
+
+
+def test_encoder_style_head_predicts_the_objects_codes(files, tmp_path):
+    """Models with per-object style codes get an encoder with a style head: after training it is
+    closer to the samples' object codes than the mean w is, ``encode_start`` gives the heatmaps
+    those codes (a removed object keeps its own), hierarchical models get no head, and an encoder
+    file from before style heads goes on training into one that has a head."""
+    from steergan.edit.encoder import Encoder, encode_start, load_encoder, save_encoder, train_encoder
+    m = load_model(files["spatial"])
+    torch.manual_seed(0)
+    enc, meta = train_encoder(m, steps=80, batch=8, lr=3e-3, log=None)
+    assert meta["style_head"] and enc.style_head is not None
+    errs, base = [], []
+    w_avg = m.G.mapping.w_avg
+    for seed in range(100, 108):
+        hm = m.control_from_seed(seed)
+        img = to_uint8(m.synthesize(m.ws_from_seed(seed), hm))[0]
+        _, start = encode_start(enc, img, hm)
+        assert torch.equal(start.centres, hm.centres) and not torch.equal(start.styles, hm.styles)
+        errs.append(float((start.styles - hm.styles).square().mean()))
+        base.append(float((w_avg - hm.styles).square().mean()))
+    assert sum(errs) < 0.9 * sum(base), (sum(errs), sum(base))
+    removed = m.control_from_seed(3).remove(0)
+    _, start = encode_start(enc, _target(m, 3), removed)
+    assert torch.equal(start.styles[:, 0], removed.styles[:, 0])
+    assert not torch.equal(start.styles[:, 1], removed.styles[:, 1])
+    again = load_encoder(save_encoder(enc, meta, tmp_path / "s.safetensors"), m)
+    assert torch.equal(encode_start(again, _target(m, 3), removed)[1].styles, start.styles)
+    # no codes to predict: no head, and the control comes back as it was
+    hier = load_model(files["hier"])
+    enc_h, meta_h = train_encoder(hier, steps=2, batch=4, log=None)
+    assert not meta_h["style_head"] and enc_h.style_head is None
+    hm = hier.control_from_seed(1)
+    assert encode_start(enc_h, _target(hier, 1), hm)[1] is hm
+    # an encoder written before style heads: loads without one, continues into one
+    old = Encoder(m.resolution, m.G.num_ws, m.G.cfg.w_dim)
+    old.w_avg.copy_(w_avg)
+    path = save_encoder(old, {"model": "old", "resolution": m.resolution, "num_ws": m.G.num_ws,
+                              "w_dim": m.G.cfg.w_dim, "width": 32}, tmp_path / "old.safetensors")
+    assert load_encoder(path, m).style_head is None
+    grown, _ = train_encoder(m, steps=1, batch=4, lr=1e-12, init=load_encoder(path, m), log=None)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert grown.style_head is not None and torch.allclose(grown(x), old(x), atol=1e-6)

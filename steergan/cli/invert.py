@@ -84,7 +84,7 @@ def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, e
     targets = [read_square(p, R) for p in images]           # every file read before anything is written
     enc = None
     if encoder is not None:
-        from ..edit.encoder import encode, load_encoder
+        from ..edit.encoder import encode_start, load_encoder
         enc = load_encoder(encoder, m)
     model_id = model or m.source
     results = []
@@ -97,7 +97,10 @@ def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, e
         def tick(step, loss, p, phase="W+", bar=bar):
             bar.update(1)
             bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
-        start = None if enc is None else encode(enc, target).to(m.device)
+        start = None
+        if enc is not None:              # W+ and, with a style head, the objects' codes
+            start, hm = encode_start(enc, target, hm)
+            start = start.to(m.device)
         proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space,
                        init_ws=start, perceptual=perceptual)
         state = inversion_state(model_id, proj.ws, proj.control)

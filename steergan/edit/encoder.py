@@ -14,6 +14,12 @@ latent to match), each rendered with the control the inversion itself would give
 SpatialGAN, heatmaps from the segmenter's objects: ``real_controls``). Why: an encoder fitted
 to samples alone learns what G draws, and on renders G cannot draw exactly it stayed at
 16 dB however long it trained (docs/invert.md).
+
+Models with per-object style codes (SpatialGAN's indoor variant) draw each object from its own
+code, which W+ cannot stand in for. Their encoders have a style head (ours): the body's 32, 16
+and 8 px features pooled under each heatmap (weights = the heatmap, normalised), an MLP ->
+that object's code. ``encode_start`` gives W+ and the heatmaps with those codes; the head's last
+layer starts at zero, so an untrained head gives the mean w, as the projection does.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
+from ..methods.spatial.heatmaps import Heatmaps
 
 FORMAT, VERSION, META_KEY = "steergan-encoder", 1, "steergan_encoder"
 
@@ -42,28 +49,59 @@ class _Block(nn.Module):
         return F.silu(self.skip(x) + self.n2(self.c2(y)))
 
 
-class Encoder(nn.Module):
-    """[N, 3, R, R] in [-1, 1] -> W+ [N, num_ws, w_dim] = w_avg + a predicted offset."""
+POOLED = (32, 16, 8)           # feature resolutions the style head pools under each heatmap
 
-    def __init__(self, resolution: int, num_ws: int, w_dim: int, width: int = 32):
+
+class Encoder(nn.Module):
+    """[N, 3, R, R] in [-1, 1] -> W+ [N, num_ws, w_dim] = w_avg + a predicted offset; with
+    ``style_head``, also one code per heatmap (``with_styles``)."""
+
+    def __init__(self, resolution: int, num_ws: int, w_dim: int, width: int = 32, style_head: bool = False):
         super().__init__()
         self.resolution, self.num_ws, self.w_dim, self.width = resolution, num_ws, w_dim, width
-        layers, cin, r = [], 3, resolution
+        layers, cin, r, pooled = [], 3, resolution, 0
         while r > 4:
             cout = min(width * 2 ** len(layers), 256)
             layers.append(_Block(cin, cout))
             cin, r = cout, r // 2
+            pooled += cout if r in POOLED else 0
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(cin * 16, num_ws * w_dim)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)                  # starts at the mean w
+        self.style_head = None
+        if style_head:
+            self.style_head = nn.Sequential(nn.Linear(pooled, 256), nn.SiLU(), nn.Linear(256, w_dim))
+            nn.init.zeros_(self.style_head[2].weight)
+            nn.init.zeros_(self.style_head[2].bias)     # starts at the mean w, too
         self.register_buffer("w_avg", torch.zeros(w_dim))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _body(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         if x.shape[-1] != self.resolution:
             x = F.interpolate(x, size=(self.resolution,) * 2, mode="bilinear", align_corners=False, antialias=True)
-        h = self.body(x).flatten(1)
-        return self.w_avg + self.head(h).view(-1, self.num_ws, self.w_dim)
+        feats = []
+        for block in self.body:
+            x = block(x)
+            if x.shape[-1] in POOLED:
+                feats.append(x)
+        return x, feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w_avg + self.head(self._body(x)[0].flatten(1)).view(-1, self.num_ws, self.w_dim)
+
+    def with_styles(self, x: torch.Tensor, control) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """(W+, one code per centre of ``control`` [N, K, w_dim]); codes None without a style head.
+        A removed centre pools nothing and gets the head's answer for no features."""
+        h, feats = self._body(x)
+        ws = self.w_avg + self.head(h.flatten(1)).view(-1, self.num_ws, self.w_dim)
+        if self.style_head is None:
+            return ws, None
+        pooled = []
+        for f in feats:
+            m = control.render(f.shape[-1]).to(f.dtype)                       # [N, K, r, r]
+            m = m / m.sum((-2, -1), keepdim=True).clamp(min=1e-6)
+            pooled.append(torch.einsum("nkhw,nchw->nkc", m, f))
+        return ws, self.w_avg + self.style_head(torch.cat(pooled, -1))
 
 
 def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int = 16, lr: float = 1e-3,
@@ -86,12 +124,15 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
         raise UserError("real images for a heatmap model need one control each")
     G = model.G.requires_grad_(False)              # the encoder learns; G stays as it is
     torch.manual_seed(seed)
-    enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim).to(model.device)
+    enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim, style_head=has_style_codes(model)).to(model.device)
     enc.w_avg.copy_(G.mapping.w_avg.detach().float())
     if init is not None:
         if (init.resolution, init.num_ws, init.w_dim, init.width) != (enc.resolution, enc.num_ws, enc.w_dim, enc.width):
             raise UserError("the encoder to start from was made for another model (its shape differs)")
-        enc.load_state_dict(init.state_dict())
+        # an encoder written before style heads existed gains one (starting at the mean w)
+        missing, unexpected = enc.load_state_dict(init.state_dict(), strict=False)
+        if unexpected or any(not k.startswith("style_head.") for k in missing):
+            raise UserError("the encoder to start from was made for another model (its layers differ)")
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     n_real = 0 if real is None else max(1, batch // 2)
@@ -116,11 +157,12 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
             log(f"step {step} " + " ".join(f"{k} {v:.4f}" for k, v in last.items())
                 + f" ({time.perf_counter() - t0:.0f}s)")
     meta = {"model": str(model.source), "resolution": model.resolution, "num_ws": G.num_ws, "w_dim": G.cfg.w_dim,
-            "width": enc.width, "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
-                                            "image_weight": image_weight, "latent_weight": latent_weight,
-                                            "continued": init is not None, "real_images": 0 if real is None else len(real),
-                                            "seconds": round(time.perf_counter() - t0, 1),
-                                            "threads": torch.get_num_threads(), **last}}
+            "width": enc.width, "style_head": enc.style_head is not None,
+            "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
+                        "image_weight": image_weight, "latent_weight": latent_weight,
+                        "continued": init is not None, "real_images": 0 if real is None else len(real),
+                        "seconds": round(time.perf_counter() - t0, 1),
+                        "threads": torch.get_num_threads(), **last}}
     return enc.eval().requires_grad_(False), meta
 
 
@@ -135,12 +177,16 @@ def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weigh
         controls = [model.control_from_seed(s) for s in seeds]
         control = model.method.collate_control(controls) if controls[0] is not None else None
         img = G.synthesis(ws, control, noise_mode="const")
-    pred = enc(img)
+    pred, codes = enc.with_styles(img, control)
     latent = F.mse_loss(pred, ws)
+    if codes is not None and bool(control.active.any()):      # the objects' own codes (NaN: the image's w)
+        act = control.active
+        latent = latent + F.mse_loss(codes[act], control.styles_or(ws[:, 0])[act])
     total = latent_weight * latent
     if image_weight > 0:
         k = max(1, n // 4)
         sub = None if control is None else control.select(list(range(k)))
+        sub = sub if codes is None else with_codes(sub, codes[:k])
         total = total + image_weight * F.mse_loss(G.synthesis(pred[:k], sub, noise_mode="const"), img[:k])
     return {"total": total, "latent": latent}
 
@@ -153,7 +199,8 @@ def _real_image_loss(model, enc: Encoder, real: torch.Tensor, controls: Optional
     img = real[idx].to(model.device).float() / 127.5 - 1
     img = torch.where(flip[:, None, None, None].to(img.device), img.flip(-1), img)
     control = None if controls is None else model.method.collate_control([controls[i] for i in idx.tolist()])
-    return F.mse_loss(model.G.synthesis(enc(img), control, noise_mode="const"), img)
+    ws, codes = enc.with_styles(img, control)
+    return F.mse_loss(model.G.synthesis(ws, with_codes(control, codes), noise_mode="const"), img)
 
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
@@ -166,7 +213,7 @@ def load_encoder(path, model=None) -> Encoder:
     from ..checkpoint import read_tagged
     p = Path(path)
     meta, tensors = read_tagged(p, META_KEY, FORMAT, VERSION, "encoder")
-    enc = Encoder(meta["resolution"], meta["num_ws"], meta["w_dim"], meta.get("width", 32))
+    enc = Encoder(meta["resolution"], meta["num_ws"], meta["w_dim"], meta.get("width", 32), meta.get("style_head", False))
     try:
         enc.load_state_dict(tensors)
     except RuntimeError:
@@ -177,10 +224,40 @@ def load_encoder(path, model=None) -> Encoder:
     return enc.eval().requires_grad_(False)
 
 
-@torch.no_grad()
-def encode(enc: Encoder, image) -> torch.Tensor:
-    """uint8 [3, R, R] (or float in [-1, 1]) -> W+ [1, num_ws, w_dim]."""
+def _as_input(enc: Encoder, image) -> torch.Tensor:
     t = torch.as_tensor(image)
     t = t[None] if t.ndim == 3 else t
     x = t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float()
-    return enc(x.to(next(enc.parameters()).device))
+    return x.to(next(enc.parameters()).device)
+
+
+@torch.no_grad()
+def encode(enc: Encoder, image) -> torch.Tensor:
+    """uint8 [3, R, R] (or float in [-1, 1]) -> W+ [1, num_ws, w_dim]."""
+    return enc(_as_input(enc, image))
+
+
+@torch.no_grad()
+def encode_start(enc: Encoder, image, control=None):
+    """The inversion's start: (W+ [1, num_ws, w_dim], ``control`` with the encoder's code for each
+    active object). The control comes back as it was when the encoder has no style head or the
+    control carries no codes (hierarchical heatmaps, other methods)."""
+    x = _as_input(enc, image)
+    if control is None or enc.style_head is None or getattr(control, "styles", None) is None:
+        return enc(x), control
+    ws, codes = enc.with_styles(x, control.to(x.device))
+    return ws, with_codes(control.to(x.device), codes)
+
+
+def has_style_codes(model) -> bool:
+    """Whether the model's heatmaps carry one style code per object (an encoder then predicts them)."""
+    return bool(model.method.has_heatmaps) and getattr(model.control_from_seed(0), "styles", None) is not None
+
+
+def with_codes(control, codes: Optional[torch.Tensor]):
+    """``control`` with ``codes`` [N, K, w_dim] as its active objects' style codes (removed ones keep theirs)."""
+    if codes is None:
+        return control
+    old = control.styles
+    st = codes if old is None else torch.where(control.active[..., None], codes, old.to(codes.dtype))
+    return Heatmaps(control.centres, control.sigmas, control.levels, control.parents, control.active, st, control.kind)

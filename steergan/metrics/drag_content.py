@@ -12,13 +12,18 @@ the move on the pixels alone, before vs after:
   channels (one score in [-1, 1] per position), at every integer displacement within
   ``ceil(|target - handle|) + margin`` of the handle on each axis (default margin: the patch
   radius, so an overshoot is seen; a wider window found more far-off look-alikes in 168 rooms
-  drags), keeping the whole patch inside the image. Sub-pixel moves are not resolved. Scores
-  within ``1e-6`` of the best count as ties and the smallest displacement wins: a flat
-  template (a uniform wall) matches everywhere and then reads as "did not move", which never
-  flatters a drag.
+  drags), keeping the whole patch inside the image. Scores within ``1e-6`` of the best count as
+  ties and the smallest displacement wins: a flat template (a uniform wall) matches everywhere
+  and then reads as "did not move", which never flatters a drag.
+* **Sub-pixel refinement** (a second reading beside the integer one): on each axis a parabola
+  through the best score and its two neighbours puts the peak between grid positions (the
+  usual refinement of template matching; at most half a pixel, none at the window's edge or
+  where the scores do not curve down). Targets are rarely on the pixel grid, so whole-pixel
+  displacements alone read a perfect drag to (12.4, 30.6) as up to 0.7 px off.
 * ``content_end``: the handle plus the best displacement; ``content_progress``: its projection
   on ``target - handle`` over ``|target - handle|`` (1 = all the way, 0 = not at all, < 0 =
-  away); ``content_end_distance``: pixels from ``content_end`` to the target; ``ncc``: the best
+  away); ``content_end_distance``: pixels from ``content_end`` to the target (and
+  ``content_end_subpixel`` / ``content_end_distance_subpixel``, the refined reading); ``ncc``: the best
   score (low = the content was not found again, e.g. it was destroyed); ``template_std``: the
   template's standard deviation on [0, 1] (near 0 = flat, the position is not identifiable).
 * ``scene_change``: the share of pixels *away from the drag* whose mean absolute RGB
@@ -70,10 +75,31 @@ def default_patch_radius(resolution: int) -> int:
     return max(2, round(4 * resolution / 64))
 
 
+def _parabola_peak(left: float, mid: float, right: float) -> float:
+    """Offset in (-0.5, 0.5) of the vertex of the parabola through (-1, left), (0, mid), (1, right);
+    0 where the three do not curve down."""
+    curve = left - 2 * mid + right
+    if not curve < 0:
+        return 0.0
+    return max(-0.5, min(0.5, 0.5 * (left - right) / curve))
+
+
+def subpixel_offset(score: torch.Tensor, ix: int, iy: int) -> tuple[float, float]:
+    """Sub-pixel (dx, dy) of the peak at column ``ix``, row ``iy`` of a score grid [rows, cols],
+    one parabola per axis (none at the grid's edge)."""
+    rows, cols = score.shape
+    ox = _parabola_peak(float(score[iy, ix - 1]), float(score[iy, ix]), float(score[iy, ix + 1])) \
+        if 0 < ix < cols - 1 else 0.0
+    oy = _parabola_peak(float(score[iy - 1, ix]), float(score[iy, ix]), float(score[iy + 1, ix])) \
+        if 0 < iy < rows - 1 else 0.0
+    return ox, oy
+
+
 def ncc_search(before: torch.Tensor, after: torch.Tensor, centre: Sequence[int], radius: int,
-               search: int) -> tuple[tuple[int, int], float, float]:
+               search: int, subpixel: bool = False):
     """Best integer displacement (dx, dy) of the ``before`` patch around ``centre`` in ``after``
-    (both [C, H, W] float), its NCC score and the template's std. See the module docstring."""
+    (both [C, H, W] float), its NCC score and the template's std. See the module docstring.
+    With ``subpixel``, a fourth value: the displacement refined to sub-pixel (x, y) floats."""
     _, H, W = before.shape
     cx, cy = int(centre[0]), int(centre[1])
     x0, x1 = max(cx - radius, 0), min(cx + radius, W - 1)
@@ -97,7 +123,11 @@ def ncc_search(before: torch.Tensor, after: torch.Tensor, centre: Sequence[int],
     tied = score >= best - TIE
     k = int(torch.where(tied, (dxs ** 2 + dys ** 2).double(), torch.tensor(math.inf,
                                                                       dtype=torch.float64)).argmin())
-    return (int(dxs[k]), int(dys[k])), best, float(t.norm() / math.sqrt(n))
+    found = (int(dxs[k]), int(dys[k])), best, float(t.norm() / math.sqrt(n))
+    if not subpixel:
+        return found
+    ox, oy = subpixel_offset(score.view(-1, nx), k % nx, k // nx)
+    return (*found, (found[0][0] + ox, found[0][1] + oy))
 
 
 def near_drag_mask(resolution: int, handle: Sequence[float], target: Sequence[float],
@@ -142,10 +172,13 @@ def drag_content(before, after, handle: Sequence[float], target: Sequence[float]
     d = t - h
     dist = float(np.linalg.norm(d))
     c = np.clip(np.round(h).astype(int), 0, R - 1)
-    (dx, dy), score, std = ncc_search(a, b, c, r, int(math.ceil(dist)) + m)
+    (dx, dy), score, std, fine = ncc_search(a, b, c, r, int(math.ceil(dist)) + m, subpixel=True)
     end = h + np.array([dx, dy], dtype=np.float64)
+    end_fine = h + np.array(fine, dtype=np.float64)
     out = {"content_end": end.tolist(), "content_progress": _progress(end - h, d),
-           "content_end_distance": float(np.linalg.norm(t - end)), "ncc": score, "template_std": std,
+           "content_end_distance": float(np.linalg.norm(t - end)),
+           "content_end_subpixel": end_fine.tolist(),
+           "content_end_distance_subpixel": float(np.linalg.norm(t - end_fine)), "ncc": score, "template_std": std,
            "drag_distance": dist}
 
     rho = max(8.0 * R / 64, dist / 2) if near is None else float(near)
