@@ -16,6 +16,7 @@ import statistics
 import torch
 
 from _timing import report
+from pti_ablation import drift
 from steergan.cli.invert import segmenter_instances
 from steergan.data.scenes import render
 from steergan.edit.invert import as_target, initial_heatmaps, pivotal_tune, project, psnr
@@ -34,21 +35,17 @@ def main() -> None:
     targets = [torch.from_numpy(render(a.kind, i, m.resolution, seed=5).image).permute(2, 0, 1) for i in range(a.n)]
     pivots = [project(m, t, steps=50, heatmaps=initial_heatmaps(m, segmenter_instances(m, t))
                       if m.method.has_heatmaps else None) for t in targets]
-    z = torch.randn(8, m.G.cfg.z_dim, generator=torch.Generator().manual_seed(123)).to(m.device)
     rows = {}
     for weight in (float(w) for w in a.weights.split(",")):
-        scores, drift = [], []
+        scores, drifts = [], []
         for p, t in zip(pivots, targets):
             G = pivotal_tune(m, p.ws, p.control, t, locality=weight)
             with torch.no_grad():
                 c = None if p.control is None else p.control.to(m.device)
                 scores.append(psnr(G.synthesis(p.ws, c, noise_mode="const"), as_target(t, m.resolution)))
-                near = p.ws + 0.5 * (m.G.mapping_ws(z) - p.ws)
-                cc = None if c is None else c.collate([c] * len(z))
-                drift.append((G.synthesis(near, cc, noise_mode="const")
-                              - m.G.synthesis(near, cc, noise_mode="const")).square().mean().item())
+            drifts.append(drift(m, G, p.ws, p.control))
         rows[f"{weight:g}"] = {"psnr_mean": round(statistics.fmean(scores), 3),
-                               "drift_mean": round(statistics.fmean(drift), 5)}
+                               "drift_mean": round(statistics.fmean(drifts), 5)}
         print(weight, rows[f"{weight:g}"], flush=True)
     report({"model": m.source, "n": a.n, "pivot_steps": 50, "pti_steps": 100, "weights": rows}, a.json)
 

@@ -468,6 +468,18 @@ MANIFEST: dict[str, dict] = {
             "invert_emoji_twitter_n100_encoder.json", "invert_creatures_n200_encoder.json",
             "invert_rooms_encoder_lw01.json"],
     },
+    "pti-ablation": {
+        "doc": "docs/invert.md", "needs": "the bundled rooms and creatures models",
+        "commands": [
+            "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 5 --variants "
+            "'before:tune_from=4,rampdown=0.25;lr 0.01:tune_from=4,rampdown=0.25,lr=0.01;"
+            "from 16 px:tune_from=16,rampdown=0.25;from 32 px:tune_from=32,rampdown=0.25;"
+            "constant lr:tune_from=4,rampdown=0;now:;now, no locality:locality=0' "
+            "--json bench/results/pti_ablation_rooms.json",
+            "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model creatures --kind creatures --n 5 "
+            "--variants 'before:tune_from=4,rampdown=0.25;now:' --json bench/results/pti_ablation_creatures.json"],
+        "writes": ["pti_ablation_rooms.json", "pti_ablation_creatures.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "

@@ -224,6 +224,28 @@ def test_pti_locality_keeps_nearby_latents_rendering_as_before(files):
     assert drift(locality=1) < drift()
 
 
+def test_pti_tunes_only_the_layers_from_tune_from(files):
+    """PTI leaves the blocks coarser than ``tune_from`` (and the constant input) exactly as they
+    were and tunes the rest; ``tune_from=4`` tunes every synthesis layer."""
+    from steergan.edit.invert import PTI_TUNE_FROM
+    m = load_model(files["baseline"])
+    target = _target(m, 3)
+    p = project(m, target, steps=3)
+    syn0 = m.G.synthesis
+    coarse = {f"convs.{s.index}." for s in syn0.layer_specs if s.resolution < 8} | {"const"} | {
+        f"to_rgbs.{b}." for b, r in enumerate(syn0.resolutions) if r < 8}
+    for tune_from in (8, 4):
+        G = pivotal_tune(m, p.ws, None, target, steps=4, fp16=False, tune_from=tune_from)
+        before = dict(syn0.named_parameters())
+        for name, q in G.synthesis.named_parameters():
+            frozen = any(name.startswith(c) for c in coarse) and tune_from == 8
+            if frozen:
+                assert torch.equal(q, before[name]), name
+            elif name.endswith("weight") and "affine" not in name:
+                assert not torch.equal(q, before[name]), name
+    assert PTI_TUNE_FROM > 4          # the default freezes the coarse layout
+
+
 def test_cli_pivot_steps_default_depends_on_pti(files, tmp_path, capsys):
     _write(tmp_path / "x.png", "RGB", (16, 16))
     for extra, want in (([], W_STEPS), (["--pti", "--pti-steps", "1"], PIVOT_STEPS)):

@@ -12,8 +12,9 @@ Steps, one public function each:
   projected D's ``FeaturePyramid``; never the evaluation judge). Synthesis uses the const noise.
 * ``pivotal_tune(model, ws, control, image, ...)``: PTI (Roich et al. 2021): fine-tune a copy
   of G around the pivot, with a locality term that keeps a few random latents near the pivot
-  rendering what they rendered before. ``Projector`` and ``PivotalTuner`` are the same two
-  optimisations one step at a time (the editor runs them as a stoppable job).
+  rendering what they rendered before; the coarsest blocks (below ``tune_from`` px) stay
+  frozen. ``Projector`` and ``PivotalTuner`` are the same two optimisations one step at a time
+  (the editor runs them as a stoppable job).
 * ``inversion_state`` / ``save_tuned``: the result as an ``EditState`` with explicit W+; a
   tuned generator is written as an fp16 generator file that the state names as its model.
 
@@ -52,6 +53,12 @@ PERCEPTUAL = 0.0
 # without the term. (Rendering the locality latents only every fourth step saved 20% of the time
 # but let latents drift more than with no term at all on a tiny model: not used.)
 PTI_LOCALITY = 0.1
+# PTI tunes the layers at PTI_TUNE_FROM px and finer, at a constant learning rate: on 5 held-out rooms
+# (50 W+ + 100 PTI steps) freezing the 4 and 8 px layers (the layout the pivot already has) and
+# dropping the cosine ramp-down gave 28.7 dB against 27.7 with every layer and the ramp-down;
+# freezing 16 px as well lost 1.5 dB (docs/invert.md, "Tuning fewer layers").
+PTI_TUNE_FROM = 16
+PTI_RAMPDOWN = 0.0
 
 
 # ---------------------------------------------------------------------- images and scores
@@ -323,6 +330,19 @@ def _round_fp16(module: torch.nn.Module) -> None:
                 t.copy_(t.half().float())
 
 
+def freeze_coarse_layers(synthesis: torch.nn.Module, tune_from: int) -> None:
+    """Freeze the constant input and every conv and toRGB of the blocks coarser than ``tune_from``
+    px (``tune_from`` <= 4 freezes nothing): PTI then neither moves nor back-propagates into them."""
+    if tune_from > 4:
+        synthesis.const.requires_grad_(False)
+    for spec in synthesis.layer_specs:
+        if spec.resolution < tune_from:
+            synthesis.convs[spec.index].requires_grad_(False)
+    for block, res in enumerate(synthesis.resolutions):
+        if res < tune_from:
+            synthesis.to_rgbs[block].requires_grad_(False)
+
+
 class PivotalTuner(_ImageFit):
     """``pivotal_tune`` one step at a time (the editor runs it as a stoppable job after the
     projection): ``step()`` -> {"step", "loss", "psnr"}, ``done``, ``image`` (the latest render of
@@ -331,7 +351,8 @@ class PivotalTuner(_ImageFit):
     def __init__(self, model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = PTI_STEPS,
                  lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
-                 rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True):
+                 rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
+                 tune_from: int = PTI_TUNE_FROM):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G0, dev = model.G, model.device
         self.lr, self.rampdown, self.locality, self.fp16 = lr, rampdown, locality, fp16
@@ -349,6 +370,7 @@ class PivotalTuner(_ImageFit):
                     self.local_targets.append(G0.synthesis(w[None], self.ctrl, noise_mode="const"))
         self.G = copy.deepcopy(G0).train(False).requires_grad_(True)
         self.G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
+        freeze_coarse_layers(self.G.synthesis, tune_from)
         self.opt = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
         self._result = None
@@ -382,17 +404,19 @@ class PivotalTuner(_ImageFit):
 def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, steps: int = PTI_STEPS,
                  lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
-                 rampdown: float = 0.25, betas=(0.9, 0.999), fp16: bool = True,
-                 callback: Optional[Callback] = None, history: Optional[list] = None):
+                 rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
+                 callback: Optional[Callback] = None, history: Optional[list] = None, tune_from: int = PTI_TUNE_FROM):
     """PTI: a copy of ``model.G`` fine-tuned so that the pivot ``ws`` renders ``image``.
 
     Locality: ``n_local`` latents a fraction ``local_reach`` of the way from the pivot towards
     random samples (fixed by ``seed``) keep their original outputs (pixel L2 against the frozen
-    G, one of them per step, rendered in the same batch as the pivot). With ``fp16`` the tuned
+    G, one of them per step, rendered in the same batch as the pivot). Only the blocks at
+    ``tune_from`` px and finer are tuned (``freeze_coarse_layers``), at a constant learning rate
+    unless ``rampdown`` > 0 (the share of steps of a cosine ramp-down). With ``fp16`` the tuned
     weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
     file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
     t = PivotalTuner(model, ws, control, image, steps, lr, pixel, perceptual, feature_size, locality, n_local,
-                     local_reach, seed, rampdown, betas, fp16)
+                     local_reach, seed, rampdown, betas, fp16, tune_from)
     while not t.done:
         h = t.step()
         if history is not None:
