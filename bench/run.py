@@ -195,14 +195,18 @@ MANIFEST: dict[str, dict] = {
         "commands": ["python bench/drag_table.py --model rooms --baseline rooms-projected --n 50 --modes drag,hybrid "
                      "--json bench/results/drag_table_rooms_n50.json",
                      "python bench/drag_table.py --model rooms --baseline '' --n 50 --modes hybrid --tolerance 0.5 "
-                     "--json bench/results/drag_table_rooms_tolerance05.json"],
-        "writes": ["drag_table_rooms_n50.json", "drag_table_rooms_tolerance05.json"],
+                     "--json bench/results/drag_table_rooms_tolerance05.json",
+                     "python bench/drag_table.py --model rooms --baseline '' --n 50 --modes hybrid "
+                     "--json bench/results/drag_table_rooms_subpixel.json"],
+        "writes": ["drag_table_rooms_n50.json", "drag_table_rooms_tolerance05.json", "drag_table_rooms_subpixel.json"],
     },
     "drag-creatures": {
         "doc": "docs/drag.md", "needs": "the bundled creatures model",
         "commands": ["python bench/drag_table.py --model creatures --baseline '' --n 50 --modes drag,hybrid "
-                     "--json bench/results/drag_table_creatures_n50.json"],
-        "writes": ["drag_table_creatures_n50.json"],
+                     "--json bench/results/drag_table_creatures_n50.json",
+                     "python bench/drag_table.py --model creatures --baseline '' --n 50 --modes hybrid "
+                     "--json bench/results/drag_table_creatures_subpixel.json"],
+        "writes": ["drag_table_creatures_n50.json", "drag_table_creatures_subpixel.json"],
     },
     "drag-figure": {
         "doc": "docs/drag.md", "needs": "the bundled rooms and creatures models",
