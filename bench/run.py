@@ -276,9 +276,12 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --targets samples "
             "--json bench/results/invert_edits_linkgan_samples.json",
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 20 --spaces w+ --pti-steps 100 "
-            "--pti-locality 1,0.1 --json bench/results/invert_edits_rooms_pti.json"],
+            "--pti-locality 1,0.1 --json bench/results/invert_edits_rooms_pti.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --pti-steps 100 "
+            "--pti-locality 0.1 --json bench/results/invert_edits_linkgan_pti.json"],
         "writes": ["invert_edits_rooms.json", "invert_edits_semantic.json", "invert_edits_linkgan.json",
-                   "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json", "invert_edits_rooms_pti.json"],
+                   "invert_edits_linkgan_z.json", "invert_edits_linkgan_samples.json", "invert_edits_rooms_pti.json",
+                   "invert_edits_linkgan_pti.json"],
     },
     "invert-fast": {
         "doc": "docs/invert.md", "needs": "the bundled rooms, creatures and emoji models; data/creatures64; "
