@@ -487,6 +487,21 @@ MANIFEST: dict[str, dict] = {
             "--variants 'before:tune_from=4,rampdown=0.25;now:' --json bench/results/pti_ablation_creatures.json"],
         "writes": ["pti_ablation_rooms.json", "pti_ablation_creatures.json"],
     },
+    "invert-style-head": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont-lw0.1.safetensors (invert-full-size)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --init-from "
+            f"runs/encoders/rooms-cont-lw0.1.safetensors --latent-weight 0.1 --minutes 75 {flag}"
+            f"--out runs/encoders/rooms-{e}.safetensors"
+            for e, flag in (("cont2-lw0.1", "--no-style-head "), ("style-lw0.1", ""))] + [
+            f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc "
+            f"--encoder runs/encoders/rooms-{e}.safetensors --json bench/results/invert_rooms_encoder_{e}.json"
+            for e in ("cont2-lw0.1", "style-lw0.1")] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
+            "--json bench/results/invert_rooms_n200_pti16.json"],
+        "writes": ["invert_rooms_encoder_cont2-lw0.1.json", "invert_rooms_encoder_style-lw0.1.json",
+                   "invert_rooms_n200_pti16.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "

@@ -402,7 +402,7 @@ def test_encoder_training_continues_from_a_file_and_weighs_the_latent_loss(files
         train_encoder(m, steps=1, batch=4, init=Encoder(m.resolution, m.G.num_ws + 1, m.G.cfg.w_dim), log=None)
 
 
-def test_encoder_style_head_predicts_the_objects_codes(files, tmp_path):
+def test_encoder_style_head_predicts_the_objects_codes(files, tmp_path, capsys):
     """Models with per-object style codes get an encoder with a style head: after training it is
     closer to the samples' object codes than the mean w is, ``encode_start`` gives the heatmaps
     those codes (a removed object keeps its own), hierarchical models get no head, and an encoder
@@ -432,6 +432,14 @@ def test_encoder_style_head_predicts_the_objects_codes(files, tmp_path):
     hier = load_model(files["hier"])
     enc_h, meta_h = train_encoder(hier, steps=2, batch=4, log=None)
     assert not meta_h["style_head"] and enc_h.style_head is None
+    with pytest.raises(UserError, match="one style code per object"):
+        train_encoder(hier, steps=1, batch=4, style_head=True, log=None)
+    # asked for none (the ablation's control): W+ only, and it cannot continue a file that has a head
+    code, out, err = invoke(["train-encoder", files["spatial"], "--out", str(tmp_path / "n.safetensors"),
+                             "--steps", "1", "--batch", "4", "--no-style-head", "--json"], capsys)
+    assert code == 0 and load_encoder(tmp_path / "n.safetensors", m).style_head is None, err
+    with pytest.raises(UserError, match="has a style head"):
+        train_encoder(m, steps=1, batch=4, style_head=False, init=enc, log=None)
     hm = hier.control_from_seed(1)
     assert encode_start(enc_h, _target(hier, 1), hm)[1] is hm
     # an encoder written before style heads: loads without one, continues into one

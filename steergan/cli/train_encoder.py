@@ -27,11 +27,14 @@ from .common import device_option, emit, json_option
               help="Weight of the W+ regression on the model's own samples (the image losses weigh 1); "
               "lower fits pictures more.")
 @click.option("--init-from", "init_from", default=None, help="An encoder file to go on training (same model).")
+@click.option("--style-head/--no-style-head", default=True, show_default=True,
+              help="For models with one style code per object (SpatialGAN indoor): also predict those codes "
+                   "from features pooled under each heatmap. Other models never have one.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2 ** 32 - 1))
 @device_option
 @json_option
-def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, init_from, seed, device,
-                  as_json):
+def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, init_from, style_head,
+                  seed, device, as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
     from pathlib import Path
@@ -52,7 +55,8 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     t0 = time.time()
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
     enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
-                    latent_weight=latent_weight, init=init, log=lambda s: print(s, file=sys.stderr, flush=True))
+                    latent_weight=latent_weight, init=init, style_head=None if style_head else False,
+                    log=lambda s: print(s, file=sys.stderr, flush=True))
     if data is not None:
         meta["trained"]["data"] = str(data)
     if init_from is not None:

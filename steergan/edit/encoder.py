@@ -108,12 +108,13 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
                   image_weight: float = 1.0, truncation: float = 0.8, seed: int = 0,
                   log: Optional[Callable[[str], None]] = print, real: Optional[torch.Tensor] = None,
                   real_controls: Optional[list] = None, latent_weight: float = 1.0,
-                  init: Optional[Encoder] = None) -> tuple[Encoder, dict]:
+                  init: Optional[Encoder] = None, style_head: Optional[bool] = None) -> tuple[Encoder, dict]:
     """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and
     metadata. ``real``: uint8 [N, 3, R, R] images for the real half of each batch (``real_controls``:
     their N controls, for methods with one). ``latent_weight``: the own samples' W+ regression
     against the image losses (lower: the encoder fits pictures more and the model's latents less).
-    ``init``: an encoder to go on fitting (its weights are copied; the optimiser starts fresh)."""
+    ``init``: an encoder to go on fitting (its weights are copied; the optimiser starts fresh).
+    ``style_head``: None gives one exactly to models with per-object style codes; False never."""
     if not (minutes > 0 and steps > 0 and batch > 0):
         raise UserError("minutes, steps and batch must be positive")
     if not latent_weight >= 0:
@@ -124,12 +125,17 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
         raise UserError("real images for a heatmap model need one control each")
     G = model.G.requires_grad_(False)              # the encoder learns; G stays as it is
     torch.manual_seed(seed)
-    enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim, style_head=has_style_codes(model)).to(model.device)
+    if style_head and not has_style_codes(model):
+        raise UserError("a style head needs a model whose heatmaps carry one style code per object")
+    head = has_style_codes(model) if style_head is None else bool(style_head)
+    enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim, style_head=head).to(model.device)
     enc.w_avg.copy_(G.mapping.w_avg.detach().float())
     if init is not None:
         if (init.resolution, init.num_ws, init.w_dim, init.width) != (enc.resolution, enc.num_ws, enc.w_dim, enc.width):
             raise UserError("the encoder to start from was made for another model (its shape differs)")
         # an encoder written before style heads existed gains one (starting at the mean w)
+        if init.style_head is not None and enc.style_head is None:
+            raise UserError("the encoder to start from has a style head; train on with one")
         missing, unexpected = enc.load_state_dict(init.state_dict(), strict=False)
         if unexpected or any(not k.startswith("style_head.") for k in missing):
             raise UserError("the encoder to start from was made for another model (its layers differ)")
