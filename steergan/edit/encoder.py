@@ -86,14 +86,17 @@ class Encoder(nn.Module):
                 feats.append(x)
         return x, feats
 
+    def _ws(self, h: torch.Tensor) -> torch.Tensor:
+        return self.w_avg + self.head(h.flatten(1)).view(-1, self.num_ws, self.w_dim)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w_avg + self.head(self._body(x)[0].flatten(1)).view(-1, self.num_ws, self.w_dim)
+        return self._ws(self._body(x)[0])
 
     def with_styles(self, x: torch.Tensor, control) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """(W+, one code per centre of ``control`` [N, K, w_dim]); codes None without a style head.
         A removed centre pools nothing and gets the head's answer for no features."""
         h, feats = self._body(x)
-        ws = self.w_avg + self.head(h.flatten(1)).view(-1, self.num_ws, self.w_dim)
+        ws = self._ws(h)
         if self.style_head is None:
             return ws, None
         pooled = []
