@@ -498,9 +498,11 @@ MANIFEST: dict[str, dict] = {
             f"--encoder runs/encoders/rooms-{e}.safetensors --json bench/results/invert_rooms_encoder_{e}.json"
             for e in ("cont2-lw0.1", "style-lw0.1")] + [
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
-            "--json bench/results/invert_rooms_n200_pti16.json"],
+            "--json bench/results/invert_rooms_n200_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/style_codes_check.py --encoder runs/encoders/rooms-cont-lw0.1.safetensors "
+            "--n 6 --json bench/results/invert_style_codes.json"],
         "writes": ["invert_rooms_encoder_cont2-lw0.1.json", "invert_rooms_encoder_style-lw0.1.json",
-                   "invert_rooms_n200_pti16.json"],
+                   "invert_rooms_n200_pti16.json", "invert_style_codes.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
