@@ -497,12 +497,26 @@ MANIFEST: dict[str, dict] = {
             f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc "
             f"--encoder runs/encoders/rooms-{e}.safetensors --json bench/results/invert_rooms_encoder_{e}.json"
             for e in ("cont2-lw0.1", "style-lw0.1")] + [
-            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
-            "--json bench/results/invert_rooms_n200_pti16.json",
             "env OMP_NUM_THREADS=1 python bench/style_codes_check.py --encoder runs/encoders/rooms-cont-lw0.1.safetensors "
             "--n 6 --json bench/results/invert_style_codes.json"],
         "writes": ["invert_rooms_encoder_cont2-lw0.1.json", "invert_rooms_encoder_style-lw0.1.json",
-                   "invert_rooms_n200_pti16.json", "invert_style_codes.json"],
+                   "invert_style_codes.json"],
+    },
+    "invert-pti16": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; runs/encoders/rooms-style-lw0.1.safetensors "
+                                          "(invert-style-head)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
+            "--json bench/results/invert_rooms_n200_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc,encpti --save-every 10 "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_n50_encoder_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 50 --rows w,pti "
+            "--save-every 10 --json bench/results/invert_creatures_n50_pti16.json"] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 10 --rows w,pti,enc,encpti "
+            f"--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_idle_pti16_threads{t}.json"
+            for t in (1, 2)],
+        "writes": ["invert_rooms_n200_pti16.json", "invert_rooms_n50_encoder_pti16.json", "invert_creatures_n50_pti16.json",
+                   "invert_rooms_idle_pti16_threads1.json", "invert_rooms_idle_pti16_threads2.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
