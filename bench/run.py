@@ -504,7 +504,8 @@ MANIFEST: dict[str, dict] = {
     },
     "invert-pti16": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; runs/encoders/rooms-style-lw0.1.safetensors "
-                                          "(invert-style-head)",
+                                          "(invert-style-head); data/emoji-faces-twitter and "
+                                          "runs/encoders/emoji-real30.safetensors (invert-full-size)",
         "commands": [
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
             "--json bench/results/invert_rooms_n200_pti16.json",
@@ -514,9 +515,15 @@ MANIFEST: dict[str, dict] = {
             "--save-every 10 --json bench/results/invert_creatures_n50_pti16.json"] + [
             f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model rooms --n 10 --rows w,pti,enc,encpti "
             f"--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_idle_pti16_threads{t}.json"
-            for t in (1, 2)],
+            for t in (1, 2)] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 30 --rows w,pti --json bench/results/invert_emoji_twitter_n30_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 30 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
+            "--json bench/results/invert_emoji_twitter_n30_encoder_pti16.json"],
         "writes": ["invert_rooms_n200_pti16.json", "invert_rooms_n50_encoder_pti16.json", "invert_creatures_n50_pti16.json",
-                   "invert_rooms_idle_pti16_threads1.json", "invert_rooms_idle_pti16_threads2.json"],
+                   "invert_rooms_idle_pti16_threads1.json", "invert_rooms_idle_pti16_threads2.json",
+                   "invert_emoji_twitter_n30_pti16.json", "invert_emoji_twitter_n30_encoder_pti16.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
