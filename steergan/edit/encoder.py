@@ -128,9 +128,10 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
         raise UserError("real images for a heatmap model need one control each")
     G = model.G.requires_grad_(False)              # the encoder learns; G stays as it is
     torch.manual_seed(seed)
-    if style_head and not has_style_codes(model):
+    codes = has_style_codes(model)
+    if style_head and not codes:
         raise UserError("a style head needs a model whose heatmaps carry one style code per object")
-    head = has_style_codes(model) if style_head is None else bool(style_head)
+    head = codes if style_head is None else bool(style_head)
     enc = Encoder(model.resolution, G.num_ws, G.cfg.w_dim, style_head=head).to(model.device)
     enc.w_avg.copy_(G.mapping.w_avg.detach().float())
     if init is not None:
@@ -254,8 +255,9 @@ def encode_start(enc: Encoder, image, control=None):
     x = _as_input(enc, image)
     if control is None or enc.style_head is None or getattr(control, "styles", None) is None:
         return enc(x), control
-    ws, codes = enc.with_styles(x, control.to(x.device))
-    return ws, with_codes(control.to(x.device), codes)
+    control = control.to(x.device)
+    ws, codes = enc.with_styles(x, control)
+    return ws, with_codes(control, codes)
 
 
 def has_style_codes(model) -> bool:
