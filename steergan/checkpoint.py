@@ -160,6 +160,19 @@ def save_training_checkpoint(ckpt_root: Path, step: int, config: dict,
     return final
 
 
+def copy_checkpoint(ckpt: Path, dest: Path) -> Path:
+    """Copy a complete checkpoint directory to ``dest`` atomically (a temporary copy renamed into
+    place, replacing what was there): milestones and the best-recall snapshot."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(ckpt, tmp)
+    if dest.exists():
+        _discard(dest)
+    os.rename(tmp, dest)
+    return dest
+
+
 def _discard(ckpt: Path) -> None:
     """Remove a checkpoint atomically: rename it out of sight first, so a kill in the middle of
     the deletion never leaves a half-deleted directory that still looks complete."""

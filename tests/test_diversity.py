@@ -2,8 +2,10 @@
 import json
 import logging
 
+import pytest
 import torch
 
+from steergan.errors import UserError
 from steergan.train.diversity import CollapseWatch, knn_radii, precision_recall
 
 from test_train import make_trainer
@@ -62,3 +64,53 @@ def test_trainer_logs_precision_and_recall_each_tick_and_resumes_the_best(tmp_pa
     off = make_trainer(tmp_path, name="off", diversity_n=0)
     off.run()
     assert not any("Q/recall" in line for line in (off.run_dir / "stats.jsonl").read_text().splitlines())
+
+
+def scripted_watch(trainer, recalls):
+    """A stand-in for ``Trainer._diversity`` that reads these recalls, one per tick."""
+    script = iter(recalls)
+
+    def score():
+        recall = next(script)
+        record = {"Q/recall": recall}
+        if recall < 0.5 * trainer.best_recall:
+            record["Q/collapse_warning"] = 1.0
+        trainer.best_recall = max(trainer.best_recall, recall)
+        return record
+    return score
+
+
+def test_rollback_returns_to_the_best_recall_tick_with_slower_learning_rates(tmp_path, caplog):
+    from safetensors.torch import load_file
+
+    from steergan.train import TrainOptions
+    from steergan.train.rollback import BEST_DIR
+    t = make_trainer(tmp_path, diversity_n=16, kimg=0.024, on_collapse="rollback", rollback_lr=0.5)
+    t._diversity = scripted_watch(t, [0.5, 0.4, 0.1])     # recall per tick: the best first, then a collapse
+    base = [g["lr"] for g in t.G_opt.param_groups]
+    with caplog.at_level(logging.WARNING, logger="steergan.train"):
+        t.run()
+    best = load_file(str(t.run_dir / BEST_DIR / "model.safetensors"))
+    assert json.loads((t.run_dir / BEST_DIR / "config.json").read_text())["images_seen"] == 8
+    # the networks are the first tick's again, the step count and clock went on
+    assert all(torch.equal(v, best["G." + k]) for k, v in t.G.state_dict().items())
+    assert all(torch.equal(v, best["D." + k]) for k, v in t.D.state_dict().items())
+    assert t.images_seen == 24 and t.rollbacks == 1 and t.lr_scale == 0.5
+    assert [g["lr"] for g in t.G_opt.param_groups] == [lr * 0.5 for lr in base]
+    rows = [json.loads(line) for line in (t.run_dir / "stats.jsonl").read_text().splitlines()]
+    assert [r.get("Q/rollback", 0) for r in rows if "Q/recall" in r] == [0, 0, 1.0]
+    assert "rolled back to 0.0 kimg" in caplog.text
+    # a resumed run keeps the slower rates and can roll back again
+    again = make_trainer(tmp_path, diversity_n=16, kimg=0.032, on_collapse="rollback")
+    assert again.resume_if_possible()
+    assert again.lr_scale == 0.5 and again.rollbacks == 1
+    assert [g["lr"] for g in again.G_opt.param_groups] == [lr * 0.5 for lr in base]
+    # warn (the default) never rolls back
+    plain = make_trainer(tmp_path, name="warn", diversity_n=16, kimg=0.024)
+    plain._diversity = scripted_watch(plain, [0.5, 0.4, 0.1])
+    plain.run()
+    assert plain.rollbacks == 0 and not (plain.run_dir / BEST_DIR).exists()
+    with pytest.raises(UserError, match="--on-collapse"):
+        TrainOptions(data="x", on_collapse="restart").validate()
+    with pytest.raises(UserError, match="collapse watch"):
+        TrainOptions(data="x", on_collapse="rollback", diversity_n=0).validate()

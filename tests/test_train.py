@@ -11,7 +11,7 @@ from steergan.errors import UserError
 from steergan.models import export_generator, load_model
 from steergan.nn import get_preset
 from steergan.train import Trainer, TrainOptions
-from steergan.train.augment import DiffAugment
+from steergan.train.augment import DiffAugment, gaussian_blur
 from steergan.train.ema import ema_beta
 from steergan.train.losses import lazy_adam_params, mode_seeking, r1_penalty
 
@@ -69,6 +69,34 @@ def test_diffaugment_is_differentiable_and_random():
     assert not torch.allclose(aug(x), aug(x))
     with pytest.raises(UserError):
         DiffAugment("color,blur")
+
+
+def test_gaussian_blur_smooths_the_image_channels_only():
+    x = torch.randn(2, 4, 16, 16, requires_grad=True)
+    y = gaussian_blur(x, 1.5)
+    assert y.shape == x.shape and torch.equal(y[:, 3], x[:, 3])          # a packed map passes unchanged
+    assert y[:, :3].std() < 0.5 * x[:, :3].std()                          # noise averaged away
+    assert y[:, :3].mean().item() == pytest.approx(x[:, :3].mean().item(), abs=0.05)
+    y.sum().backward()
+    assert x.grad[:, :3].abs().sum() > 0
+    assert torch.equal(gaussian_blur(x, 0.0), x)
+
+
+def test_d_input_blur_fades_over_blur_kimg_for_real_and_fake(tmp_path):
+    t = make_trainer(tmp_path, blur_sigma=2.0, blur_kimg=1.0, augment="")
+    assert t.blur_sigma() == 2.0
+    x = torch.randn(2, 3, 16, 16)
+    assert t.augment(x).std() < 0.7 * x.std()
+    t.images_seen = 500
+    assert t.blur_sigma() == pytest.approx(1.0)
+    t.images_seen = 1000
+    assert t.blur_sigma() == 0.0 and torch.equal(t.augment(x), x)
+    t.images_seen = 0
+    t.logger = SimpleNamespace(log=lambda *a, **k: None)
+    assert t.train_step()["D/blur_sigma"] > 0
+    assert "D/blur_sigma" not in make_trainer(tmp_path, "plain").train_step()
+    with pytest.raises(UserError, match="--blur-kimg"):
+        TrainOptions(data="x", blur_kimg=0).validate()
 
 
 def test_mode_seeking_punishes_a_collapsed_batch_and_pushes_images_apart():

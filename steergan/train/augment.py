@@ -7,6 +7,8 @@ same geometric ops as the image and no colour op.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -49,6 +51,23 @@ def _cutout(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.5) -> t
     mask = torch.ones(n, h, w, device=x.device, dtype=x.dtype)
     mask[bi, gx, gy] = 0
     return x * mask.unsqueeze(1)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float, channels: int = 3) -> torch.Tensor:
+    """The first ``channels`` channels blurred by a Gaussian of ``sigma`` px (separable, edge
+    padding); later channels (a label map or heatmaps packed after RGB) pass unchanged."""
+    if sigma <= 0:
+        return x
+    radius = max(1, int(math.ceil(2 * sigma)))
+    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    img, rest = x[:, :channels], x[:, channels:]
+    c = img.shape[1]
+    img = F.pad(img, [radius, radius, radius, radius], mode="reflect")
+    img = F.conv2d(img, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    img = F.conv2d(img, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    return torch.cat([img, rest], dim=1) if rest.shape[1] else img
 
 
 class DiffAugment:

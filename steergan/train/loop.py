@@ -27,12 +27,13 @@ from ..devices import resolve_device
 from ..errors import UserError
 from ..methods import LossContext, Method, build_method
 from ..nn import ArchConfig, get_preset
-from .augment import DiffAugment
+from .augment import DiffAugment, gaussian_blur
 from .distributed import DistInfo, all_reduce_grads, all_reduce_mean, broadcast_module, init_distributed
 from .ema import ema_beta, update_ema
 from .logger import RunLogger
 from .losses import d_logistic, g_nonsaturating, lazy_adam_params, mode_seeking, path_length_penalty, r1_penalty
 from .options import TrainOptions
+from .rollback import keep_best, roll_back
 from .state import restore_training_state, training_state_tensors
 from .warm_start import resolve_init_from
 
@@ -98,7 +99,7 @@ class Trainer:
         pl_lr, pl_betas = lazy_adam_params(opts.g_lr, tuple(opts.betas), g_interval)
         self.G_opt = torch.optim.Adam(self.G.parameters(), lr=pl_lr, betas=pl_betas, eps=1e-8)
         self.D_opt = torch.optim.Adam(self.D.parameters(), lr=r1_lr, betas=r1_betas, eps=1e-8)
-        self.augment = DiffAugment(opts.augment) if opts.augment else (lambda x: x)
+        self._diffaugment = DiffAugment(opts.augment) if opts.augment else (lambda x: x)
         self.r1_gamma = opts.resolved_r1_gamma(self.arch.resolution)
 
         self.step = 0
@@ -109,6 +110,9 @@ class Trainer:
         self.milestones_done: list[float] = []
         self.watch = None                   # CollapseWatch, made at the first tick (main process)
         self.best_recall = 0.0
+        self.lr_scale, self.rollbacks = 1.0, 0          # collapse rollbacks (train/rollback.py)
+        self.base_lrs = {"G": [g["lr"] for g in self.G_opt.param_groups],
+                         "D": [g["lr"] for g in self.D_opt.param_groups]}
         # Fine-tuning: a fresh D first learns alone (its first gradients would wreck a converged
         # G), and G_ema starts from the loaded G with its full half-life (no ramp-up).
         self.d_warmup_images = int((opts.d_warmup_kimg or 0) * 1000)
@@ -147,7 +151,8 @@ class Trainer:
             "training", self.arch.to_dict(), self.method.to_dict(), train=self.opts.to_dict(),
             step=self.step, images_seen=self.images_seen, train_seconds=self.train_seconds,
             dataset=self.dataset_info, milestones_done=self.milestones_done,
-            d_warmup_images=self.d_warmup_images, finetune=self.finetune, best_recall=self.best_recall)
+            d_warmup_images=self.d_warmup_images, finetune=self.finetune, best_recall=self.best_recall,
+            lr_scale=self.lr_scale, rollbacks=self.rollbacks)
 
     def resume_if_possible(self) -> bool:
         """Continue from the newest complete checkpoint of this run, if there is one."""
@@ -176,6 +181,7 @@ class Trainer:
         self.d_warmup_images = cfg.get("d_warmup_images", self.d_warmup_images)
         self.finetune = cfg.get("finetune", False)
         self.best_recall = cfg.get("best_recall", 0.0)
+        self.lr_scale, self.rollbacks = cfg.get("lr_scale", 1.0), cfg.get("rollbacks", 0)
         restore_training_state(self, state)
         log.info("resumed from %s (step %d, %.1f kimg)", ckpts[-1], self.step, self.images_seen / 1000)
         return True
@@ -250,6 +256,15 @@ class Trainer:
         ws = self.G.mapping_ws(z, mix_prob=self.opts.mix_prob, update_w_avg=update_w_avg)
         return ws, control
 
+    def blur_sigma(self) -> float:
+        """The D-input blur now: ``--blur-sigma`` px fading linearly to 0 over ``--blur-kimg``."""
+        o = self.opts
+        return o.blur_sigma * max(0.0, 1.0 - self.images_seen / (o.blur_kimg * 1000)) if o.blur_sigma else 0.0
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        """What D sees of an image batch: the fading blur, then DiffAugment (same for real and fake)."""
+        return self._diffaugment(gaussian_blur(x, self.blur_sigma()))
+
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.opts.amp and self.device.type == "cuda")
 
@@ -295,6 +310,8 @@ class Trainer:
                 d_loss = d_loss + term
                 stats[f"D/{name}"] = term.item()
         ok &= self._apply(d_loss, self.D, self.D_opt, "D")
+        if o.blur_sigma:
+            stats["D/blur_sigma"] = self.blur_sigma()
         stats["D/loss"] = d_loss.item()
         stats["D/real_score"] = real_logits.mean().item()
         stats["D/fake_score"] = fake_logits.mean().item()
@@ -409,13 +426,19 @@ class Trainer:
                     record = {k: v / counts[k] for k, v in sums.items()}
                     record.update(kimg=self.images_seen / 1000, img_per_s=(self.images_seen - tick_images_start) / max(dt, 1e-9),
                                   train_minutes=self.train_seconds / 60)
+                    best_before = self.best_recall
                     if self.dist.is_main and o.diversity_n > 0:
                         record.update(self._diversity())
+                    rolled_back = self._collapse_rollback(record)
+                    if rolled_back:
+                        record["Q/rollback"] = 1.0
                     self.logger.log(record, self.step)
                     if self.dist.is_main:
                         with torch.no_grad():
                             self.logger.samples(self._sample_grid(), self.images_seen / 1000)
                     last_ckpt = self.save_checkpoint()
+                    if o.on_collapse == "rollback" and self.best_recall > best_before and last_ckpt is not None:
+                        keep_best(self, last_ckpt)
                     if milestone is not None and last_ckpt is not None:
                         self._save_milestone(last_ckpt, milestone)
                     if on_tick is not None:
@@ -439,6 +462,16 @@ class Trainer:
         self.best_recall = self.watch.best_recall
         return record
 
+    def _collapse_rollback(self, record: dict) -> bool:
+        """With ``--on-collapse rollback``, after a collapse warning (seen on the main process,
+        agreed by every process): ``rollback.roll_back``."""
+        if self.opts.on_collapse != "rollback":
+            return False
+        warned = torch.tensor(float(record.get("Q/collapse_warning", 0.0)), device=self.device)
+        if float(all_reduce_mean(warned, self.dist)) <= 0:
+            return False
+        return roll_back(self)
+
     def _out_of_time(self) -> bool:
         return self.opts.minutes is not None and self.train_seconds >= self.opts.minutes * 60
 
@@ -450,13 +483,7 @@ class Trainer:
         return None
 
     def _save_milestone(self, ckpt: Path, minutes: float) -> None:
-        import shutil
-        dest = self.run_dir / "milestones" / f"minutes-{minutes:g}"
-        tmp = dest.with_name(dest.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(ckpt, tmp)
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
+        ckpt_io.copy_checkpoint(ckpt, self.run_dir / "milestones" / f"minutes-{minutes:g}")
 
     def _sample_grid(self) -> torch.Tensor:
         z = self.fixed_z.to(self.device)

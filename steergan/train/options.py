@@ -16,6 +16,14 @@ CLOCKS = {
 }
 
 
+# What a run does when the collapse watch warns (recall below half its best), declared once.
+COLLAPSE_ACTIONS = {
+    "warn": "log a warning (Q/collapse_warning) and go on",
+    "rollback": "also go back to the tick with the best recall and go on with the learning rates "
+                "times --rollback-lr (train/rollback.py)",
+}
+
+
 # The batch of a run whose --batch is not given, per discriminator: bench/recipe_ablation.py
 # found 16 better than 32 with the projected D (20 CPU-minutes on rooms, docs/quality.md); the
 # StyleGAN2 D keeps StyleGAN2-ADA's 32. A resumed run keeps its own batch.
@@ -65,6 +73,9 @@ class TrainOptions:
     pl_interval: int = opt(4, "Lazy path-length regulariser: every this many G steps.")
     mode_seeking: float = opt(0.0, "Weight of the mode-seeking term (MSGAN): different latents must give "
                                    "different images; a guard against collapse. 0 turns it off.")
+    blur_sigma: float = opt(0.0, "Blur real and generated images before D by a Gaussian of this many px, fading "
+                                 "linearly to none over --blur-kimg (StyleGAN3's early D blur); 0 turns it off.")
+    blur_kimg: float = opt(10.0, "Thousands of images over which the D-input blur fades out.")
     ema_kimg: Optional[float] = opt(None, "Half-life of the generator's moving average in kimg (default batch*10/32).")
     ema_rampup: Optional[float] = opt(0.05, "EMA ramp-up: half-life at most this fraction of the images seen.",
                                       cli=False)
@@ -75,6 +86,9 @@ class TrainOptions:
     tick_kimg: float = opt(4.0, "Log/sample/checkpoint interval.")
     diversity_n: int = opt(256, "Each tick, precision and recall of the EMA generator on this many images (collapse "
                                 "watch: a warning when recall halves); 0 turns it off.")
+    on_collapse: str = opt("warn", "When recall falls below half its best: " + "; ".join(
+        f"{k}: {v}" for k, v in COLLAPSE_ACTIONS.items()) + ".", choices=lambda: list(COLLAPSE_ACTIONS))
+    rollback_lr: float = opt(0.5, "Learning-rate factor of each collapse rollback.")
     keep_last: int = opt(3, "Checkpoints to keep.", cli="keep")
     milestone_minutes: list = opt(help="Minutes at which to keep extra snapshots, e.g. 10,20,40.", factory=list,
                                   cli="milestones", parse="floats")
@@ -152,6 +166,9 @@ class TrainOptions:
         integer("r1_interval", 1, 10_000)
         number("pl_weight", 0)
         number("mode_seeking", 0)
+        number("blur_sigma", 0, 16)
+        number("blur_kimg", 0, lo_open=True)
+        number("rollback_lr", 0, 1, lo_open=True)
         integer("pl_interval", 1, 10_000)
         number("mix_prob", 0, 1)
         if self.ema_kimg is not None:
@@ -165,6 +182,10 @@ class TrainOptions:
             number("d_warmup_kimg", 0)
         if self.clock not in CLOCKS:
             raise UserError(f"--clock must be one of {', '.join(CLOCKS)}, got {self.clock!r}")
+        if self.on_collapse not in COLLAPSE_ACTIONS:
+            raise UserError(f"--on-collapse must be one of {', '.join(COLLAPSE_ACTIONS)}, got {self.on_collapse!r}")
+        if self.on_collapse == "rollback" and self.diversity_n == 0:
+            raise UserError("--on-collapse rollback needs the collapse watch (--diversity-n > 0)")
         if self.discriminator not in discriminator_kinds():
             raise UserError(f"--discriminator must be one of {', '.join(discriminator_kinds())}, "
                             f"got {self.discriminator!r}")

@@ -47,9 +47,13 @@ def training_state_tensors(trainer) -> dict[str, torch.Tensor]:
     return out
 
 
-def restore_training_state(trainer, tensors: dict[str, torch.Tensor]) -> None:
+def restore_optimizers(trainer, tensors: dict[str, torch.Tensor]) -> None:
     _restore_optimizer("G_opt", trainer.G_opt, tensors)
     _restore_optimizer("D_opt", trainer.D_opt, tensors)
+
+
+def restore_training_state(trainer, tensors: dict[str, torch.Tensor]) -> None:
+    restore_optimizers(trainer, tensors)
     # Only a single process restores its exact RNG stream; with several processes each
     # rank re-seeds deterministically from (seed, rank, step) instead.
     if trainer.dist.world_size == 1:
