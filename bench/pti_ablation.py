@@ -4,9 +4,9 @@ drift of latents the tuning never saw, per variant, on the same held-out images 
     python bench/pti_ablation.py --model rooms --n 5 \
         --variants "before:tune_from=4,rampdown=0.25;now:" --json bench/results/pti_ablation_rooms.json
 
-Held-out renders (seed 5; the bundled models trained on seed 0), 50 W+ steps (computed once and
-shared by every variant), then ``--steps`` PTI steps per variant. A variant is ``name:key=value,...``
-over ``pivotal_tune``'s options (``lr``, ``locality``, ``rampdown``, ``tune_from``); an empty list
+Held-out renders (seed 5; the bundled models trained on seed 0), 50 W+ steps or ``--encoder``'s
+guess (computed once and shared by every variant), then ``--steps`` PTI steps per variant. A variant is ``name:key=value,...``
+over ``pivotal_tune``'s options (``lr``, ``locality``, ``rampdown``, ``tune_from``, ``pivot_lr``); an empty list
 is today's defaults. Drift: mean squared change ([-1, 1] images) on 8 latents half-way from the
 pivot to random samples of seed 123 (the tuning holds 4 others, seed 0). Seconds per step are the
 median over the run's steps; they read the machine as it was, so compare variants of one run.
@@ -25,7 +25,7 @@ from steergan.data.scenes import render
 from steergan.edit.invert import PivotalTuner, as_target, initial_heatmaps, project, psnr
 from steergan.models import load_model
 
-OPTIONS = {"lr": float, "locality": float, "rampdown": float, "tune_from": int}
+OPTIONS = {"lr": float, "locality": float, "rampdown": float, "tune_from": int, "pivot_lr": float}
 
 
 def parse_variants(text: str) -> dict[str, dict]:
@@ -61,13 +61,20 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=5)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--variants", default="now:")
+    ap.add_argument("--encoder", default=None, help="pivots from this encoder (encode_start) instead of W+ steps")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     variants = parse_variants(a.variants)
     m = load_model(a.model)
     targets = [torch.from_numpy(render(a.kind, i, m.resolution, seed=5).image).permute(2, 0, 1) for i in range(a.n)]
-    pivots = [project(m, t, steps=50, heatmaps=initial_heatmaps(m, segmenter_instances(m, t))
-                      if m.method.has_heatmaps else None) for t in targets]
+    starts = [initial_heatmaps(m, segmenter_instances(m, t)) if m.method.has_heatmaps else None for t in targets]
+    if a.encoder:
+        from steergan.edit.encoder import encode_start, load_encoder
+        enc = load_encoder(a.encoder, m)
+        pivots = [project(m, t, steps=0, init_ws=ws, heatmaps=hm)
+                  for t, (ws, hm) in ((t, encode_start(enc, t, h)) for t, h in zip(targets, starts))]
+    else:
+        pivots = [project(m, t, steps=50, heatmaps=h) for t, h in zip(targets, starts)]
     rows = {}
     for name, kw in variants.items():
         scores, drifts, secs, curves = [], [], [], []
@@ -77,11 +84,11 @@ def main() -> None:
                 t0 = time.perf_counter()
                 tuner.step()
                 secs.append(time.perf_counter() - t0)
-            G = tuner.result()
+            G, ws = tuner.result(), tuner.ws.detach()      # the pivot moves with pivot_lr > 0
             c = None if p.control is None else p.control.to(m.device)
             with torch.no_grad():
-                scores.append(psnr(G.synthesis(p.ws, c, noise_mode="const"), as_target(t, m.resolution)))
-            drifts.append(drift(m, G, p.ws, p.control))
+                scores.append(psnr(G.synthesis(ws, c, noise_mode="const"), as_target(t, m.resolution)))
+            drifts.append(drift(m, G, ws, p.control))
             curves.append([h["psnr"] for h in tuner.history[9::10]])
         rows[name] = {"options": kw, "psnr_mean": round(statistics.fmean(scores), 3),
                       "psnr_per_image": [round(s, 2) for s in scores],
@@ -90,7 +97,8 @@ def main() -> None:
                       "drift_mean": round(statistics.fmean(drifts), 5),
                       "seconds_per_step_median": round(statistics.median(secs), 4)}
         print(name, rows[name], flush=True)
-    report({"model": m.source, "n": a.n, "pivot_steps": 50, "pti_steps": a.steps,
+    report({"model": m.source, "n": a.n, "pivots": f"encoder {a.encoder}" if a.encoder else "50 W+ steps",
+            "pti_steps": a.steps,
             "images": f"{a.kind} renders 0..{a.n - 1} of seed 5", "variants": rows}, a.json)
 
 

@@ -352,7 +352,7 @@ class PivotalTuner(_ImageFit):
                  lr: float = 5e-3, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
-                 tune_from: int = PTI_TUNE_FROM):
+                 tune_from: int = PTI_TUNE_FROM, pivot_lr: float = 0.0):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G0, dev = model.G, model.device
         self.lr, self.rampdown, self.locality, self.fp16 = lr, rampdown, locality, fp16
@@ -371,7 +371,11 @@ class PivotalTuner(_ImageFit):
         self.G = copy.deepcopy(G0).train(False).requires_grad_(True)
         self.G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
         freeze_coarse_layers(self.G.synthesis, tune_from)
-        self.opt = torch.optim.Adam([p for p in self.G.parameters() if p.requires_grad], lr=lr, betas=betas)
+        params = [{"params": [p for p in self.G.parameters() if p.requires_grad], "lr_scale": 1.0}]
+        if pivot_lr > 0:        # the pivot moves with the weights (ablation option)
+            self.ws = self.ws.clone().requires_grad_(True)
+            params.append({"params": [self.ws], "lr_scale": pivot_lr / lr})
+        self.opt = torch.optim.Adam(params, lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
         self._result = None
 
@@ -381,7 +385,7 @@ class PivotalTuner(_ImageFit):
         step, G = len(self.history), self.G
         if self.rampdown:
             for g in self.opt.param_groups:
-                g["lr"] = _lr_at(step, self.steps, self.lr, self.rampdown, rampup=0.0)
+                g["lr"] = _lr_at(step, self.steps, self.lr, self.rampdown, rampup=0.0) * g["lr_scale"]
         if self.local_ws:
             k = step % len(self.local_ws)
             out = G.synthesis(torch.cat([self.ws, self.local_ws[k][None]]), self.both, noise_mode="const")
