@@ -374,7 +374,7 @@ class PivotalTuner(_ImageFit):
         params = [{"params": [p for p in self.G.parameters() if p.requires_grad], "lr_scale": 1.0}]
         if pivot_lr > 0:        # the pivot moves with the weights (ablation option)
             self.ws = self.ws.clone().requires_grad_(True)
-            params.append({"params": [self.ws], "lr_scale": pivot_lr / lr})
+            params.append({"params": [self.ws], "lr": pivot_lr, "lr_scale": pivot_lr / lr})
         self.opt = torch.optim.Adam(params, lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
         self._result = None
