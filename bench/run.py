@@ -520,10 +520,16 @@ MANIFEST: dict[str, dict] = {
             "--n 30 --rows w,pti --json bench/results/invert_emoji_twitter_n30_pti16.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 30 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
-            "--json bench/results/invert_emoji_twitter_n30_encoder_pti16.json"],
+            "--json bench/results/invert_emoji_twitter_n30_encoder_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
+            "--json bench/results/invert_emoji_twitter_n100_encoder_pti16.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows w,pti --save-every 20 --json bench/results/invert_emoji_twitter_n100_pti16.json"],
         "writes": ["invert_rooms_n200_pti16.json", "invert_rooms_n50_encoder_pti16.json", "invert_creatures_n50_pti16.json",
                    "invert_rooms_idle_pti16_threads1.json", "invert_rooms_idle_pti16_threads2.json",
-                   "invert_emoji_twitter_n30_pti16.json", "invert_emoji_twitter_n30_encoder_pti16.json"],
+                   "invert_emoji_twitter_n30_pti16.json", "invert_emoji_twitter_n30_encoder_pti16.json",
+                   "invert_emoji_twitter_n100_encoder_pti16.json", "invert_emoji_twitter_n100_pti16.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
