@@ -32,7 +32,7 @@ from _timing import report
 from steergan.cli.invert import read_square, segmenter_instances
 from steergan.data.scenes import render
 from steergan.edit.invert import (PIVOT_STEPS, PTI_STEPS, initial_heatmaps, inversion_state, pivotal_tune, project,
-                                  save_tuned)
+                                  pti_lr, save_tuned)
 from steergan.methods.state import render_state
 from steergan.models import load_model, to_uint8
 
@@ -145,7 +145,7 @@ def main():
                 row.update(seconds_enc=round(seg_seconds + enc_seconds, 4))   # heatmaps are part of the start
             if "encpti" in rows_wanted:
                 t3 = time.perf_counter()
-                G2 = pivotal_tune(m, guess, hm0, target, steps=args.pti_steps, **pti_kw)
+                G2 = pivotal_tune(m, guess, hm0, target, steps=args.pti_steps, **{"lr": pti_lr(0), **pti_kw})
                 gen2 = save_tuned(m, G2, Path(tmp) / f"e{i}.safetensors")
                 row.update(seconds_encpti=round(seg_seconds + enc_seconds + time.perf_counter() - t3, 2))
                 images["encpti"].append(
@@ -166,7 +166,8 @@ def write(args, m, judge, kw, pti_kw, rows_wanted, rows, images, files) -> None:
             f"{args.kind} renders 0..{args.n - 1} of seed {args.seed}")
     res = {"model": m.source, "images": f"{what}, {m.resolution} px", "n": len(rows), "steps": args.steps,
            **({"partial": f"{len(rows)} of {args.n} images (written every --save-every)"} if len(rows) < args.n else {}),
-           "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres},
+           "pti_steps": args.pti_steps, "options": {**kw, "pti": pti_kw, "fit_centres": args.fit_centres,
+                                                 "pti_lr_encoder_row": pti_kw.get("lr", pti_lr(0))},
            "threads": torch.get_num_threads(),
            "rows": sorted(rows_wanted, key=list(ROWS).index), "encoder": args.encoder,
            **{name: {**{k: summary(rows, f"{k}_{key}") for k in ("psnr", "ssim", "seconds")},

@@ -6,7 +6,7 @@ drift of latents the tuning never saw, per variant, on the same held-out images 
 
 Held-out renders (seed 5; the bundled models trained on seed 0), 50 W+ steps or ``--encoder``'s
 guess (computed once and shared by every variant), then ``--steps`` PTI steps per variant. A variant is ``name:key=value,...``
-over ``pivotal_tune``'s options (``lr``, ``locality``, ``rampdown``, ``tune_from``, ``pivot_lr``); an empty list
+over ``pivotal_tune``'s options (``lr``, ``locality``, ``rampdown``, ``tune_from``, ``pivot_lr``, ``locality_every``); an empty list
 is today's defaults. Drift: mean squared change ([-1, 1] images) on 8 latents half-way from the
 pivot to random samples of seed 123 (the tuning holds 4 others, seed 0). Seconds per step are the
 median over the run's steps; they read the machine as it was, so compare variants of one run.
@@ -25,7 +25,8 @@ from steergan.data.scenes import render
 from steergan.edit.invert import PivotalTuner, as_target, initial_heatmaps, project, psnr
 from steergan.models import load_model
 
-OPTIONS = {"lr": float, "locality": float, "rampdown": float, "tune_from": int, "pivot_lr": float}
+OPTIONS = {"lr": float, "locality": float, "rampdown": float, "tune_from": int, "pivot_lr": float,
+           "locality_every": int}
 
 
 def parse_variants(text: str) -> dict[str, dict]:

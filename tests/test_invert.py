@@ -258,6 +258,25 @@ def test_cli_pivot_steps_default_depends_on_pti(files, tmp_path, capsys):
     assert code == 2 and err.startswith("error: ") and not (tmp_path / "p").exists()
 
 
+def test_cli_pti_runs_faster_from_a_guess_than_after_w_plus_steps(files, tmp_path, capsys, monkeypatch):
+    """PTI's rate follows the pivot: ``PTI_LR_FROM_GUESS`` with ``--steps 0`` (an encoder's guess or
+    the mean), ``PTI_LR`` after W+ steps; the rate reaches the optimiser."""
+    import steergan.edit.invert as inv
+    seen = []
+    real_init = inv.PivotalTuner.__init__
+
+    def spy(self, *a, **kw):
+        real_init(self, *a, **kw)
+        seen.append(self.opt.param_groups[0]["lr"])
+    monkeypatch.setattr(inv.PivotalTuner, "__init__", spy)
+    _write(tmp_path / "x.png", "RGB", (16, 16))
+    for steps in ("0", "2"):
+        code, _, err = invoke(["invert", str(tmp_path / "x.png"), "--model", files["baseline"], "--out",
+                               str(tmp_path / steps), "--pti", "--pti-steps", "1", "--steps", steps], capsys)
+        assert code == 0, err
+    assert seen == [inv.PTI_LR_FROM_GUESS, inv.PTI_LR] and inv.PTI_LR_FROM_GUESS > inv.PTI_LR
+
+
 def test_cli_without_pti_keeps_the_model_name(files, tmp_path, capsys):
     _write(tmp_path / "x.png", "RGB", (16, 16))
     code, _, err = invoke(["invert", str(tmp_path / "x.png"), "--model", files["baseline"], "--out",

@@ -71,8 +71,8 @@ def _bar(total: int, desc: str):
 def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
-    from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, save_tuned,
-                               tuned_model)
+    from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, pti_lr,
+                               save_tuned, tuned_model)
     from ..methods.state import render_state
     from ..models import load_model, to_uint8
     from ..visual import image_grid
@@ -107,7 +107,7 @@ def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, e
         used = m
         folder.mkdir(parents=True, exist_ok=True)
         if pti:
-            G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps, perceptual=perceptual,
+            G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps, perceptual=perceptual, lr=pti_lr(steps),
                              callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
             gen = save_tuned(m, G, folder / "generator.safetensors", {"image": name, "steps": steps,
                                                                        "pti_steps": pti_steps})
