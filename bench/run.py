@@ -103,6 +103,14 @@ MANIFEST: dict[str, dict] = {
             emoji_check(f"emoji-{g}", f"unseen_emoji_{g}", minutes) for g, minutes in (("ft", "10,20,40"), ("ms", "10,20"))],
         "writes": [f"unseen_{k}_{g}.{e}" for k in ("blocks", "emoji") for g in ("ft", "ms") for e in ("json", "png")],
     },
+    "unseen-blur-rollback": {
+        "doc": "docs/quality.md", "needs": "data/blocks64 (the unseen-blocks entry)",
+        "commands": [
+            unseen_train("data/blocks64", run, f"--init-from none --batch 16 {flags}")
+            for run, flags in (("blocks-blur", "--blur-sigma 2 --blur-kimg 10"), ("blocks-rollback", "--on-collapse rollback"))] + [
+            blocks_check("blocks-blur", "unseen_blocks_blur"), blocks_check("blocks-rollback", "unseen_blocks_rollback")],
+        "writes": ["unseen_blocks_blur.json", "unseen_blocks_blur.png", "unseen_blocks_rollback.json", "unseen_blocks_rollback.png"],
+    },
     "unseen-emoji": {
         "doc": "docs/quality.md", "needs": "data/emoji-faces-random (docs/quality.md: steergan data emoji ... --placement random)",
         "commands": [unseen_train("data/emoji-faces-random", "emoji-b16", "--batch 16 --init-from none"),
@@ -530,6 +538,26 @@ MANIFEST: dict[str, dict] = {
                    "invert_rooms_idle_pti16_threads1.json", "invert_rooms_idle_pti16_threads2.json",
                    "invert_emoji_twitter_n30_pti16.json", "invert_emoji_twitter_n30_encoder_pti16.json",
                    "invert_emoji_twitter_n100_encoder_pti16.json", "invert_emoji_twitter_n100_pti16.json"],
+    },
+    "pti-lr": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; runs/encoders/rooms-style-lw0.1.safetensors "
+                                          "(invert-style-head)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --n 8 --steps 100 "
+            f"--encoder runs/encoders/rooms-style-lw0.1.safetensors --variants '{v}' --json bench/results/{out}.json"
+            for v, out in (("now:;lr7.5e-3:lr=0.0075;lr1e-2:lr=0.01;pivot3e-3:pivot_lr=0.003;pivot1e-2:pivot_lr=0.01;"
+                            "pivot3e-2:pivot_lr=0.03", "pti_ablation_rooms_encoder"),
+                           ("lr1e-2:lr=0.01;lr1.5e-2:lr=0.015;lr2e-2:lr=0.02;lr1e-2ramp:lr=0.01,rampdown=0.25;"
+                            "lr1.5e-2ramp:lr=0.015,rampdown=0.25;lr1e-2pivot1e-2:lr=0.01,pivot_lr=0.01;"
+                            "lr1e-2pivot3e-2:lr=0.01,pivot_lr=0.03", "pti_ablation_rooms_encoder_lr"),
+                           ("lr1e-2:lr=0.01;every2:lr=0.01,locality_every=2,locality=0.2;"
+                            "every2w01:lr=0.01,locality_every=2", "pti_ablation_rooms_encoder_locality"))] + [
+            "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 5 --variants 'now:;lr1e-2:lr=0.01' "
+            "--json bench/results/pti_ablation_rooms_lr.json",
+            "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model creatures --kind creatures --n 5 "
+            "--variants 'now:;lr1e-2:lr=0.01' --json bench/results/pti_ablation_creatures_lr.json"],
+        "writes": ["pti_ablation_rooms_encoder.json", "pti_ablation_rooms_encoder_lr.json",
+                   "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",

@@ -20,7 +20,8 @@ CLOCKS = {
 COLLAPSE_ACTIONS = {
     "warn": "log a warning (Q/collapse_warning) and go on",
     "rollback": "also go back to the tick with the best recall and go on with the learning rates "
-                "times --rollback-lr (train/rollback.py)",
+                "times --rollback-lr (train/rollback.py; only as good as the watch's recall, which on "
+                "blocks rated a collapsed state best: docs/quality.md)",
 }
 
 
@@ -74,7 +75,8 @@ class TrainOptions:
     mode_seeking: float = opt(0.0, "Weight of the mode-seeking term (MSGAN): different latents must give "
                                    "different images; a guard against collapse. 0 turns it off.")
     blur_sigma: float = opt(0.0, "Blur real and generated images before D by a Gaussian of this many px, fading "
-                                 "linearly to none over --blur-kimg (StyleGAN3's early D blur); 0 turns it off.")
+                                 "linearly to none over --blur-kimg (StyleGAN3's early D blur; it did not stop the "
+                                 "from-scratch collapse on blocks: docs/quality.md); 0 turns it off.")
     blur_kimg: float = opt(10.0, "Thousands of images over which the D-input blur fades out.")
     ema_kimg: Optional[float] = opt(None, "Half-life of the generator's moving average in kimg (default batch*10/32).")
     ema_rampup: Optional[float] = opt(0.05, "EMA ramp-up: half-life at most this fraction of the images seen.",
