@@ -80,6 +80,7 @@ def test_gaussian_blur_smooths_the_image_channels_only():
     y.sum().backward()
     assert x.grad[:, :3].abs().sum() > 0
     assert torch.equal(gaussian_blur(x, 0.0), x)
+    assert gaussian_blur(torch.randn(1, 3, 4, 4), 16.0).shape == (1, 3, 4, 4)     # a kernel wider than the image
 
 
 def test_d_input_blur_fades_over_blur_kimg_for_real_and_fake(tmp_path):

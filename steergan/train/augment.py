@@ -54,11 +54,12 @@ def _cutout(x: torch.Tensor, g: torch.Generator | None, ratio: float = 0.5) -> t
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float, channels: int = 3) -> torch.Tensor:
-    """The first ``channels`` channels blurred by a Gaussian of ``sigma`` px (separable, edge
-    padding); later channels (a label map or heatmaps packed after RGB) pass unchanged."""
+    """The first ``channels`` channels blurred by a Gaussian of ``sigma`` px (separable, reflect
+    padding, the kernel cut at 2 sigma or the image's size); later channels (a label map or
+    heatmaps packed after RGB) pass unchanged."""
     if sigma <= 0:
         return x
-    radius = max(1, int(math.ceil(2 * sigma)))
+    radius = max(1, min(int(math.ceil(2 * sigma)), min(x.shape[-2:]) - 1))   # reflect needs pad < size
     t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
     k = k / k.sum()
