@@ -552,12 +552,15 @@ MANIFEST: dict[str, dict] = {
                             "lr1e-2pivot3e-2:lr=0.01,pivot_lr=0.03", "pti_ablation_rooms_encoder_lr"),
                            ("lr1e-2:lr=0.01;every2:lr=0.01,locality_every=2,locality=0.2;"
                             "every2w01:lr=0.01,locality_every=2", "pti_ablation_rooms_encoder_locality"))] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc,encpti --save-every 10 "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_n50_encoder_ptiguess.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 5 --variants 'now:;lr1e-2:lr=0.01' "
             "--json bench/results/pti_ablation_rooms_lr.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model creatures --kind creatures --n 5 "
             "--variants 'now:;lr1e-2:lr=0.01' --json bench/results/pti_ablation_creatures_lr.json"],
         "writes": ["pti_ablation_rooms_encoder.json", "pti_ablation_rooms_encoder_lr.json",
-                   "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json"],
+                   "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json",
+                   "invert_rooms_n50_encoder_ptiguess.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
