@@ -541,7 +541,8 @@ MANIFEST: dict[str, dict] = {
     },
     "pti-lr": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; runs/encoders/rooms-style-lw0.1.safetensors "
-                                          "(invert-style-head)",
+                                          "(invert-style-head); data/emoji-faces-twitter and "
+                                          "runs/encoders/emoji-real30.safetensors (invert-full-size)",
         "commands": [
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --n 8 --steps 100 "
             f"--encoder runs/encoders/rooms-style-lw0.1.safetensors --variants '{v}' --json bench/results/{out}.json"
@@ -554,13 +555,16 @@ MANIFEST: dict[str, dict] = {
                             "every2w01:lr=0.01,locality_every=2", "pti_ablation_rooms_encoder_locality"))] + [
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 50 --rows enc,encpti --save-every 10 "
             "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_n50_encoder_ptiguess.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
+            "--json bench/results/invert_emoji_twitter_n100_encoder_ptiguess.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 5 --variants 'now:;lr1e-2:lr=0.01' "
             "--json bench/results/pti_ablation_rooms_lr.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model creatures --kind creatures --n 5 "
             "--variants 'now:;lr1e-2:lr=0.01' --json bench/results/pti_ablation_creatures_lr.json"],
         "writes": ["pti_ablation_rooms_encoder.json", "pti_ablation_rooms_encoder_lr.json",
                    "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json",
-                   "invert_rooms_n50_encoder_ptiguess.json"],
+                   "invert_rooms_n50_encoder_ptiguess.json", "invert_emoji_twitter_n100_encoder_ptiguess.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
