@@ -558,13 +558,25 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
             "--json bench/results/invert_emoji_twitter_n100_encoder_ptiguess.json",
+            "env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-random --init-from "
+            "runs/encoders/emoji-real30.safetensors --latent-weight 0.1 --minutes 60 --out runs/encoders/emoji-cont60.safetensors",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-cont60.safetensors --save-every 20 "
+            "--json bench/results/invert_emoji_twitter_n100_encoder60.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_idle_ptiguess_threads1.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 10 --rows w,pti,enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
+            "--json bench/results/invert_emoji_idle_threads1.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 5 --variants 'now:;lr1e-2:lr=0.01' "
             "--json bench/results/pti_ablation_rooms_lr.json",
             "env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model creatures --kind creatures --n 5 "
             "--variants 'now:;lr1e-2:lr=0.01' --json bench/results/pti_ablation_creatures_lr.json"],
         "writes": ["pti_ablation_rooms_encoder.json", "pti_ablation_rooms_encoder_lr.json",
                    "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json",
-                   "invert_rooms_n50_encoder_ptiguess.json", "invert_emoji_twitter_n100_encoder_ptiguess.json"],
+                   "invert_rooms_n50_encoder_ptiguess.json", "invert_emoji_twitter_n100_encoder_ptiguess.json",
+                   "invert_emoji_twitter_n100_encoder60.json", "invert_rooms_idle_ptiguess_threads1.json",
+                   "invert_emoji_idle_threads1.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
