@@ -299,6 +299,27 @@ def test_sigma_slider_follows_a_real_mouse_drag(page, server):
     wait_for(lambda: session(page, client)["state"]["centres"][1]["sigma"] == sigma0, "undo")
 
 
+def test_a_failed_live_edit_does_not_strand_the_newest_one(page):
+    """The live-edit queue (LatestOnly): a payload pushed while a failing one is in flight is still
+    sent, and a failure is reported only when nothing newer succeeded."""
+    got = page.evaluate("""async () => {
+      const { LatestOnly } = await import('/static/api.js');
+      const sent = [];
+      const q = new LatestOnly(async p => {
+        await new Promise(r => setTimeout(r, 30));
+        if (p < 0) throw new Error('refused');
+        sent.push(p);
+      });
+      const first = q.push(-1).then(() => 'ok', e => e.message);
+      q.push(2);                                   // arrives while -1 is in flight
+      const outcome = await first;
+      await q.idle();
+      const last = await q.push(-3).then(() => 'ok', e => e.message);
+      return { sent, outcome, last };
+    }""")
+    assert got == {"sent": [2], "outcome": "ok", "last": "refused"}
+
+
 def place_drag_points(page):
     page.check('input[name="tool"][value="points"]')
     page.mouse.click(*canvas_point(page, [-0.7, 0.1]))         # handle

@@ -26,15 +26,19 @@ export class LatestOnly {
   }
 
   async drain() {
+    // A failed send must not strand a newer payload that arrived meanwhile (the last value of a
+    // slider pull would never reach the server): go on, and report only a failure of the last one.
+    let error = null;
     try {
       while (this.pending !== null) {
         const p = this.pending;
         this.pending = null;
-        await this.send(p);
+        try { await this.send(p); error = null; } catch (e) { error = e; }
       }
     } finally {
       this.running = null;
     }
+    if (error) throw error;
   }
 
   async idle() { while (this.running) await this.running; }
