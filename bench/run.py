@@ -558,6 +558,8 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-real30.safetensors --save-every 20 "
             "--json bench/results/invert_emoji_twitter_n100_encoder_ptiguess.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows enc,encpti --save-every 25 "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_n200_encoder_ptiguess.json",
             "env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-random --init-from "
             "runs/encoders/emoji-real30.safetensors --latent-weight 0.1 --minutes 60 --out runs/encoders/emoji-cont60.safetensors",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
@@ -576,7 +578,7 @@ MANIFEST: dict[str, dict] = {
                    "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json",
                    "invert_rooms_n50_encoder_ptiguess.json", "invert_emoji_twitter_n100_encoder_ptiguess.json",
                    "invert_emoji_twitter_n100_encoder60.json", "invert_rooms_idle_ptiguess_threads1.json",
-                   "invert_emoji_idle_threads1.json"],
+                   "invert_emoji_idle_threads1.json", "invert_rooms_n200_encoder_ptiguess.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
