@@ -258,7 +258,7 @@ def test_cli_pivot_steps_default_depends_on_pti(files, tmp_path, capsys):
     assert code == 2 and err.startswith("error: ") and not (tmp_path / "p").exists()
 
 
-def test_cli_pti_runs_faster_from_a_guess_than_after_w_plus_steps(files, tmp_path, capsys, monkeypatch):
+def test_cli_pti_rate_is_higher_from_a_guess_than_after_w_plus_steps(files, tmp_path, capsys, monkeypatch):
     """PTI's rate follows the pivot: ``PTI_LR_FROM_GUESS`` with ``--steps 0`` (an encoder's guess or
     the mean), ``PTI_LR`` after W+ steps; the rate reaches the optimiser."""
     import steergan.edit.invert as inv
