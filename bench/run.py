@@ -567,6 +567,11 @@ MANIFEST: dict[str, dict] = {
             "--json bench/results/invert_emoji_twitter_n100_encoder60.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --rows enc,encpti "
             "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_idle_ptiguess_threads1.json",
+            "env OMP_NUM_THREADS=2 python bench/invert_table.py --model rooms --n 10 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors --json bench/results/invert_rooms_idle_ptiguess_threads2.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-style-lw0.1.safetensors "
+            "--json bench/results/invert_rooms_idle_ptiguess_threads1_rerun.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 10 --rows w,pti,enc,encpti --encoder runs/encoders/emoji-real30.safetensors "
             "--json bench/results/invert_emoji_idle_threads1.json",
@@ -578,7 +583,8 @@ MANIFEST: dict[str, dict] = {
                    "pti_ablation_rooms_encoder_locality.json", "pti_ablation_rooms_lr.json", "pti_ablation_creatures_lr.json",
                    "invert_rooms_n50_encoder_ptiguess.json", "invert_emoji_twitter_n100_encoder_ptiguess.json",
                    "invert_emoji_twitter_n100_encoder60.json", "invert_rooms_idle_ptiguess_threads1.json",
-                   "invert_emoji_idle_threads1.json", "invert_rooms_n200_encoder_ptiguess.json"],
+                   "invert_emoji_idle_threads1.json", "invert_rooms_n200_encoder_ptiguess.json",
+                   "invert_rooms_idle_ptiguess_threads2.json", "invert_rooms_idle_ptiguess_threads1_rerun.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
