@@ -50,11 +50,8 @@ def main() -> None:
         with torch.no_grad():
             rows["encoder's W+ (codes at the mean w)"].append(
                 psnr(m.G.synthesis(guess, hm, noise_mode="const"), as_target(target, m.resolution)))
-        codes_only = Projector(m, target, steps=a.steps, heatmaps=hm, init_ws=guess)
-        codes_only.opt = torch.optim.Adam([codes_only.styles], lr=codes_only.lr)   # W+ stays the guess
-        for g in codes_only.opt.param_groups:
-            g["lr_scale"] = 1.0
-        rows["encoder's W+ fixed, codes fitted"].append(fit(codes_only))
+        rows["encoder's W+ fixed, codes fitted"].append(
+            fit(Projector(m, target, steps=a.steps, heatmaps=hm, init_ws=guess, fit_ws=False)))
         print(i, {k: round(v[-1], 2) for k, v in rows.items()}, flush=True)
     report({"model": m.source, "encoder": a.encoder, "n": a.n, "steps": a.steps,
             "images": f"rooms renders 0..{a.n - 1} of seed 5",

@@ -224,6 +224,25 @@ def test_pti_locality_keeps_nearby_latents_rendering_as_before(files):
     assert drift(locality=1) < drift()
 
 
+def test_projector_can_keep_the_latent_and_fit_only_the_codes(files):
+    """fit_ws=False (style_codes_check.py's encoder row): W+ stays bit-identical, the objects'
+    codes move and the error falls; with nothing else to fit it is refused."""
+    from steergan.edit.invert import Projector
+    m = load_model(files["spatial"])
+    target = _target(m, 3)
+    start = m.G.mapping_ws(torch.randn(1, m.G.cfg.z_dim, generator=torch.Generator().manual_seed(1)))
+    hm = m.control_from_seed(0)
+    p = Projector(m, target, steps=8, heatmaps=hm, init_ws=start, fit_ws=False)
+    codes0 = p.styles.detach().clone()
+    while not p.done:
+        p.step()
+    assert torch.equal(p.ws, start) and not torch.equal(p.styles, codes0)
+    assert p.history[-1]["loss"] < p.history[0]["loss"]
+    plain = load_model(files["baseline"])
+    with pytest.raises(UserError, match="nothing to fit"):
+        Projector(plain, _target(plain, 3), steps=2, fit_ws=False)
+
+
 def test_pti_tunes_only_the_layers_from_tune_from(files):
     """PTI leaves the blocks coarser than ``tune_from`` (and the constant input) exactly as they
     were and tunes the rest; ``tune_from=4`` tunes every synthesis layer."""

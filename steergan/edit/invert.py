@@ -228,7 +228,7 @@ class Projector(_ImageFit):
     def __init__(self, model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0,
                  perceptual: float = PERCEPTUAL, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
                  fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
-                 init_ws: Optional[torch.Tensor] = None):
+                 init_ws: Optional[torch.Tensor] = None, fit_ws: bool = True):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G, dev = model.G, model.device
         self.G, self.lr = G, lr
@@ -254,8 +254,9 @@ class Projector(_ImageFit):
             start = self._best_z(G, self.hm, dev)
         elif space == "w":
             start = start.mean(1, keepdim=True)
-        self._w = start.to(dev).clone().requires_grad_(True)
-        params = [{"params": [self._w], "lr_scale": 1.0}]
+        # fit_ws=False keeps the latent where it starts (e.g. an encoder's W+) and fits the rest
+        self._w = start.to(dev).clone().requires_grad_(fit_ws)
+        params = [{"params": [self._w], "lr_scale": 1.0}] if fit_ws else []
         self.styles = self.centres = self.log_sigmas = None
         hm = self.hm
         if hm is not None:
@@ -266,6 +267,8 @@ class Projector(_ImageFit):
                 self.centres = hm.centres.clone().requires_grad_(True)
                 self.log_sigmas = hm.sigmas.log().clone().requires_grad_(True)
                 params.append({"params": [self.centres, self.log_sigmas], "lr_scale": centre_lr / lr})
+        if not params:
+            raise UserError("nothing to fit: fit_ws=False needs per-object style codes or fit_centres")
         self.opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
 
     def _best_z(self, G, heatmaps: Optional[Heatmaps], dev) -> torch.Tensor:

@@ -12,6 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..nn.resample import make_kernel, upfirdn2d
+
 POLICIES = ("color", "translation", "cutout")
 
 
@@ -60,14 +62,10 @@ def gaussian_blur(x: torch.Tensor, sigma: float, channels: int = 3) -> torch.Ten
     if sigma <= 0:
         return x
     radius = max(1, min(int(math.ceil(2 * sigma)), min(x.shape[-2:]) - 1))   # reflect needs pad < size
-    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
     img, rest = x[:, :channels], x[:, channels:]
-    c = img.shape[1]
     img = F.pad(img, [radius, radius, radius, radius], mode="reflect")
-    img = F.conv2d(img, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    img = F.conv2d(img, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    img = upfirdn2d(img, make_kernel(torch.exp(-0.5 * (t / sigma) ** 2)))   # the backbone's separable FIR filter
     return torch.cat([img, rest], dim=1) if rest.shape[1] else img
 
 

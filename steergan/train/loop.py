@@ -110,7 +110,7 @@ class Trainer:
         self.milestones_done: list[float] = []
         self.watch = None                   # CollapseWatch, made at the first tick (main process)
         self.best_recall = 0.0
-        self.lr_scale, self.rollbacks = 1.0, 0          # collapse rollbacks (train/rollback.py)
+        self.rollbacks = 0                              # collapse rollbacks (train/rollback.py)
         self.base_lrs = {"G": [g["lr"] for g in self.G_opt.param_groups],
                          "D": [g["lr"] for g in self.D_opt.param_groups]}
         # Fine-tuning: a fresh D first learns alone (its first gradients would wreck a converged
@@ -152,7 +152,7 @@ class Trainer:
             step=self.step, images_seen=self.images_seen, train_seconds=self.train_seconds,
             dataset=self.dataset_info, milestones_done=self.milestones_done,
             d_warmup_images=self.d_warmup_images, finetune=self.finetune, best_recall=self.best_recall,
-            lr_scale=self.lr_scale, rollbacks=self.rollbacks)
+            rollbacks=self.rollbacks)
 
     def resume_if_possible(self) -> bool:
         """Continue from the newest complete checkpoint of this run, if there is one."""
@@ -181,7 +181,7 @@ class Trainer:
         self.d_warmup_images = cfg.get("d_warmup_images", self.d_warmup_images)
         self.finetune = cfg.get("finetune", False)
         self.best_recall = cfg.get("best_recall", 0.0)
-        self.lr_scale, self.rollbacks = cfg.get("lr_scale", 1.0), cfg.get("rollbacks", 0)
+        self.rollbacks = cfg.get("rollbacks", 0)
         restore_training_state(self, state)
         log.info("resumed from %s (step %d, %.1f kimg)", ckpts[-1], self.step, self.images_seen / 1000)
         return True
@@ -255,6 +255,12 @@ class Trainer:
         control = self.method.sample_control(b, self.G, self.device)
         ws = self.G.mapping_ws(z, mix_prob=self.opts.mix_prob, update_w_avg=update_w_avg)
         return ws, control
+
+    @property
+    def lr_scale(self) -> float:
+        """The factor collapse rollbacks left on the learning rates (read off G's optimiser, which
+        checkpoints carry, so nothing else needs saving)."""
+        return self.G_opt.param_groups[0]["lr"] / self.base_lrs["G"][0]
 
     def blur_sigma(self) -> float:
         """The D-input blur now: ``--blur-sigma`` px fading linearly to 0 over ``--blur-kimg``."""

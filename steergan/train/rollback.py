@@ -32,14 +32,14 @@ def roll_back(trainer) -> bool:
     best = trainer.run_dir / BEST_DIR
     if not (best / "config.json").is_file():
         return False
+    scale = trainer.lr_scale * trainer.opts.rollback_lr      # before the best tick's rates replace it
     cfg, model, state = ckpt_io.read_training_checkpoint(best)
     trainer._load_model_tensors(model)
     restore_optimizers(trainer, state)
-    trainer.lr_scale *= trainer.opts.rollback_lr
     for opt, base in ((trainer.G_opt, trainer.base_lrs["G"]), (trainer.D_opt, trainer.base_lrs["D"])):
         for group, lr in zip(opt.param_groups, base):
-            group["lr"] = lr * trainer.lr_scale
+            group["lr"] = lr * scale
     trainer.rollbacks += 1
     log.warning("collapse: rolled back to %.1f kimg (recall %.2f); learning rates now x%.3g",
-                cfg["images_seen"] / 1000, cfg.get("best_recall", float("nan")), trainer.lr_scale)
+                cfg["images_seen"] / 1000, cfg.get("best_recall", float("nan")), scale)
     return True
