@@ -129,6 +129,23 @@ def test_truncation_and_w_plus():
     assert torch.equal(a, G.synthesis(ws, noise_mode="const"))   # const noise is deterministic
 
 
+
+def test_synthesis_split_at_a_resolution_gives_the_whole_forward():
+    """``run_blocks`` in two calls (what PTI does to render its frozen blocks once) is ``forward``."""
+    cfg = get_preset("test")
+    G = Generator(cfg)
+    ws = G.mapping_ws(torch.randn(2, cfg.z_dim))
+    whole = G.synthesis(ws, noise_mode="const")
+    for split in G.synthesis.resolutions[1:]:
+        x, img = G.synthesis.run_blocks(ws, noise_mode="const", stop_res=split)
+        assert x.shape[-1] == img.shape[-1] == split // 2
+        _, out = G.synthesis.run_blocks(ws, noise_mode="const", start_res=split, x=x, img=img)
+        assert torch.equal(out, whole), split
+    with pytest.raises(ValueError, match="constant"):
+        G.synthesis.run_blocks(ws, noise_mode="const", start_res=8)
+    with pytest.raises(ValueError, match="resolutions"):
+        G.synthesis.run_blocks(ws, noise_mode="const", stop_res=12)
+
 class _ConcatOnes(LayerAdapter):
     """Adds one constant input channel and a visible shift after the conv."""
     extra_in_channels = 1

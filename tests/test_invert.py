@@ -265,6 +265,26 @@ def test_pti_tunes_only_the_layers_from_tune_from(files):
     assert PTI_TUNE_FROM > 4          # the default freezes the coarse layout
 
 
+
+def test_pti_renders_its_frozen_blocks_once_and_the_same_image(files):
+    """The tuner renders the blocks below ``tune_from`` once (the pivot is fixed); a step's image
+    is what the whole generator renders, and a moving pivot goes through every block."""
+    from steergan.edit.invert import PivotalTuner
+    m = load_model(files["spatial"])
+    target = _target(m, 3)
+    p = project(m, target, steps=3, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)))
+    t = PivotalTuner(m, p.ws, p.control, target, steps=3, tune_from=8, fp16=False)
+    assert t._heads is not None and len(t._heads) == 1 + len(t.local_ws)
+    for _ in range(3):
+        t.step()
+    with torch.no_grad():
+        whole = t.G.synthesis(p.ws, p.control, noise_mode="const")
+        torch.testing.assert_close(t._render([0]), whole, rtol=0, atol=1e-5)
+        local = t.G.synthesis(t.local_ws[1][None], p.control, noise_mode="const")
+        torch.testing.assert_close(t._render([0, 2])[1:], local, rtol=0, atol=1e-5)
+    assert PivotalTuner(m, p.ws, p.control, target, steps=1, tune_from=4)._heads is None
+    assert PivotalTuner(m, p.ws, p.control, target, steps=1, tune_from=8, pivot_lr=0.01)._heads is None
+
 def test_cli_pivot_steps_default_depends_on_pti(files, tmp_path, capsys):
     _write(tmp_path / "x.png", "RGB", (16, 16))
     for extra, want in (([], W_STEPS), (["--pti", "--pti-steps", "1"], PIVOT_STEPS)):

@@ -391,21 +391,40 @@ class PivotalTuner(_ImageFit):
             params.append({"params": [self.ws], "lr": pivot_lr, "lr_scale": pivot_lr / lr})
         self.opt = torch.optim.Adam(params, lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
+        # The frozen blocks see the same latents and heatmaps at every step (the pivot is fixed), so
+        # their output is rendered once here: 14% of a step on `rooms` at 64 px.
+        self.tune_from = tune_from if pivot_lr == 0 and tune_from in G0.synthesis.resolutions[1:] else 4
+        self._heads = None
+        if self.tune_from > 4:
+            with torch.no_grad():
+                lat = [self.ws] + [w[None] for w in self.local_ws]
+                self._heads = [self.G.synthesis.run_blocks(w, self.ctrl, "const", stop_res=self.tune_from)
+                               for w in lat]
         self._result = None
+
+    def _render(self, rows: list[int]) -> torch.Tensor:
+        """The pivot (row 0) and locality latents (row k + 1) through the tuned blocks, as a batch."""
+        ws = torch.cat([self.ws if r == 0 else self.local_ws[r - 1][None] for r in rows])
+        ctrl = self.ctrl if len(rows) == 1 else self.both
+        if self._heads is None:
+            return self.G.synthesis(ws, ctrl, noise_mode="const")
+        x = torch.cat([self._heads[r][0] for r in rows])
+        img = torch.cat([self._heads[r][1] for r in rows])
+        return self.G.synthesis.run_blocks(ws, ctrl, "const", start_res=self.tune_from, x=x, img=img)[1]
 
     def step(self) -> dict:
         if self._result is not None:
             raise UserError("this tuning is finished: its generator was taken")
-        step, G = len(self.history), self.G
+        step = len(self.history)
         if self.rampdown:
             for g in self.opt.param_groups:
                 g["lr"] = _lr_at(step, self.steps, self.lr, self.rampdown, rampup=0.0) * g["lr_scale"]
         if self.local_ws and step % self.locality_every == 0:
             k = (step // self.locality_every) % len(self.local_ws)
-            out = G.synthesis(torch.cat([self.ws, self.local_ws[k][None]]), self.both, noise_mode="const")
+            out = self._render([0, k + 1])
             img, local = out[:1], out[1:]
         else:
-            img, local = G.synthesis(self.ws, self.ctrl, noise_mode="const"), None
+            img, local = self._render([0]), None
         return self._fit(img, None if local is None else self.locality * F.mse_loss(local, self.local_targets[k]))
 
     def result(self):

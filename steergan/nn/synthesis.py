@@ -47,17 +47,36 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws: torch.Tensor, control: Any = None, noise_mode: str = "random",
                 return_features: bool = False):
+        features = {} if return_features else None
+        _, img = self.run_blocks(ws, control, noise_mode, features=features)
+        return (img, features) if return_features else img
+
+    def run_blocks(self, ws: torch.Tensor, control: Any = None, noise_mode: str = "random", start_res: int = 4,
+                   stop_res: Optional[int] = None, x: Optional[torch.Tensor] = None,
+                   img: Optional[torch.Tensor] = None, features: Optional[dict] = None):
+        """The blocks from ``start_res`` px up to (not including) ``stop_res`` px, going on from the
+        activations ``(x, img)`` the block before left (from the constant when ``start_res`` is 4);
+        returns ``(x, img)``. Two calls split at one resolution give what one ``forward`` gives:
+        pivotal tuning renders its frozen coarse blocks once instead of at every step."""
         if ws.ndim == 2:  # a single w for every layer
             ws = ws[:, None, :].expand(-1, self.num_ws, -1)
-        x = self.const.expand(ws.shape[0], -1, -1, -1)
+        if start_res not in self.resolutions or (stop_res is not None and stop_res not in self.resolutions):
+            raise ValueError(f"blocks run between resolutions of {self.resolutions}, got {start_res}..{stop_res}")
+        if (start_res == 4) != (x is None):
+            raise ValueError("x is the constant at 4 px and must be given (with img) from any later block")
+        if x is None:
+            x = self.const.expand(ws.shape[0], -1, -1, -1)
         control = per_forward(control)
-        img, features, layer = None, {}, 0
+        layer = next(s.index for s in self.layer_specs if s.resolution == start_res)
         for block, res in enumerate(self.resolutions):
-            n_convs = 1 if res == 4 else 2
-            for _ in range(n_convs):
+            if res < start_res:
+                continue
+            if stop_res is not None and res >= stop_res:
+                break
+            for _ in range(1 if res == 4 else 2):
                 x = self.convs[layer](x, ws[:, layer], control, noise_mode)
                 layer += 1
             img = self.to_rgbs[block](x, ws[:, layer], img, control)
-            if return_features:
+            if features is not None:
                 features[res] = x
-        return (img, features) if return_features else img
+        return x, img
