@@ -28,13 +28,21 @@ def provenance() -> dict:
         except (OSError, subprocess.SubprocessError):
             return ""
     cpu = platform.processor() or platform.machine()
+    # Machines sold under one name ("AMD EPYC") differ 2-3x in speed here: the family/model and the
+    # vector unit torch uses tell them apart.
+    info = {}
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            for line in f:
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    cpu = info.get("model name", cpu)
+    cpu_id = f"family {info['cpu family']} model {info['model']}" if "cpu family" in info and "model" in info else ""
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": cpu,
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": cpu, "cpu_id": cpu_id,
+            "cpu_vector": torch.backends.cpu.get_cpu_capability(),
             "cores": os.cpu_count(), "python": platform.python_version(),
             "command": " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])] + sys.argv[1:])}
 
