@@ -753,6 +753,21 @@ def test_open_image_can_be_stopped_and_refuses_bad_uploads(client, tmp_path):
     assert v["state"]["explicit_latent"]                          # nothing bad was committed
 
 
+def test_open_image_takes_the_libraries_step_counts_when_the_request_leaves_them_out(client):
+    """The editor sends ``tune`` and no counts: the server runs what the CLI runs by default."""
+    from steergan.edit.invert import PIVOT_STEPS, PTI_STEPS, W_STEPS
+    from steergan.ui.invert_jobs import invert_steps
+    assert invert_steps(False, None, None) == (0, W_STEPS)
+    assert invert_steps(True, None, None) == (PTI_STEPS, PIVOT_STEPS)
+    assert invert_steps(False, 7, 3) == (3, 7) and invert_steps(True, None, 0) == (0, W_STEPS)
+    sid = new(client)["id"]
+    good = data_url(Image.new("RGB", (20, 20), (200, 30, 30)))
+    for body, total in (({"image": good}, W_STEPS), ({"image": good, "tune": True}, PIVOT_STEPS + PTI_STEPS)):
+        r = client.post(f"/api/sessions/{sid}/invert", json=body)
+        assert r.status_code == 202 and r.json()["max_steps"] == total, r.text
+        client.post(f"/api/sessions/{sid}/invert/stop")
+        assert wait_invert(client, sid, lambda p: p["status"] != "running")["status"] == "stopped"
+
 def test_the_last_drag_downloads_as_a_gif(fake_client):
     """Issue 18: the drag as a GIF, one frame per step (thinned beyond MAX_FRAMES)."""
     from steergan.ui.drag_jobs import MAX_FRAMES

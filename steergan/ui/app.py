@@ -27,7 +27,7 @@ from ..methods.state import EditState, start_state as method_start_state
 from .catalog import ModelCatalog
 from .checks import MAX_SEED, check_seed, check_state_fits, decode_mask, ws_rows
 from .drag_jobs import DragJob, advanced_defaults, default_drag_factory
-from .invert_jobs import MAX_INVERT_STEPS, MAX_PTI_STEPS, InversionSteps, decode_upload
+from .invert_jobs import MAX_INVERT_STEPS, MAX_PTI_STEPS, InversionSteps, decode_upload, invert_steps
 from .method_views import VIEWS, model_info
 from .middleware import MAX_BODY_BYTES, AllowedHosts, BodyLimit, SecurityHeaders
 from .panels import apply_edit_ops, panels_for
@@ -82,8 +82,10 @@ class DragBody(_Body):
 
 class InvertBody(_Body):
     image: str = Field(max_length=MAX_BODY_BYTES)    # data:image/png|jpeg|webp;base64,...
-    steps: int = Field(100, ge=1, le=MAX_INVERT_STEPS)
-    pti_steps: int = Field(0, ge=0, le=MAX_PTI_STEPS)     # > 0: then tune the generator (PTI)
+    tune: bool = False                                  # then tune the generator (PTI)
+    # None: the library's defaults (edit.invert), as the CLI has them
+    steps: Optional[int] = Field(None, ge=1, le=MAX_INVERT_STEPS)
+    pti_steps: Optional[int] = Field(None, ge=0, le=MAX_PTI_STEPS)     # > 0 tunes, with or without ``tune``
 
 
 # ---------------------------------------------------------------------- helpers
@@ -374,11 +376,12 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
                 return model_id, source
             new_id = catalog.add_tuned(model_id, G, store.model_ids_in_use())
             return new_id, catalog.entries[new_id].source
-        if body.pti_steps:
+        pti_steps, steps = invert_steps(body.tune, body.steps, body.pti_steps)
+        if pti_steps:
             catalog.require_room(store.model_ids_in_use())
         return start_job(sid, lambda model, source: InversionSteps(
-            model, decode_upload(body.image, model.resolution), body.steps, source, body.pti_steps), [], [],
-            body.steps + body.pti_steps, on_tuned_model)
+            model, decode_upload(body.image, model.resolution), steps, source, pti_steps), [], [],
+            steps + pti_steps, on_tuned_model)
 
     @app.get("/api/sessions/{sid}/generator")
     def tuned_generator(sid: str):

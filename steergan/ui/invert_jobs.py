@@ -44,6 +44,18 @@ def decode_upload(data: str, resolution: int) -> torch.Tensor:
     return read_square(raw, resolution)
 
 
+def invert_steps(tune: bool, steps: Optional[int], pti_steps: Optional[int]) -> tuple[int, int]:
+    """(pti_steps, steps) of an Open image request; what it leaves out (None) is the library's
+    default, the CLI's too: PTI_STEPS when tuning (0 otherwise), then PIVOT_STEPS W+ steps before
+    tuning or W_STEPS without."""
+    from ..edit.invert import PIVOT_STEPS, PTI_STEPS, W_STEPS
+    if pti_steps is None:
+        pti_steps = PTI_STEPS if tune else 0
+    if steps is None:
+        steps = PIVOT_STEPS if pti_steps else W_STEPS
+    return pti_steps, steps
+
+
 class InversionSteps:
     """W+ projection of one image, then optionally pivotal tuning, as a stepped job (see the module
     docstring). Steps count on across both phases (``steps + pti_steps`` in all)."""
