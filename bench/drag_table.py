@@ -217,6 +217,8 @@ def main():
                     help="stop a drag as lost above this handle feature error (0 = never)")
     ap.add_argument("--tolerance", type=float, default=DragOptions.tolerance,
                     help="pixels: a drag stops when its tracker puts every handle this close to its target")
+    ap.add_argument("--track-res", type=int, default=DragOptions.track_res,
+                    help="generator block the tracker reads (default: the motion supervision's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--segmenter", default=None, help="finds the objects to drag (default: the one the model "
                     "was aligned with, else the bundled rooms segmenter)")
@@ -226,7 +228,7 @@ def main():
     fractions = [float(f) for f in args.fractions.split(",")]
     opts = replace(DragOptions(), max_steps=args.max_steps, coarse_steps=args.coarse_steps,
                    coarse_alpha=args.coarse_alpha, patience=args.patience, lost_error=args.lost_error,
-                   tolerance=args.tolerance)
+                   tolerance=args.tolerance, track_res=args.track_res)
 
     def progress(what):
         return lambda k, n: print(f"\r{what}: {k}/{n}", end="\n" if k == n else "", file=sys.stderr, flush=True)

@@ -127,10 +127,27 @@ def test_radius_clamps_keep_small_images_working(baseline):
 
 
 @pytest.mark.parametrize("bad", [dict(mode="fly"), dict(max_steps=0), dict(lr=-1.0), dict(r1=float("nan")),
-                                 dict(feature_res=5), dict(n_ws=True), dict(coarse_alpha=-1)])
+                                 dict(feature_res=5), dict(track_res=12), dict(n_ws=True), dict(coarse_alpha=-1)])
 def test_bad_options_are_user_errors(baseline, bad):
     with pytest.raises(UserError):
         DragOptions(**{"mode": "drag", **bad}).resolved(baseline)
+
+
+def test_tracking_can_read_another_block_than_motion_supervision(spatial):
+    """``track_res``: the tracker's reference comes from that block; left out, it is the motion
+    block and the drag is what it was."""
+    st = initial_state(spatial, 2)
+    opts = dict(mode="hybrid", max_steps=4, tolerance=0.1)
+    same = DragSession(spatial, st, [[5, 5]], [[9, 6]], options=DragOptions(**opts))
+    explicit = DragSession(spatial, st, [[5, 5]], [[9, 6]], options=DragOptions(**opts, track_res=8))
+    other = DragSession(spatial, st, [[5, 5]], [[9, 6]], options=DragOptions(**opts, track_res=16))
+    assert same.options.track_res == same.options.feature_res == 8
+    C = spatial.G.cfg.channels
+    assert same._track_reference.shape[-1] == C(8) and other._track_reference.shape[-1] == C(16)
+    assert other._reference.shape[-1] == C(8)              # the lost check keeps the motion block's
+    a, b, c = same.run(), explicit.run(), other.run()
+    assert a["handles"] == b["handles"] and torch.equal(same.state().ws_tensor(), explicit.state().ws_tensor())
+    assert c["handles"] != a["handles"]
 
 
 # ---------------------------------------------------------------------- stop rule

@@ -71,6 +71,7 @@ class DragOptions:
     r2: float = 6.0                 # point tracking window half-size, pixels (clamped to >= 2)
     subpixel: int = 4               # tracking refined to 1/subpixel pixel (ours; 1 = DragGAN's whole pixels)
     feature_res: Optional[int] = None   # generator block read; None = closest to half the image
+    track_res: Optional[int] = None     # block point tracking reads (ours); None = feature_res's
     n_ws: int = 6                   # first W+ rows optimised (the coarse, spatial layers)
     lambda_mask: float = 10.0       # weight of the "keep the rest fixed" term (DragGAN: 10 / 20)
     coarse_radius: float = 12.0     # Eq. 6 radius r, pixels
@@ -109,8 +110,12 @@ class DragOptions:
         elif res not in blocks:
             raise UserError(f"feature_res {res!r} is not a generator block; choose one of "
                             f"{', '.join(map(str, blocks))}")
+        track = res if self.track_res is None else self.track_res
+        if track not in blocks:
+            raise UserError(f"track_res {track!r} is not a generator block; choose one of "
+                            f"{', '.join(map(str, blocks))}")
         r1, r2 = clamp_radii(self.r1, self.r2)
-        return replace(self, feature_res=res, r1=r1, r2=r2, n_ws=min(self.n_ws, model.G.num_ws))
+        return replace(self, feature_res=res, track_res=track, r1=r1, r2=r2, n_ws=min(self.n_ws, model.G.num_ws))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -200,7 +205,8 @@ class DragSession:
         self.moved_centres: dict[int, int] = {}
         self._forward()
         self._F0 = self._F.detach()
-        self._reference = reference_features(self._F0, self.handles)
+        self._reference = reference_features(self._F0, self.handles)        # the lost check's
+        self._track_reference = reference_features(self._T, self.handles)   # the tracker's
         self._seconds = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ internals
@@ -224,7 +230,11 @@ class DragSession:
         img, feats = self.model.G.synthesis(self._ws(), control, noise_mode=self._start.noise_mode,
                                             return_features=True)
         self._image = img.detach()
-        self._F = upsample_features(feats[self.options.feature_res].float(), self.resolution)
+        o = self.options
+        self._F = upsample_features(feats[o.feature_res].float(), self.resolution)
+        # tracking may read another block than motion supervision does (track_res)
+        self._T = self._F.detach() if o.track_res == o.feature_res else \
+            upsample_features(feats[o.track_res].detach().float(), self.resolution)
 
     def _distances(self) -> list[float]:
         return [math.dist(p, t) for p, t in zip(self.handles, self.targets)]
@@ -253,7 +263,7 @@ class DragSession:
         reach = [[p[0] + o.coarse_alpha * (t[0] - p[0]), p[1] + o.coarse_alpha * (t[1] - p[1])]
                  if j in used else p for j, (p, t) in enumerate(zip(self.handles, self.targets))]
         self._forward()
-        self.handles = track_points(self._F, self._reference, self.handles, o.r2, reach, o.subpixel)
+        self.handles = track_points(self._T, self._track_reference, self.handles, o.r2, reach, o.subpixel)
         after = max(self._distances())
         self._coarse_left -= 1
         if after <= o.tolerance or after > (1 - COARSE_GAIN) * before:
@@ -274,7 +284,7 @@ class DragSession:
                 param.grad = None
         self._forward()
         before = self.handles
-        self.handles = track_points(self._F, self._reference, self.handles, o.r2, subpixel=o.subpixel)
+        self.handles = track_points(self._T, self._track_reference, self.handles, o.r2, subpixel=o.subpixel)
         if latent_turn and o.max_jump > 0 and any(math.dist(a, b) > o.max_jump for a, b in zip(before, self.handles)):
             self._lost, self.lost_reason = True, "jump"       # the content cannot move that far in one step
         self._opt_steps += 1
