@@ -586,6 +586,13 @@ MANIFEST: dict[str, dict] = {
                    "invert_emoji_idle_threads1.json", "invert_rooms_n200_encoder_ptiguess.json",
                    "invert_rooms_idle_ptiguess_threads2.json", "invert_rooms_idle_ptiguess_threads1_rerun.json"],
     },
+    "pti150": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; data/emoji-faces-twitter (invert-more)",
+        "commands": [
+            f"env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps {s} "
+            f"--pti-locality 0.1 --json bench/results/invert_edits_rooms_n50_pti{s}.json" for s in (100, 150)],
+        "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "

@@ -46,7 +46,10 @@ Z_CANDIDATES = 64           # space "z": the best of this many seeded z is where
 # SSIM 0.86-0.87 both) at 2.5x the time per step.
 W_STEPS = 100               # W+ steps when W+ is the result
 PIVOT_STEPS = 50            # W+ steps before PTI: tuning closes the rest of the gap
-PTI_STEPS = 100
+# PTI's PSNR still climbs at 100 steps: on 50 held-out rooms 150 steps gave 30.9 dB against 29.2, with
+# edits that behave as well (Co-move 0.63 against 0.57, restyle outside/inside 0.011 against 0.010),
+# in 5.4 s per image against 4.7 (docs/invert.md, "150 PTI steps").
+PTI_STEPS = 150
 PERCEPTUAL = 0.0
 # PTI's locality weight is the paper's lambda_R = 0.1: weight 1 cost 2.6 dB on 4 held-out creatures
 # (28.7 vs 31.2 dB); 0.1 still keeps held-out latents near the pivot to a third of the drift
