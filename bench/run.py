@@ -205,8 +205,11 @@ MANIFEST: dict[str, dict] = {
                      "python bench/drag_table.py --model rooms --baseline '' --n 50 --modes hybrid --tolerance 0.5 "
                      "--json bench/results/drag_table_rooms_tolerance05.json",
                      "python bench/drag_table.py --model rooms --baseline '' --n 50 --modes hybrid "
-                     "--json bench/results/drag_table_rooms_subpixel.json"],
-        "writes": ["drag_table_rooms_n50.json", "drag_table_rooms_tolerance05.json", "drag_table_rooms_subpixel.json"],
+                     "--json bench/results/drag_table_rooms_subpixel.json",
+                     "env OMP_NUM_THREADS=1 python bench/drag_table.py --model rooms --baseline '' --n 50 --modes drag,hybrid "
+                     "--track-res 64 --json bench/results/drag_table_rooms_track64.json"],
+        "writes": ["drag_table_rooms_n50.json", "drag_table_rooms_tolerance05.json", "drag_table_rooms_subpixel.json",
+                   "drag_table_rooms_track64.json"],
     },
     "drag-creatures": {
         "doc": "docs/drag.md", "needs": "the bundled creatures model",
@@ -587,11 +590,21 @@ MANIFEST: dict[str, dict] = {
                    "invert_rooms_idle_ptiguess_threads2.json", "invert_rooms_idle_ptiguess_threads1_rerun.json"],
     },
     "pti150": {
-        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/creatures64; data/emoji-faces-twitter (invert-more)",
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/emoji-faces-twitter (invert-more)",
         "commands": [
             f"env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps {s} "
-            f"--pti-locality 0.1 --json bench/results/invert_edits_rooms_n50_pti{s}.json" for s in (100, 150)],
-        "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"],
+            f"--pti-locality 0.1 --json bench/results/invert_edits_rooms_n50_pti{s}.json" for s in (100, 150)] + [
+            f"env OMP_NUM_THREADS=1 python bench/pti_ablation.py --model rooms --n 8 --steps {s} --variants 'now:' "
+            f"--json bench/results/pti_ablation_rooms_steps{s}.json" for s in (100, 150, 200)] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows w,pti --save-every 25 "
+            "--json bench/results/invert_rooms_n200_pti150.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+            "--n 100 --rows w,pti --save-every 20 --json bench/results/invert_emoji_twitter_n100_pti150.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 --rows w,pti "
+            "--save-every 25 --json bench/results/invert_creatures_n200_pti150.json"],
+        "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"] + [
+            f"pti_ablation_rooms_steps{s}.json" for s in (100, 150, 200)] + [
+            "invert_rooms_n200_pti150.json", "invert_emoji_twitter_n100_pti150.json", "invert_creatures_n200_pti150.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
