@@ -601,10 +601,13 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
             "--n 100 --rows w,pti --save-every 20 --json bench/results/invert_emoji_twitter_n100_pti150.json",
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 --rows w,pti "
-            "--save-every 25 --json bench/results/invert_creatures_n200_pti150.json"],
+            "--save-every 25 --json bench/results/invert_creatures_n200_pti150.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --pti-steps 150 "
+            "--pti-locality 0.1 --json bench/results/invert_edits_linkgan_pti150.json"],
         "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"] + [
             f"pti_ablation_rooms_steps{s}.json" for s in (100, 150, 200)] + [
-            "invert_rooms_n200_pti150.json", "invert_emoji_twitter_n100_pti150.json", "invert_creatures_n200_pti150.json"],
+            "invert_rooms_n200_pti150.json", "invert_emoji_twitter_n100_pti150.json", "invert_creatures_n200_pti150.json",
+            "invert_edits_linkgan_pti150.json"],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
