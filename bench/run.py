@@ -590,7 +590,8 @@ MANIFEST: dict[str, dict] = {
                    "invert_rooms_idle_ptiguess_threads2.json", "invert_rooms_idle_ptiguess_threads1_rerun.json"],
     },
     "pti150": {
-        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/emoji-faces-twitter (invert-more)",
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; data/emoji-faces-twitter (invert-more); the encoder its "
+                                          "train-encoder command writes",
         "commands": [
             f"env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps {s} "
             f"--pti-locality 0.1 --json bench/results/invert_edits_rooms_n50_pti{s}.json" for s in (100, 150)] + [
@@ -603,11 +604,23 @@ MANIFEST: dict[str, dict] = {
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model creatures --kind creatures --n 200 --rows w,pti "
             "--save-every 25 --json bench/results/invert_creatures_n200_pti150.json",
             "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model linkgan --n 20 --spaces w+ --pti-steps 150 "
-            "--pti-locality 0.1 --json bench/results/invert_edits_linkgan_pti150.json"],
+            "--pti-locality 0.1 --json bench/results/invert_edits_linkgan_pti150.json",
+            # a rooms encoder from scratch (110 min, one thread beside the runs above), then the encoder rows
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --latent-weight 0.1 --minutes 110 "
+            "--out runs/encoders/rooms-fresh110.safetensors"] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py {what} --json bench/results/invert_{name}_idle_pti150_threads{t}.json"
+            for t in (1, 2) for name, what in (
+                ("rooms", "--model rooms --n 10 --rows w,pti,enc,encpti --encoder runs/encoders/rooms-fresh110.safetensors"),
+                ("emoji", "--model emoji --images data/emoji-faces-twitter/images --n 10 --rows w,pti"),
+                ("creatures", "--model creatures --kind creatures --n 10 --rows w,pti"))] + [
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-fresh110.safetensors --save-every 25 "
+            "--json bench/results/invert_rooms_n200_encoder_pti150.json"],
         "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"] + [
             f"pti_ablation_rooms_steps{s}.json" for s in (100, 150, 200)] + [
             "invert_rooms_n200_pti150.json", "invert_emoji_twitter_n100_pti150.json", "invert_creatures_n200_pti150.json",
-            "invert_edits_linkgan_pti150.json"],
+            "invert_edits_linkgan_pti150.json", "invert_rooms_n200_encoder_pti150.json"] + [
+            f"invert_{m}_idle_pti150_threads{t}.json" for m in ("rooms", "emoji", "creatures") for t in (1, 2)],
     },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
