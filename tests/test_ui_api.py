@@ -768,6 +768,7 @@ def test_open_image_takes_the_libraries_step_counts_when_the_request_leaves_them
         client.post(f"/api/sessions/{sid}/invert/stop")
         assert wait_invert(client, sid, lambda p: p["status"] != "running")["status"] == "stopped"
 
+
 def test_the_last_drag_downloads_as_a_gif(fake_client):
     """Issue 18: the drag as a GIF, one frame per step (thinned beyond MAX_FRAMES)."""
     from steergan.ui.drag_jobs import MAX_FRAMES
