@@ -615,11 +615,15 @@ MANIFEST: dict[str, dict] = {
                 ("creatures", "--model creatures --kind creatures --n 10 --rows w,pti"))] + [
             "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows enc,encpti "
             "--encoder runs/encoders/rooms-fresh110.safetensors --save-every 25 "
-            "--json bench/results/invert_rooms_n200_encoder_pti150.json"],
+            "--json bench/results/invert_rooms_n200_encoder_pti150.json",
+            "env OMP_NUM_THREADS=1 python bench/pti_step_speed.py --json bench/results/pti_step_speed.json",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 10 --rows w,pti --pti-steps 100 "
+            "--json bench/results/invert_rooms_pti100_this_machine.json"],
         "writes": ["invert_edits_rooms_n50_pti100.json", "invert_edits_rooms_n50_pti150.json"] + [
             f"pti_ablation_rooms_steps{s}.json" for s in (100, 150, 200)] + [
             "invert_rooms_n200_pti150.json", "invert_emoji_twitter_n100_pti150.json", "invert_creatures_n200_pti150.json",
-            "invert_edits_linkgan_pti150.json", "invert_rooms_n200_encoder_pti150.json"] + [
+            "invert_edits_linkgan_pti150.json", "invert_rooms_n200_encoder_pti150.json", "pti_step_speed.json",
+            "invert_rooms_pti100_this_machine.json"] + [
             f"invert_{m}_idle_pti150_threads{t}.json" for m in ("rooms", "emoji", "creatures") for t in (1, 2)],
     },
     "semantic-cost": {

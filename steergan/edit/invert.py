@@ -395,7 +395,8 @@ class PivotalTuner(_ImageFit):
         self.opt = torch.optim.Adam(params, lr=lr, betas=betas)
         self.both = None if self.ctrl is None else self.ctrl.collate([self.ctrl, self.ctrl])
         # The frozen blocks see the same latents and heatmaps at every step (the pivot is fixed), so
-        # their output is rendered once here: 14% of a step on `rooms` at 64 px.
+        # their output is rendered once here: 11% of a step on `rooms` at 64 px
+        # (bench/pti_step_speed.py).
         self.tune_from = tune_from if pivot_lr == 0 and tune_from in G0.synthesis.resolutions[1:] else 4
         self._heads = None
         if self.tune_from > 4:
