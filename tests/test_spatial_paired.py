@@ -11,7 +11,7 @@ from steergan.data.scenes import make_dataset
 from steergan.errors import UserError
 from steergan.methods import build_method, method_from_dict
 from steergan.methods.spatial.layouts import (LayoutBank, from_json, heatmap_channel, heatmaps_from_layouts,
-                                              layouts_from_instances, to_json)
+                                              layouts_from_instances, object_planes, to_json)
 from steergan.models import load_model
 from steergan.nn import get_preset
 from steergan.train import Trainer, TrainOptions
@@ -103,6 +103,37 @@ def test_real_and_fake_planes_pair_up():
     fake, extras = m.fake_for_d(G, G.mapping_ws(torch.randn(2, ARCH.z_dim)), hm)
     assert fake.shape == (2, 4, 16, 16) and torch.equal(fake[:, :3], extras["image"])
     assert torch.allclose(fake[:, 3], real[0, 3].expand(2, -1, -1))   # same layout -> same plane
+
+
+def test_object_planes_keep_a_small_object_inside_a_large_one_visible():
+    """d_planes="objects": one plane per slot, largest sigma first, empty slots -1; the summed
+    plane loses a small heatmap lying in a large one's core, the object planes keep it."""
+    c = torch.tensor([[[0.3, 0.3], [0.0, 0.0], [0.0, 0.0]]])
+    s, a = torch.tensor([[0.08, 0.5, 0.15]]), torch.tensor([[True, True, False]])
+    hm = heatmaps_from_layouts(c, s, a)
+    planes = object_planes(hm, 16)
+    assert planes.shape == (1, 3, 16, 16)
+    assert torch.allclose(planes[0, 0], hm.render(16)[0, 1] * 2 - 1)   # the large object first
+    assert torch.allclose(planes[0, 1], hm.render(16)[0, 0] * 2 - 1)   # then the small one
+    assert torch.equal(planes[0, 2], torch.full((16, 16), -1.0))       # the empty slot
+    small = hm.render(16)[0, 0] > 0.5
+    assert heatmap_channel(hm, 16)[0, 0][small].min() > 0.99           # saturated: the small one is gone
+    assert planes[0, 1][small].min() > 0.0 and planes[0, 1][~small].max() < 0.5
+
+    m = build_method("spatial", {**PAIRED, "d_planes": "objects"})
+    assert m.d_cond_channels() == 2 and m.options()["d_planes"] == "objects"
+    assert "d_planes" not in build_method("spatial", PAIRED).options()  # the default stays as it was
+    m.bind_masks(square_instances())
+    G = m.build_generator(ARCH)
+    real = m.real_for_d(torch.zeros(2, 3, 16, 16), square_instances())
+    hm = m.sample_control(2, G, torch.device("cpu"), torch.Generator().manual_seed(0))
+    fake, _ = m.fake_for_d(G, G.mapping_ws(torch.randn(2, ARCH.z_dim)), hm)
+    assert real.shape == fake.shape == (2, 5, 16, 16)
+    assert torch.allclose(fake[:, 3:], real[:1, 3:].expand(2, -1, -1, -1))
+    assert m.build_discriminator(ARCH)(fake).shape == (2,)
+    for bad in ({"d_planes": "objects"}, {"sampling": "multi", "d_planes": "objects"}, {**PAIRED, "d_planes": "x"}):
+        with pytest.raises(UserError):
+            build_method("spatial", bad)
 
 
 def test_hierarchical_paired_draws_the_object_from_real_layouts(tmp_path):

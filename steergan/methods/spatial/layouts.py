@@ -22,6 +22,7 @@ from .heatmaps import HIERARCHICAL, MULTI, Heatmaps
 
 SIGMA_RANGE = (0.04, 0.6)     # normalised units; a 1-pixel object at 64 px has sigma ~0.01
 STORED_LAYOUTS = 256          # kept in the model's config for sampling without data
+D_PLANES = ("sum", "objects")  # what the paired D sees of the heatmaps (heatmap_channel / object_planes)
 EMPTY_SIGMA = 0.15            # an empty slot: restoring it in the editor adds a mid-sized object
                               # (an inactive slot never reaches the image)
 
@@ -87,6 +88,18 @@ def heatmap_channel(hm: Heatmaps, resolution: int) -> torch.Tensor:
     else:
         h = hm.render_sum(resolution)
     return h.clamp(max=1.0) * 2 - 1
+
+
+def object_planes(hm: Heatmaps, resolution: int) -> torch.Tensor:
+    """D's planes for ``d_planes="objects"``: one per slot, [N, K, R, R] in [-1, 1], the
+    largest sigma first and empty slots last (-1). In the summed plane a small object's
+    heatmap inside a large one's core saturates away, so D cannot tell a lamp drawn as part
+    of the bed from a lamp of its own; here every object is its own plane."""
+    h = hm.render(resolution)
+    key = torch.where(hm.active, hm.sigmas, torch.full_like(hm.sigmas, -1.0))
+    order = key.argsort(1, descending=True)
+    h = h.gather(1, order[:, :, None, None].expand_as(h))
+    return h * 2 - 1
 
 
 def to_json(centres: torch.Tensor, sigmas: torch.Tensor, active: torch.Tensor, keep_slots: bool = False) -> list:

@@ -31,8 +31,8 @@ from .align import align_loss, align_loss_indoor
 from .follow import follow_loss
 from .gradcam import CAM_RESOLUTIONS, gradcam
 from .heatmaps import HIERARCHICAL, MULTI, PRIORS, Heatmaps, sample_hierarchical, sample_multi_object
-from .layouts import (LayoutBank, foreground_layouts, from_json, heatmap_channel, heatmaps_from_layouts,
-                      layouts_from_instances)
+from .layouts import (D_PLANES, LayoutBank, foreground_layouts, from_json, heatmap_channel,
+                      heatmaps_from_layouts, layouts_from_instances, object_planes)
 from .objectness import load_objectness, objectness_loss
 from .parts import (check_parts, layout_heatmaps, part_alignment_loss, part_layouts, part_planes,
                     part_slot_maps, with_layout_parts)
@@ -41,7 +41,8 @@ from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
 log = logging.getLogger(__name__)
 LEVEL_OF_BLOCK = {4: 0, 8: 1, 16: 2}     # Sec. 4.1: levels 0/1/2 are the 4/8/16 px blocks
 CHOICES = {"sampling": (HIERARCHICAL, MULTI), "sel": ("norm", "concat", "indoor", "indoor_norm"),
-           "align": ("standard", "indoor", "segmenter", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES}
+           "align": ("standard", "indoor", "segmenter", "none"), "prior": PRIORS, "indoor_mix": INDOOR_MIXES,
+           "d_planes": D_PLANES}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class SpatialOptions:
                              choices=CHOICES["indoor_mix"])
     paired: bool = option(False, "(ours; needs instance masks) D judges (image, heatmap) pairs: real images come "
                           "with their own objects' heatmaps, G draws its layouts from the data's", "bool")
+    d_planes: str = option("sum", "(ours; multi + paired) what the paired D sees of the heatmaps: their clipped "
+                           "sum in one plane, or one plane per object (largest first), where a small object "
+                           "inside a large one's heatmap stays visible", "choice", choices=CHOICES["d_planes"])
     parts: Optional[list] = option(None, "(ours; hierarchical + paired, needs semantic and instance maps) the part "
                                    "class of each level-1 and level-2 slot, e.g. [[\"ear\", \"ear\"], [\"eye\", "
                                    "\"eye\", \"mouth\"]]: those centres get the object's aids (see parts.py)",
@@ -118,6 +122,9 @@ class SpatialGAN(Method):
             raise UserError("spatial option segmenter only applies with align='segmenter'")
         self.segmenter_path = o.segmenter
         self.parts = check_parts(o.parts)
+        self.d_planes = o.d_planes
+        if self.d_planes != "sum" and not (multi and self.paired):
+            raise UserError(f"spatial option d_planes={self.d_planes!r} needs sampling='multi' and paired=true")
         self.parts_weight = o.parts_weight
         self.follow, self.follow_interval, self.follow_batch = o.follow, o.follow_interval, o.follow_batch
         if self.parts is not None and (multi or not self.paired):
@@ -146,6 +153,7 @@ class SpatialGAN(Method):
                 "indoor_mix": self.indoor_mix, "paired": self.paired,
                 **({"parts": [list(p) for p in self.parts], "parts_weight": self.parts_weight} if self.parts else {}),
                 **({"segmenter": self.segmenter_path} if self.align == "segmenter" else {}),
+                **({"d_planes": self.d_planes} if self.d_planes != "sum" else {}),
                 **({"follow": self.follow, "follow_interval": self.follow_interval, "follow_batch": self.follow_batch}
                    if self.follow > 0 else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
@@ -177,6 +185,8 @@ class SpatialGAN(Method):
     def d_cond_channels(self) -> int:
         if self.parts:
             return 1 + len(self.parts)               # the object's plane, then one per part level
+        if self.paired and self.d_planes == "objects":
+            return self.n_objects                    # one plane per object slot
         return 1 if self.paired else 0               # the heatmap plane of the paired D
 
     def check_discriminator(self, kind: str) -> None:
@@ -216,7 +226,9 @@ class SpatialGAN(Method):
         return foreground_layouts(masks)
 
     def _d_planes(self, hm: Heatmaps, resolution: int) -> torch.Tensor:
-        return part_planes(hm, self.parts, resolution) if self.parts else heatmap_channel(hm, resolution)
+        if self.parts:
+            return part_planes(hm, self.parts, resolution)
+        return object_planes(hm, resolution) if self.d_planes == "objects" else heatmap_channel(hm, resolution)
 
     def real_for_d(self, images: torch.Tensor, masks: Optional[torch.Tensor]) -> torch.Tensor:
         layout = self._layouts(masks.to(images.device))
