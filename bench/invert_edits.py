@@ -55,6 +55,7 @@ def main() -> None:
                     help="what to invert: held-out renders (seed 5) or the model's own samples (seeds 10000..)")
     ap.add_argument("--pti-steps", type=int, default=0, help="also tune each pivot for this many steps (0: no PTI rows)")
     ap.add_argument("--pti-locality", default="1.0", help="PTI locality weights, one row each (with --pti-steps)")
+    ap.add_argument("--pti-follow", default="0", help="PTI follow weights, one row each per locality weight")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     m = load_model(a.model)
@@ -75,7 +76,8 @@ def main() -> None:
         out = {}
         if spatial:
             cm = co_move_ratio(m, a.n, seg, start_states=states)
-            out.update(co_move_mean=cm["mean"], co_move_median=cm["median"], co_move_valid=cm["n_valid"])
+            out.update(co_move_mean=cm["mean"], co_move_median=cm["median"], co_move_valid=cm["n_valid"],
+                       co_move_content_mean=cm["content_mean"], move_rest_change=cm["rest_change_mean"])
             if "heatmap_style" in caps:
                 out["restyle_ratio"] = restyle_locality(m, n=a.n, start_states=states)["ratio"]
         elif m.method.name == "semantic":
@@ -86,11 +88,14 @@ def main() -> None:
 
     def measure_each(models, states) -> dict:
         """The edit figures image by image, each on its own generator (seed i for image i)."""
-        ratios, ins, outs = [], [], []
+        ratios, contents, rests, ins, outs = [], [], [], [], []
         for i, (mi, st) in enumerate(zip(models, states)):
             if spatial:
                 cm = co_move_ratio(mi, 1, seg, seed=i, start_states=[st], per_sample=True)
-                ratios += [r["ratio"] for r in cm["per_sample"] if r["skipped"] is None]
+                valid = [r for r in cm["per_sample"] if r["skipped"] is None]
+                ratios += [r["ratio"] for r in valid]
+                contents += [r["content_ratio"] for r in valid]
+                rests += [r["rest_change"] for r in valid if r["rest_change"] == r["rest_change"]]
                 if "heatmap_style" in caps:
                     r = restyle_locality(mi, seed=i, start_states=[st])
                     if r["n_paired"]:
@@ -104,7 +109,8 @@ def main() -> None:
         out = {}
         if ratios:
             out.update(co_move_mean=statistics.fmean(ratios), co_move_median=statistics.median(ratios),
-                       co_move_valid=len(ratios))
+                       co_move_valid=len(ratios), co_move_content_mean=statistics.fmean(contents),
+                       move_rest_change=statistics.fmean(rests) if rests else None)
         if ins:
             key = {"semantic": "texture_swap_ratio", "link": "link_ratio"}.get(m.method.name, "restyle_ratio")
             out[key] = statistics.fmean(outs) / statistics.fmean(ins)
@@ -125,17 +131,19 @@ def main() -> None:
         print(space, rows[f"inverted, {space}"], flush=True)
         if a.pti_steps:
             rows[f"inverted, {space}, image by image (untuned pivots)"] = measure_each([m] * len(states), states)
-            for weight in (float(x) for x in a.pti_locality.split(",")):
+            combos = [(float(x), float(f)) for x in a.pti_locality.split(",") for f in a.pti_follow.split(",")]
+            for weight, follow in combos:
                 tuned, scores, t0 = [], [], time.perf_counter()
                 for target, st in zip(targets, states):
                     ctrl = st.heatmaps.to(m.device) if spatial else None
                     ws = st.ws_tensor(m.device)
-                    G = pivotal_tune(m, ws, ctrl, target, steps=a.pti_steps, locality=weight)
+                    G = pivotal_tune(m, ws, ctrl, target, steps=a.pti_steps, locality=weight, follow=follow)
                     with torch.no_grad():
                         scores.append(psnr(G.synthesis(ws, ctrl, noise_mode="const"), target.float()[None] / 127.5 - 1))
                     tuned.append(tuned_model(m, G, f"{m.source} + PTI"))
                 secs = (time.perf_counter() - t0) / len(targets)
-                key = f"inverted, {space}, PTI {a.pti_steps} steps, locality {weight:g}"
+                key = f"inverted, {space}, PTI {a.pti_steps} steps, locality {weight:g}" + (
+                    f", follow {follow:g}" if follow else "")
                 rows[key] = {"psnr_mean": round(statistics.fmean(scores), 2), "pti_seconds_per_image": round(secs, 2),
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)

@@ -111,6 +111,41 @@ def test_objects_carrying_two_centres_are_counted_apart():
     assert res["shared"]["n"] == res["n_valid"] and res["alone"]["n"] == 0
 
 
+class GhostSquares(FakeSquares):
+    """Two squares (red, green) that follow their heatmaps but leave a small blue square where
+    the seed put each (a ghost, shown once a square moved off it), and with ``smear`` tint the
+    background once anything moved."""
+
+    def __init__(self, smear=False, **kw):
+        super().__init__(**kw)
+        self.smear = smear
+
+    def synthesize(self, ws, control, noise_mode="const"):
+        img = super().synthesize(ws, control, noise_mode)
+        orig = FakeSquares(follow=False, k=self.k, half=1.5)                # the seed's layout, small
+        at = (orig.synthesize(ws, control, noise_mode) != 0).any(1, keepdim=True)
+        bg = (img == 0).all(1, keepdim=True)
+        blue = torch.tensor(COLOURS[2])[None, :, None, None].expand_as(img)  # the third colour: its own instance
+        img = torch.where(bg & at, blue, img)
+        if self.smear:
+            moved = torch.tensor([not torch.equal(control.select(b).centres, self.control_from_seed(int(w)).centres)
+                                  for b, w in enumerate(ws[:, 0, 0].tolist())])
+            img = torch.where(bg & moved[:, None, None, None], torch.full_like(img, 0.2), img)
+        return img
+
+
+def test_rest_change_and_vacated_residue_see_smears_and_ghosts():
+    clean = co_move_ratio(FakeSquares(), 20, ColourSegmenter(), seed=0)
+    assert clean["rest_change_mean"] == pytest.approx(0.0, abs=1e-9)
+    assert clean["vacated_n"] > 10 and clean["vacated_residue_mean"] == pytest.approx(0.0, abs=1e-9)
+    ghost = co_move_ratio(GhostSquares(), 20, ColourSegmenter(), seed=0)
+    assert ghost["mean"] == pytest.approx(1.0, abs=0.05)               # the square itself follows
+    assert ghost["vacated_residue_mean"] > 0.1                         # and leaves a copy behind
+    assert ghost["rest_change_mean"] == pytest.approx(0.0, abs=1e-9)   # inside its old place only
+    smear = co_move_ratio(GhostSquares(smear=True), 20, ColourSegmenter(), seed=0)
+    assert smear["rest_change_mean"] == pytest.approx(0.1, abs=0.01)   # 0.2 of [-1, 1] = 0.1 of [0, 1]
+
+
 def test_hierarchical_moves_level0():
     res = co_move_ratio(FakeSquares(hierarchical=True), 12, ColourSegmenter(), seed=3, per_sample=True)
     assert res["n_valid"] >= 10

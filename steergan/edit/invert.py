@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from ..errors import UserError
 from ..methods.state import EditState
+from ..methods.spatial.follow import follow_loss
 from ..methods.spatial.heatmaps import HIERARCHICAL, Heatmaps, sample_hierarchical
 from ..methods.spatial.layouts import foreground_layouts, heatmaps_from_layouts, layouts_from_instances
 
@@ -67,6 +68,11 @@ PTI_RAMPDOWN = 0.0
 # held-out rooms; after 50 W+ steps 0.01 was no better on rooms (28.7 both) and 0.2 dB worse on creatures.
 PTI_LR = 5e-3
 PTI_LR_FROM_GUESS = 1e-2
+# PTI_FOLLOW: weight of the follow loss (methods/spatial/follow.py) on the tuned generator, every
+# PTI_FOLLOW_EVERY-th step: one object of the image's layout moved at random must carry its pixels
+# and leave the rest of the picture. Off (0) until measured (docs/invert.md).
+PTI_FOLLOW = 0.0
+PTI_FOLLOW_EVERY = 2
 
 
 def pti_lr(pivot_steps: int) -> float:
@@ -368,9 +374,15 @@ class PivotalTuner(_ImageFit):
                  lr: float = PTI_LR, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
-                 tune_from: int = PTI_TUNE_FROM, pivot_lr: float = 0.0, locality_every: int = 1):
+                 tune_from: int = PTI_TUNE_FROM, pivot_lr: float = 0.0, locality_every: int = 1,
+                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         self.locality_every = locality_every
+        # the follow term needs heatmaps that move (SpatialGAN) and an image with an object on them
+        movable = control is not None and "heatmap_move" in model.capabilities and bool(control.active.any())
+        self.follow = follow if movable else 0.0
+        self.follow_every = max(1, int(follow_every))
+        self._follow_rng = torch.Generator().manual_seed(seed + 1)
         G0, dev = model.G, model.device
         self.lr, self.rampdown, self.locality, self.fp16 = lr, rampdown, locality, fp16
         self.ws = ws.detach().to(dev)
@@ -429,7 +441,20 @@ class PivotalTuner(_ImageFit):
             img, local = out[:1], out[1:]
         else:
             img, local = self._render([0]), None
-        return self._fit(img, None if local is None else self.locality * F.mse_loss(local, self.local_targets[k]))
+        extra = None if local is None else self.locality * F.mse_loss(local, self.local_targets[k])
+        if self.follow > 0 and step % self.follow_every == 0:
+            term = self.follow * follow_loss(self.G, self.ws, self.ctrl, self._follow_rng, before=img,
+                                             render=self._render_layout)
+            extra = term if extra is None else extra + term
+        return self._fit(img, extra)
+
+    def _render_layout(self, ws: torch.Tensor, control: Heatmaps) -> torch.Tensor:
+        """``ws`` under another layout: the frozen blocks without a graph, the tuned ones with one."""
+        if self.tune_from == 4:
+            return self.G.synthesis(ws, control, noise_mode="const")
+        with torch.no_grad():
+            x, img = self.G.synthesis.run_blocks(ws, control, "const", stop_res=self.tune_from)
+        return self.G.synthesis.run_blocks(ws, control, "const", start_res=self.tune_from, x=x, img=img)[1]
 
     def result(self):
         """The tuned generator as it is now (eval mode, frozen; fp16-rounded with ``fp16``, so it is
@@ -446,7 +471,8 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
                  lr: float = PTI_LR, pixel: float = 1.0, perceptual: float = PERCEPTUAL, feature_size: int = 128,
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
-                 callback: Optional[Callback] = None, history: Optional[list] = None, tune_from: int = PTI_TUNE_FROM):
+                 callback: Optional[Callback] = None, history: Optional[list] = None, tune_from: int = PTI_TUNE_FROM,
+                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY):
     """PTI: a copy of ``model.G`` fine-tuned so that the pivot ``ws`` renders ``image``.
 
     Locality: ``n_local`` latents a fraction ``local_reach`` of the way from the pivot towards
@@ -457,7 +483,7 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
     weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
     file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
     t = PivotalTuner(model, ws, control, image, steps, lr, pixel, perceptual, feature_size, locality, n_local,
-                     local_reach, seed, rampdown, betas, fp16, tune_from)
+                     local_reach, seed, rampdown, betas, fp16, tune_from, follow=follow, follow_every=follow_every)
     while not t.done:
         h = t.step()
         if history is not None:

@@ -28,6 +28,15 @@ Choices the paper leaves open (ours):
   of its area fraction and, when the segmenter reports classes, the class id times
   ``CLASS_GAP`` — an object of another class is chosen only if no object of the same class
   exists. The paper's Mask R-CNN features are not available offline.
+* ``rest_change_mean`` (per sample ``rest_change``): how much of the rest of the picture a move
+  disturbs, the mean absolute RGB change (in [0, 1]) outside the object's mask before, that mask
+  shifted by ``p`` and the matched object's mask after, each grown by ``REST_MARGIN`` pixels. A
+  clean move is near 0; a smear across the floor or a ghost left where the object stood is not.
+  (The ``follow`` training loss asks for the same thing on a region it takes from the heatmaps;
+  this one takes it from the segmenter.)
+* ``vacated_residue_mean`` (per sample ``vacated_residue``; over the ``vacated_n`` samples whose
+  object left some place free): of the place the object left, the share the segmenter still
+  reads as an object of its class after the move, a ghost left behind (0 for a clean move).
 * Sample ``j`` draws its latent seed, ``H_i`` and ``p`` from ``numpy.random.default_rng([seed, j])``,
   so results are deterministic for a seed and batch size (and sample ``j`` does not depend on ``n``;
   other batch sizes change only float rounding inside the generator).
@@ -45,12 +54,14 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..errors import UserError
 from .drag_content import drag_content
 
 CLASS_GAP = 100.0
 SKIP_REASONS = ("centre_outside", "no_object", "no_room", "lost")
+REST_MARGIN = 2             # pixels around the object's masks that a move may touch (rims, shadows)
 
 
 def default_features(image: np.ndarray, mask: np.ndarray, cls: Optional[int] = None) -> np.ndarray:
@@ -126,6 +137,52 @@ def _shares_object(hm, i: int, inst: np.ndarray, obj_id: int) -> bool:
     return False
 
 
+def _landed(mask: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``mask`` shifted by ``p`` (pixels, rounded): where the object should be after the move."""
+    dx, dy = int(round(p[0])), int(round(p[1]))
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    ys, xs = np.nonzero(mask)
+    keep = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
+    out[ys[keep] + dy, xs[keep] + dx] = True
+    return out
+
+
+def _grow(mask: np.ndarray, margin: int) -> np.ndarray:
+    m = torch.from_numpy(mask).float()[None, None]
+    return F.max_pool2d(m, 2 * margin + 1, stride=1, padding=margin)[0, 0].numpy() > 0
+
+
+def _rest_change(before: torch.Tensor, after: torch.Tensor, mask: np.ndarray, p: np.ndarray,
+                 matched: np.ndarray, margin: int = REST_MARGIN) -> float:
+    """Mean absolute change (RGB in [0, 1]) of the pixels a move should leave alone: outside the
+    object before, where it should land (its mask shifted by ``p``) and the object matched after,
+    each grown by ``margin`` pixels (shadows and anti-aliased rims). A clean move scores ~0; a
+    smear over the floor raises it. NaN when nothing is left outside."""
+    near = _grow(mask | _landed(mask, p) | matched, margin)
+    if near.all():
+        return float("nan")
+    diff = (after.float() - before.float()).abs().mean(0).numpy() / 255.0
+    return float(diff[~near].mean())
+
+
+def _vacated_residue(seg_after: tuple, mask: np.ndarray, p: np.ndarray, matched: np.ndarray,
+                     cls: Optional[int], margin: int = REST_MARGIN) -> float:
+    """Of the place the object left (its mask before, minus where it landed and the matched
+    object, grown by ``margin``), the share the segmenter still reads as an object of its class
+    (any object when classes are unknown): a ghost left behind. NaN when the object left no
+    place free (a move shorter than the object)."""
+    vacated = mask & ~_grow(_landed(mask, p) | matched, margin)
+    if not vacated.any():
+        return float("nan")
+    inst, classes = seg_after
+    ids = inst[vacated]
+    if cls is None or classes is None:
+        return float((ids > 0).mean())
+    same = np.array([i > 0 and classes.get(int(i)) == cls for i in ids.tolist()])
+    return float(same.mean())
+
+
 def _summary(values: np.ndarray) -> dict:
     return {"mean": float(values.mean()) if len(values) else float("nan"),
             "median": float(np.median(values)) if len(values) else float("nan"), "n": int(len(values))}
@@ -179,7 +236,7 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
         h, w = imgs0.shape[-2:]
         segs0 = _segment(segmenter, imgs0)
 
-        moved, pending = [], []
+        moved, pending, rec_masks = [], [], {}
         for k, (j, rng, st, i) in enumerate(zip(js, rngs, states, picks)):
             rec = {"sample": j, "seed": st.seed, "index": i, "ratio": None, "skipped": None}
             records.append(rec)
@@ -206,6 +263,7 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
             delta = [float(p[0] * 2 / w), float(p[1] * 2 / h)]
             moved.append(apply_ops(st, [{"op": "move", "index": i, "delta": delta}]))
             pending.append((rec, p, centre, f0, cls, imgs0[k]))
+            rec_masks[id(rec)] = mask
             rec.update(p=[float(p[0]), float(p[1])], object_centre=centre.tolist(), object_class=cls)
 
         if moved:
@@ -223,19 +281,26 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
                 content = drag_content(before, imgs1[k], centre, centre + p)
                 rec.update(q=[float(q[0]), float(q[1])], matched_class=objs[best][3],
                            feature_distance=dists[best], ratio=float(p @ q / (p @ p)),
-                           content_ratio=float(content["content_progress"]))
+                           content_ratio=float(content["content_progress"]),
+                           rest_change=_rest_change(before, imgs1[k], rec_masks[id(rec)], p, objs[best][1]),
+                           vacated_residue=_vacated_residue(segs1[k], rec_masks[id(rec)], p, objs[best][1], cls))
         if progress is not None:
             progress(js[-1] + 1, n)
 
     ratios = np.array([r["ratio"] for r in records if r["skipped"] is None], np.float64)
     shared = np.array([bool(r.get("shared")) for r in records if r["skipped"] is None], dtype=bool)
     content = np.array([r["content_ratio"] for r in records if r["skipped"] is None], np.float64)
+    rest = np.array([r["rest_change"] for r in records if r["skipped"] is None], np.float64)
+    residue = np.array([r["vacated_residue"] for r in records if r["skipped"] is None], np.float64)
     skipped = {reason: sum(r["skipped"] == reason for r in records) for reason in SKIP_REASONS}
     out = {"mean": float(ratios.mean()) if len(ratios) else float("nan"),
            "median": float(np.median(ratios)) if len(ratios) else float("nan"),
            "std": float(ratios.std()) if len(ratios) else float("nan"),
            "content_mean": float(content.mean()) if len(content) else float("nan"),
            "content_median": float(np.median(content)) if len(content) else float("nan"),
+           "rest_change_mean": float(np.nanmean(rest)) if np.isfinite(rest).any() else float("nan"),
+           "vacated_residue_mean": float(np.nanmean(residue)) if np.isfinite(residue).any() else float("nan"),
+           "vacated_n": int(np.isfinite(residue).sum()),
            "n": n, "n_valid": int(len(ratios)), "n_skipped": int(n - len(ratios)), "skipped": skipped,
            "seed": seed, "min_shift": min_shift, "max_shift": max_shift,
            # split by whether another heatmap centre lies on the same object (two heatmaps drawn

@@ -22,7 +22,7 @@ the generator's to decide.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -78,15 +78,22 @@ def _sample_at(maps: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(maps, grid.to(maps.dtype), mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def follow_loss(G, ws: torch.Tensor, hm: Heatmaps, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """The module docstring's loss for latents ``ws`` and heatmaps ``hm`` (a few samples)."""
+def follow_loss(G, ws: torch.Tensor, hm: Heatmaps, generator: Optional[torch.Generator] = None,
+                before: Optional[torch.Tensor] = None,
+                render: Optional[Callable[[torch.Tensor, Heatmaps], torch.Tensor]] = None) -> torch.Tensor:
+    """The module docstring's loss for latents ``ws`` and heatmaps ``hm`` (a few samples).
+    ``before``: the unmoved images if the caller has them (detached here); ``render(ws, hm)``:
+    how to draw the moved layout (default ``G.synthesis`` with constant noise)."""
     hm = hm.detach()
     index, has = pick_objects(hm, generator)
     shift = shifts_for(hm, index, generator)
     moved = moved_heatmaps(hm, index, shift)
-    with torch.no_grad():
-        before = G.synthesis(ws.detach(), hm, noise_mode="const")
-    after = G.synthesis(ws.detach(), moved, noise_mode="const")
+    render = render or (lambda w, h: G.synthesis(w, h, noise_mode="const"))
+    if before is None:
+        with torch.no_grad():
+            before = render(ws.detach(), hm)
+    before = before.detach()
+    after = render(ws.detach(), moved)
     size = before.shape[-1]
     maps = hm.render(size)                                                      # [N, K, S, S]
     carry = _carried(hm, index)
