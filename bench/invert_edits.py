@@ -77,7 +77,8 @@ def main() -> None:
         if spatial:
             cm = co_move_ratio(m, a.n, seg, start_states=states)
             out.update(co_move_mean=cm["mean"], co_move_median=cm["median"], co_move_valid=cm["n_valid"],
-                       co_move_content_mean=cm["content_mean"], move_rest_change=cm["rest_change_mean"])
+                       co_move_content_mean=cm["content_mean"], move_rest_change=cm["rest_change_mean"],
+                       move_vacated_residue=cm["vacated_residue_mean"])
             if "heatmap_style" in caps:
                 out["restyle_ratio"] = restyle_locality(m, n=a.n, start_states=states)["ratio"]
         elif m.method.name == "semantic":
@@ -88,7 +89,7 @@ def main() -> None:
 
     def measure_each(models, states) -> dict:
         """The edit figures image by image, each on its own generator (seed i for image i)."""
-        ratios, contents, rests, ins, outs = [], [], [], [], []
+        ratios, contents, rests, residues, ins, outs = [], [], [], [], [], []
         for i, (mi, st) in enumerate(zip(models, states)):
             if spatial:
                 cm = co_move_ratio(mi, 1, seg, seed=i, start_states=[st], per_sample=True)
@@ -96,6 +97,7 @@ def main() -> None:
                 ratios += [r["ratio"] for r in valid]
                 contents += [r["content_ratio"] for r in valid]
                 rests += [r["rest_change"] for r in valid if r["rest_change"] == r["rest_change"]]
+                residues += [r["vacated_residue"] for r in valid if r["vacated_residue"] == r["vacated_residue"]]
                 if "heatmap_style" in caps:
                     r = restyle_locality(mi, seed=i, start_states=[st])
                     if r["n_paired"]:
@@ -110,7 +112,8 @@ def main() -> None:
         if ratios:
             out.update(co_move_mean=statistics.fmean(ratios), co_move_median=statistics.median(ratios),
                        co_move_valid=len(ratios), co_move_content_mean=statistics.fmean(contents),
-                       move_rest_change=statistics.fmean(rests) if rests else None)
+                       move_rest_change=statistics.fmean(rests) if rests else None,
+                       move_vacated_residue=statistics.fmean(residues) if residues else None)
         if ins:
             key = {"semantic": "texture_swap_ratio", "link": "link_ratio"}.get(m.method.name, "restyle_ratio")
             out[key] = statistics.fmean(outs) / statistics.fmean(ins)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_STEPS, SPACES, W_STEPS
+from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_FOLLOW, PTI_STEPS, SPACES, W_STEPS
 from .common import device_option, emit, json_option, model_option
 
 
@@ -56,6 +56,9 @@ def _bar(total: int, desc: str):
               "writes generator.safetensors next to the state.")
 @click.option("--pti-steps", default=PTI_STEPS, show_default=True, type=click.IntRange(0, 100_000),
               help="Pivotal tuning steps (with --pti).")
+@click.option("--pti-follow", default=PTI_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
+              help="SpatialGAN, with --pti: weight of the follow loss while tuning (a moved heatmap carries its "
+                   "object and leaves the rest of the picture; 0 is off; docs/invert.md).")
 @click.option("--perceptual", default=PERCEPTUAL, show_default=True, type=click.FloatRange(0, 10),
               help="Weight of a perceptual distance (frozen EfficientNet-Lite0 features) beside the pixel loss, "
                    "in W+ and PTI; 0 is off (measured no closer, 2.5x slower per step: docs/invert.md).")
@@ -68,7 +71,7 @@ def _bar(total: int, desc: str):
                    "the mapping makes: LinkGAN links stay local; coarsest).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, encoder, space, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, pti_lr,
@@ -108,9 +111,10 @@ def invert(images, model, out, steps, pti, pti_steps, perceptual, fit_centres, e
         folder.mkdir(parents=True, exist_ok=True)
         if pti:
             G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps, perceptual=perceptual, lr=pti_lr(steps),
-                             callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
+                             follow=pti_follow, callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
             gen = save_tuned(m, G, folder / "generator.safetensors", {"image": name, "steps": steps,
-                                                                       "pti_steps": pti_steps})
+                                                                       "pti_steps": pti_steps,
+                                                                       "pti_follow": pti_follow})
             state = inversion_state(str(gen.resolve()), proj.ws, proj.control)
             used = tuned_model(m, G, str(gen.resolve()))
         bar.close()

@@ -31,7 +31,8 @@ Choices the paper leaves open (ours):
 * ``rest_change_mean`` (per sample ``rest_change``): how much of the rest of the picture a move
   disturbs, the mean absolute RGB change (in [0, 1]) outside the object's mask before, that mask
   shifted by ``p`` and the matched object's mask after, each grown by ``REST_MARGIN`` pixels. A
-  clean move is near 0; a smear across the floor or a ghost left where the object stood is not.
+  clean move is near 0; a smear across the floor is not (the place the object left is the next
+  figure's).
   (The ``follow`` training loss asks for the same thing on a region it takes from the heatmaps;
   this one takes it from the segmenter.)
 * ``vacated_residue_mean`` (per sample ``vacated_residue``; over the ``vacated_n`` samples whose
