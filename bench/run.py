@@ -626,6 +626,33 @@ MANIFEST: dict[str, dict] = {
             "invert_rooms_pti100_this_machine.json"] + [
             f"invert_{m}_idle_pti150_threads{t}.json" for m in ("rooms", "emoji", "creatures") for t in (1, 2)],
     },
+    "pti-follow": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
+                     "--pti-locality 0.1 --pti-follow 0,0.03,0.1 "
+                     "--json bench/results/invert_edits_rooms_n50_pti_follow.json"],
+        "writes": ["invert_edits_rooms_n50_pti_follow.json"],
+    },
+    "d-planes": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s12/objplanes --method spatial "
+            "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 60 --kimg 100000 "
+            "--milestones 20,40,60 --method-options '{\"sampling\": \"multi\", \"sel\": \"indoor_norm\", "
+            "\"align\": \"segmenter\", \"align_interval\": 2, \"paired\": true, \"n_objects\": 4, "
+            "\"follow\": 1.0, \"d_planes\": \"objects\"}'"] + [
+            f"env OMP_NUM_THREADS=1 steergan eval runs/s12/objplanes/milestones/minutes-{m} --metric {metric} "
+            f"--n 1000{data} --json > bench/results/dplanes_{short}_{m}.json"
+            for m in (20, 40) for metric, short, data in (("comove", "comove", ""),
+                                                          ("fd_judge", "judge", " --data data/rooms64"))] + [
+            "env OMP_NUM_THREADS=1 steergan eval --model rooms --metric fd_judge --n 1000 --data data/rooms64 --json "
+            "> bench/results/dplanes_judge_bundled.json",
+            "python bench/grids_figure.py --models rooms,runs/s12/objplanes/milestones/minutes-20,"
+            "runs/s12/objplanes/milestones/minutes-40 --labels 'rooms (bundled),d_planes=objects 20 min,"
+            "d_planes=objects 40 min' --out bench/results/dplanes_grids.png"],
+        "writes": [f"dplanes_{k}_{m}.json" for k in ("comove", "judge") for m in (20, 40)] + [
+            "dplanes_judge_bundled.json", "dplanes_grids.png"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "
