@@ -626,6 +626,15 @@ MANIFEST: dict[str, dict] = {
             "invert_rooms_pti100_this_machine.json"] + [
             f"invert_{m}_idle_pti150_threads{t}.json" for m in ("rooms", "emoji", "creatures") for t in (1, 2)],
     },
+    "drag-rooms-seeds": {
+        "doc": "docs/drag.md", "needs": "the bundled rooms model",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/drag_table.py --model rooms --baseline '' --n 50 "
+                     f"--modes {modes} --seed {seed}{extra} --json bench/results/drag_rooms_{name}_seed{seed}.json"
+                     for name, modes, extra in (("heatmap_hybrid", "heatmap,hybrid", ""),
+                                                ("tolerance2", "hybrid", " --tolerance 2"))
+                     for seed in (0, 1)],
+        "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("heatmap_hybrid", "tolerance2") for seed in (0, 1)],
+    },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
