@@ -635,6 +635,32 @@ MANIFEST: dict[str, dict] = {
                      for seed in (0, 1)],
         "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("heatmap_hybrid", "tolerance2") for seed in (0, 1)],
     },
+    "encoders-s12": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; {CREATURES}; runs/encoders/rooms-fresh110.safetensors (pti150)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --max-images 20000 --latent-weight 0.1 "
+            "--lr 3e-4 --init-from runs/encoders/rooms-fresh110.safetensors --minutes 95 "
+            "--out runs/encoders/rooms-cont95.safetensors",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows enc,encpti "
+            "--encoder runs/encoders/rooms-cont95.safetensors --save-every 25 "
+            "--json bench/results/invert_rooms_n200_encoder_cont95.json",
+            "env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --max-images 20000 --latent-weight 0.1 "
+            "--lr 1e-4 --init-from runs/encoders/rooms-cont95.safetensors --minutes 25 "
+            "--out runs/encoders/rooms-cont120.safetensors",
+            "env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --rows enc "
+            "--encoder runs/encoders/rooms-cont120.safetensors --json bench/results/invert_rooms_n200_encoder_cont120.json"] + [
+            f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed 6 --rows enc "
+            f"--encoder runs/encoders/rooms-{e}.safetensors --json bench/results/invert_rooms_n200_seed6_encoder_{e}.json"
+            for e in ("fresh110", "cont95", "cont120")] + [
+            "env OMP_NUM_THREADS=1 steergan train-encoder creatures --data data/creatures64 "
+            "--out runs/encoders/creatures-real30.safetensors --minutes 30"] + [
+            f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model creatures --kind creatures --n 10 "
+            f"--rows w,pti,enc,encpti --encoder runs/encoders/creatures-real30.safetensors "
+            f"--json bench/results/invert_creatures_idle_pti150_encoder_threads{t}.json" for t in (1, 2)],
+        "writes": ["invert_rooms_n200_encoder_cont95.json", "invert_rooms_n200_encoder_cont120.json"] + [
+            f"invert_rooms_n200_seed6_encoder_{e}.json" for e in ("fresh110", "cont95", "cont120")] + [
+            f"invert_creatures_idle_pti150_encoder_threads{t}.json" for t in (1, 2)],
+    },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
