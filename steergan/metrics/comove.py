@@ -32,9 +32,8 @@ Choices the paper leaves open (ours):
   disturbs, the mean absolute RGB change (in [0, 1]) outside the object's mask before, that mask
   shifted by ``p`` and the matched object's mask after, each grown by ``REST_MARGIN`` pixels. A
   clean move is near 0; a smear across the floor is not (the place the object left is the next
-  figure's).
-  (The ``follow`` training loss asks for the same thing on a region it takes from the heatmaps;
-  this one takes it from the segmenter.)
+  figure's). The ``follow`` training loss asks for the same thing on a region it takes from the
+  heatmaps; this one takes it from the segmenter.
 * ``vacated_residue_mean`` (per sample ``vacated_residue``; over the ``vacated_n`` samples whose
   object left some place free): of the place the object left, the share the segmenter still
   reads as an object of its class after the move, a ghost left behind (0 for a clean move).
@@ -237,7 +236,7 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
         h, w = imgs0.shape[-2:]
         segs0 = _segment(segmenter, imgs0)
 
-        moved, pending, rec_masks = [], [], {}
+        moved, pending = [], []
         for k, (j, rng, st, i) in enumerate(zip(js, rngs, states, picks)):
             rec = {"sample": j, "seed": st.seed, "index": i, "ratio": None, "skipped": None}
             records.append(rec)
@@ -263,14 +262,13 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
             f0 = np.asarray(feat(imgs0[k].permute(1, 2, 0).numpy(), mask, cls), np.float64)
             delta = [float(p[0] * 2 / w), float(p[1] * 2 / h)]
             moved.append(apply_ops(st, [{"op": "move", "index": i, "delta": delta}]))
-            pending.append((rec, p, centre, f0, cls, imgs0[k]))
-            rec_masks[id(rec)] = mask
+            pending.append((rec, p, centre, f0, cls, imgs0[k], mask))
             rec.update(p=[float(p[0]), float(p[1])], object_centre=centre.tolist(), object_class=cls)
 
         if moved:
             imgs1 = _render(model, moved)
             segs1 = _segment(segmenter, imgs1)
-            for k, (rec, p, centre, f0, cls, before) in enumerate(pending):
+            for k, (rec, p, centre, f0, cls, before, mask) in enumerate(pending):
                 objs = _objects(*segs1[k])
                 if not objs:
                     rec["skipped"] = "lost"
@@ -283,8 +281,8 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
                 rec.update(q=[float(q[0]), float(q[1])], matched_class=objs[best][3],
                            feature_distance=dists[best], ratio=float(p @ q / (p @ p)),
                            content_ratio=float(content["content_progress"]),
-                           rest_change=_rest_change(before, imgs1[k], rec_masks[id(rec)], p, objs[best][1]),
-                           vacated_residue=_vacated_residue(segs1[k], rec_masks[id(rec)], p, objs[best][1], cls))
+                           rest_change=_rest_change(before, imgs1[k], mask, p, objs[best][1]),
+                           vacated_residue=_vacated_residue(segs1[k], mask, p, objs[best][1], cls))
         if progress is not None:
             progress(js[-1] + 1, n)
 
