@@ -533,7 +533,9 @@ def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_pat
     # the method's own panel above the drag panel
     assert page.locator("section[data-panel=heatmaps]").bounding_box()["y"] < \
         page.locator("section[data-panel=drag]").bounding_box()["y"]
-    # keyboard: focus the image, select centre 0 (the default), move it 3 px right
+    # keyboard: focus the image, select centre 0 (the default), move it 3 px right; the page must
+    # show the server's latest state first (keys pressed while a reply is pending are dropped)
+    page_shows(page, session(page, client)["version"])
     before = session(page, client)["state"]["centres"][0]["xy"]
     page.focus("#view")
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'view'")   # keys land
