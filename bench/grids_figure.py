@@ -13,6 +13,11 @@ from steergan.models import load_model
 from steergan.visual import image_grid
 
 
+def model_grid(source: str, seeds: int = 32):
+    """A PIL grid of ``source``'s first ``seeds`` seeds, 8 to a row."""
+    return image_grid(load_model(source).generate(range(seeds)).float() / 127.5 - 1, nrow=8)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", required=True, help="comma-separated bundled names, files or checkpoints")
@@ -24,7 +29,7 @@ def main():
     labels = a.labels.split(",") if a.labels else models
     if len(labels) != len(models):
         ap.error("--labels needs one caption per model")
-    grids = [image_grid(load_model(m).generate(range(a.seeds)).float() / 127.5 - 1, nrow=8) for m in models]
+    grids = [model_grid(m, a.seeds) for m in models]
     w, h = grids[0].size
     gap, top = 8, 14
     sheet = Image.new("RGB", (len(grids) * (w + gap) - gap, h + top), "white")

@@ -27,6 +27,7 @@ not the inversion.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -96,8 +97,8 @@ def main() -> None:
                 valid = [r for r in cm["per_sample"] if r["skipped"] is None]
                 ratios += [r["ratio"] for r in valid]
                 contents += [r["content_ratio"] for r in valid]
-                rests += [r["rest_change"] for r in valid if r["rest_change"] == r["rest_change"]]
-                residues += [r["vacated_residue"] for r in valid if r["vacated_residue"] == r["vacated_residue"]]
+                rests += [r["rest_change"] for r in valid if not math.isnan(r["rest_change"])]
+                residues += [r["vacated_residue"] for r in valid if not math.isnan(r["vacated_residue"])]
                 if "heatmap_style" in caps:
                     r = restyle_locality(mi, seed=i, start_states=[st])
                     if r["n_paired"]:

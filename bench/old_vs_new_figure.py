@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from steergan.models import load_model
-from steergan.visual import image_grid
+from grids_figure import model_grid
 
 
 def main():
@@ -27,8 +26,7 @@ def main():
             old = Path(tmp) / f"{name}.safetensors"
             old.write_bytes(subprocess.run(["git", "show", f"{a.before}:steergan/assets/{name}.safetensors"],
                                            capture_output=True, check=True).stdout)
-            grids = [image_grid(load_model(src).generate(range(32)).float() / 127.5 - 1, nrow=8)
-                     for src in (str(old), name)]
+            grids = [model_grid(src) for src in (str(old), name)]
             rows.append((name, grids))
     w, h = rows[0][1][0].size
     out = Image.new("RGB", (90 + 2 * w + 12, len(rows) * (h + 6)), "white")

@@ -153,26 +153,26 @@ def _grow(mask: np.ndarray, margin: int) -> np.ndarray:
     return F.max_pool2d(m, 2 * margin + 1, stride=1, padding=margin)[0, 0].numpy() > 0
 
 
-def _rest_change(before: torch.Tensor, after: torch.Tensor, mask: np.ndarray, p: np.ndarray,
+def _rest_change(before: torch.Tensor, after: torch.Tensor, mask: np.ndarray, landed: np.ndarray,
                  matched: np.ndarray, margin: int = REST_MARGIN) -> float:
     """Mean absolute change (RGB in [0, 1]) of the pixels a move should leave alone: outside the
-    object before, where it should land (its mask shifted by ``p``) and the object matched after,
-    each grown by ``margin`` pixels (shadows and anti-aliased rims). A clean move scores ~0; a
-    smear over the floor raises it. NaN when nothing is left outside."""
-    near = _grow(mask | _landed(mask, p) | matched, margin)
+    object before, where it should land (``landed``: its mask shifted by the move) and the object
+    matched after, each grown by ``margin`` pixels (shadows and anti-aliased rims). A clean move
+    scores ~0; a smear over the floor raises it. NaN when nothing is left outside."""
+    near = _grow(mask | landed | matched, margin)
     if near.all():
         return float("nan")
     diff = (after.float() - before.float()).abs().mean(0).numpy() / 255.0
     return float(diff[~near].mean())
 
 
-def _vacated_residue(seg_after: tuple, mask: np.ndarray, p: np.ndarray, matched: np.ndarray,
+def _vacated_residue(seg_after: tuple, mask: np.ndarray, landed: np.ndarray, matched: np.ndarray,
                      cls: Optional[int], margin: int = REST_MARGIN) -> float:
     """Of the place the object left (its mask before, minus where it landed and the matched
     object, grown by ``margin``), the share the segmenter still reads as an object of its class
     (any object when classes are unknown): a ghost left behind. NaN when the object left no
     place free (a move shorter than the object)."""
-    vacated = mask & ~_grow(_landed(mask, p) | matched, margin)
+    vacated = mask & ~_grow(landed | matched, margin)
     if not vacated.any():
         return float("nan")
     inst, classes = seg_after
@@ -278,11 +278,12 @@ def co_move_ratio(model, n: int, segmenter, seed: int = 0, max_shift: float = 0.
                 best = int(np.argmin(dists))
                 q = objs[best][2] - centre
                 content = drag_content(before, imgs1[k], centre, centre + p)
+                landed, matched = _landed(mask, p), objs[best][1]
                 rec.update(q=[float(q[0]), float(q[1])], matched_class=objs[best][3],
                            feature_distance=dists[best], ratio=float(p @ q / (p @ p)),
                            content_ratio=float(content["content_progress"]),
-                           rest_change=_rest_change(before, imgs1[k], mask, p, objs[best][1]),
-                           vacated_residue=_vacated_residue(segs1[k], mask, p, objs[best][1], cls))
+                           rest_change=_rest_change(before, imgs1[k], mask, landed, matched),
+                           vacated_residue=_vacated_residue(segs1[k], mask, landed, matched, cls))
         if progress is not None:
             progress(js[-1] + 1, n)
 

@@ -185,7 +185,7 @@ class SpatialGAN(Method):
     def d_cond_channels(self) -> int:
         if self.parts:
             return 1 + len(self.parts)               # the object's plane, then one per part level
-        if self.paired and self.d_planes == "objects":
+        if self.d_planes == "objects":               # (only ever set with paired=true)
             return self.n_objects                    # one plane per object slot
         return 1 if self.paired else 0               # the heatmap plane of the paired D
 
