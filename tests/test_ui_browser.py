@@ -533,8 +533,8 @@ def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_pat
     # the method's own panel above the drag panel
     assert page.locator("section[data-panel=heatmaps]").bounding_box()["y"] < \
         page.locator("section[data-panel=drag]").bounding_box()["y"]
-    # keyboard: focus the image, select centre 0 (the default), move it 3 px right; the page must
-    # show the server's latest state first (keys pressed while a reply is pending are dropped)
+    # keyboard: focus the image, select centre 0 (the default), move it 3 px right (keys pressed
+    # while a reply is on its way are tested below)
     page_shows(page, session(page, client)["version"])
     before = session(page, client)["state"]["centres"][0]["xy"]
     page.focus("#view")
@@ -555,6 +555,36 @@ def test_truncation_shareable_url_and_reload_keep_the_work(page, server, tmp_pat
     s = client.get(f"/api/sessions/{other.evaluate('document.body.dataset.session')}").json()
     assert s["state"]["seed"] == 12 and s["state"]["truncation"] == 0.8 and s["model"]["id"] == "rooms"
     other.close()
+
+
+def test_keys_pressed_while_replies_are_on_their_way_move_the_state_they_land_on(page, server):
+    """Arrow keys pressed while a seed change and earlier key moves are still on their way (each
+    request held 0.4 s in the page) move the new seed's centre, by every step pressed: a key must
+    never act on the picture it replaced, nor overwrite a step not yet sent."""
+    _, client = server
+    now = session(page, client)
+    page_shows(page, now["version"])
+    R = now["model"]["resolution"]
+    fresh = client.post("/api/sessions", json={"model": now["model"]["id"], "seed": 9,
+                                               "truncation": now["state"]["truncation"]}).json()
+    target = fresh["state"]["centres"][0]["xy"]
+    client.delete(f"/api/sessions/{fresh['id']}")
+    assert target != now["state"]["centres"][0]["xy"]
+    page.evaluate("""() => {
+      const f = window.fetch;
+      window.fetch = (u, o) => /\\/(seed|ops)$/.test(String(u)) ? new Promise(r => setTimeout(r, 400)).then(() => f(u, o)) : f(u, o);
+    }""")
+    page.fill("#seed", "9")
+    page.click("#go")
+    page.focus("#view")
+    for key in ("ArrowRight",) * 3 + ("ArrowDown",) * 2:
+        page.keyboard.press(key)
+    want = [target[0] + 3 * 2 / R, target[1] + 2 * 2 / R]
+    done = lambda: (s := session(page, client))["state"]["seed"] == 9 and \
+        np.allclose(s["state"]["centres"][0]["xy"], want, atol=1e-5)
+    wait_for(done, "seed 9's centre moved 3 px right and 2 down")
+    page.evaluate("() => new Promise(r => setTimeout(r, 1000))")          # nothing more arrives
+    assert done(), session(page, client)["state"]["centres"][0]
 
 
 def test_large_image_and_its_download(page, server, tmp_path):

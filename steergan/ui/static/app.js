@@ -90,6 +90,29 @@ export async function show(view) {
   for (const name of view.model.panels) PANELS[name]?.onView?.(view);   // method overlays follow the state
 }
 
+// Every change of the edit state goes to the server and onto the page one at a time, in the order
+// the user made it: a key pressed while a seed change is on its way moves the new seed's centre,
+// and a centre that several keys move gets every step (each is computed from the state shown).
+let tail = Promise.resolve();
+
+export function serial(fn) {
+  const run = tail.then(fn);
+  tail = run.catch(() => {});
+  return run;
+}
+
+// ``body``: the request's JSON, or a function that makes it once the earlier changes are shown
+// (null: nothing to send)
+export function commit(method, suffix, body) {
+  return serial(async () => {
+    const payload = typeof body === "function" ? body() : body;
+    if (payload === null) return null;
+    const view = await api(method, sessionPath(suffix), payload);
+    await show(view);
+    return view;
+  });
+}
+
 export async function refresh() {
   if (editor.session) await show(await api("GET", `/api/sessions/${editor.session.id}`));
 }
@@ -150,7 +173,11 @@ function remembered(modelId, seed) {
 // ------------------------------------------------------------------ latent panel + header
 // a session on the seed's image; the model's kept edits instead when they are of seed ``match``
 // (null: of any seed)
-async function newSession(modelId, seed, truncation = 1, match = seed) {
+function newSession(modelId, seed, truncation = 1, match = seed) {
+  return serial(() => openSession(modelId, seed, truncation, match));
+}
+
+async function openSession(modelId, seed, truncation, match) {
   const old = editor.session;
   let view = await api("POST", "/api/sessions", { model: modelId, seed, truncation });
   const kept = remembered(modelId, match);
@@ -195,13 +222,12 @@ function setupHeader() {
     action(`loading ${id}…`, () => newSession(id, readSeed(), readPsi(), null), `${id} loaded`);
   });
   const seedAction = () => action(`rendering seed ${$("#seed").value}…`,
-    async () => show(await api("POST", sessionPath("/seed"), { seed: readSeed(), truncation: readPsi() })),
-    `seed ${$("#seed").value}`);
+    () => commit("POST", "/seed", { seed: readSeed(), truncation: readPsi() }), `seed ${$("#seed").value}`);
   $("#go").addEventListener("click", seedAction);
   $("#seed").addEventListener("keydown", e => { if (e.key === "Enter") $("#go").click(); });
   $("#random").addEventListener("click", () => { $("#seed").value = randomSeed(); seedAction(); });
-  $("#undo").addEventListener("click", () => action("undoing…", async () => show(await api("POST", sessionPath("/undo"))), "undone"));
-  $("#redo").addEventListener("click", () => action("redoing…", async () => show(await api("POST", sessionPath("/redo"))), "redone"));
+  $("#undo").addEventListener("click", () => action("undoing…", () => commit("POST", "/undo"), "undone"));
+  $("#redo").addEventListener("click", () => action("redoing…", () => commit("POST", "/redo"), "redone"));
   document.addEventListener("keydown", e => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z" || e.target.matches("input, select")) return;
     e.preventDefault();
@@ -217,7 +243,7 @@ function setupHeader() {
     say("edit state exported (reload it here, or with steergan edit --state state.json)");
   }));
   filePicker("#import", "#import-file", file => action(`loading ${file.name}…`, async () => {
-    await show(await api("PUT", sessionPath("/state"), await file.text()));
+    await commit("PUT", "/state", await file.text());
     say(`edit state ${file.name} loaded`);
   }));
   $("#download").addEventListener("click", () => say("PNG downloaded"));
@@ -242,30 +268,28 @@ const PANELS = {
       $("#new-latent").hidden = !model.capabilities.includes("heatmap_move");
     },
     setup() {
-      $("#new-latent").addEventListener("click", () => action("drawing a new latent…", async () =>
-        show(await api("POST", sessionPath("/latent"), { seed: randomSeed() })), "new latent (layout kept)"));
+      $("#new-latent").addEventListener("click", () => action("drawing a new latent…", () =>
+        commit("POST", "/latent", { seed: randomSeed() }), "new latent (layout kept)"));
       filePicker("#load-latent", "#latent-file", file => action(`loading ${file.name}…`, async () => {
         let data;
         try { data = JSON.parse(await file.text()); } catch (_) { throw new Error(`${file.name} is not JSON`); }
         const ws = Array.isArray(data) ? data : data && data.ws;
         if (!ws) throw new Error(`${file.name}: expected a W+ list or an object with "ws"`);
-        await show(await api("POST", sessionPath("/latent"), { ws }));
+        await commit("POST", "/latent", { ws });
         say(`latent ${file.name} loaded (layout kept)`);
       }));
     },
   },
   heatmaps: { setup: setupCentreDragging },
   drag: { setup: () => setupDragPanel(editor, { action, say, refresh, sessionPath }), onModel: m => editor.dragPanel?.onModel(m) },
-  link: setupLinkPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }),
-  semantic: setupSemanticPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }),
+  link: setupLinkPanel(editor, { guarded, action, say, commit, sessionPath, randomSeed }),
+  semantic: setupSemanticPanel(editor, { guarded, action, say, commit, sessionPath, randomSeed }),
 };
 
 // ------------------------------------------------------------------ heatmaps panel
 const sendOps = new LatestOnly(async payload => {
   const t0 = performance.now();
-  const view = await api("POST", sessionPath("/ops"), payload);
-  await show(view);
-  say(`edit rendered in ${Math.round(performance.now() - t0)} ms`);
+  if (await commit("POST", "/ops", payload)) say(`edit rendered in ${Math.round(performance.now() - t0)} ms`);
 });
 
 export function liveOps(ops, gesture) {
@@ -300,7 +324,16 @@ function setupCentreDragging() {
   canvas.addEventListener("pointercancel", end);
   // keyboard: arrow keys move the selected centre by one image pixel (Shift: four), Tab-focusable
   const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
-  let keyGesture = null;
+  // Keys add up steps not yet sent; each request turns them into a place from the centre as the
+  // page shows it when the request leaves (after every earlier change), never from a stale copy.
+  let keyGesture = null, keySteps = new Map();            // centre index -> [dx, dy] not yet sent
+  const moved = (c, d) => [0, 1].map(i => Math.max(-1, Math.min(1, c.xy[i] + d[i])));
+  const sendKeys = new LatestOnly(gesture => commit("POST", "/ops", () => {
+    const steps = keySteps;
+    keySteps = new Map();
+    const list = [...steps].filter(([i]) => centreAt(i)).map(([i, d]) => ({ op: "set_centre", index: i, xy: moved(centreAt(i), d) }));
+    return list.length ? { ops: list, gesture } : null;
+  }));
   canvas.addEventListener("keydown", e => {
     const d = ARROWS[e.key];
     if (!d || !editor.session || editor.busy || !editor.view.showCentres) return;
@@ -308,10 +341,11 @@ function setupCentreDragging() {
     if (!c) return;
     e.preventDefault();
     const step = (e.shiftKey ? 8 : 2) / v.R;               // normalised units: 2 / R is one pixel
-    c.xy = [Math.max(-1, Math.min(1, c.xy[0] + d[0] * step)), Math.max(-1, Math.min(1, c.xy[1] + d[1] * step))];
+    const sum = keySteps.get(c.index) || [0, 0];
+    keySteps.set(c.index, [sum[0] + d[0] * step, sum[1] + d[1] * step]);
     keyGesture = keyGesture || newGesture("keys");
-    v.draw();
-    liveOps([{ op: "set_centre", index: c.index, xy: c.xy }], keyGesture);
+    v.draw({ index: c.index, canvas: v.fromNormalised(moved(c, keySteps.get(c.index))) });   // shown at once
+    sendKeys.push(keyGesture).catch(err => say(err.message, true));
   });
   canvas.addEventListener("keyup", e => { if (ARROWS[e.key]) keyGesture = null; });
   canvas.addEventListener("focus", () => v.draw());
@@ -390,7 +424,7 @@ function button(text, key, onClick) {
   return b;
 }
 
-async function ops(list) { await show(await api("POST", sessionPath("/ops"), { ops: list })); }
+async function ops(list) { await commit("POST", "/ops", { ops: list }); }
 
 function sigmaSlider(index, owner) {
   const label = document.createElement("label");

@@ -14,8 +14,8 @@ function regionText(link) {
   return `class ${r.class.join(", ")}`;
 }
 
-// helpers: { guarded, action, say, show, sessionPath, randomSeed } from app.js
-export function setupLinkPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }) {
+// helpers: { guarded, action, say, commit, sessionPath, randomSeed } from app.js
+export function setupLinkPanel(editor, { guarded, action, say, commit, sessionPath, randomSeed }) {
   const v = editor.view;
   let links = [], regions = [], shownKey = null, request = 0;
 
@@ -32,7 +32,7 @@ export function setupLinkPanel(editor, { guarded, action, say, show, sessionPath
     const text = input.value.trim();
     const seed = text === "" ? randomSeed() : Number(text);
     if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error("seed must be an integer between 0 and 2^32-1");
-    await show(await api("POST", sessionPath("/ops"), { ops: [{ op: "resample_link", link: k, seed }] }));
+    await commit("POST", "/ops", { ops: [{ op: "resample_link", link: k, seed }] });
     say(`link ${k} resampled: its axes now come from seed ${seed}`);
   }
 

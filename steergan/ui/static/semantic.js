@@ -9,8 +9,8 @@ import { loadImage, tintMask } from "./canvas.js";
 
 const $ = sel => document.querySelector(sel);
 
-// helpers: { guarded, action, say, show, sessionPath, randomSeed } from app.js
-export function setupSemanticPanel(editor, { guarded, action, say, show, sessionPath, randomSeed }) {
+// helpers: { guarded, action, say, commit, sessionPath, randomSeed } from app.js
+export function setupSemanticPanel(editor, { guarded, action, say, commit, sessionPath, randomSeed }) {
   const v = editor.view;
   let classes = [], layers = null, shownKey = null, buildKey = null, request = 0, buildRequest = 0;
   let selected = 1;
@@ -33,7 +33,7 @@ export function setupSemanticPanel(editor, { guarded, action, say, show, session
 
   async function newCode(k, part) {
     const seed = randomSeed(), absent = areas[k] === 0;
-    await show(await api("POST", sessionPath("/ops"), { ops: [{ op: "set_code", class: k, part, seed }] }));
+    await commit("POST", "/ops", { ops: [{ op: "set_code", class: k, part, seed }] });
     // a class that is not in the image: a texture has nothing to change, a shape may or may not bring it in
     const note = !absent ? "" : part === "texture"
       ? ` — ${classes[k].name} is not in this image, so its texture changes nothing you can see (try New shape)`
