@@ -37,6 +37,7 @@ from .objectness import load_objectness, objectness_loss
 from .parts import (check_parts, layout_heatmaps, part_alignment_loss, part_layouts, part_planes,
                     part_slot_maps, with_layout_parts)
 from .sel import INDOOR_MIXES, SELConcat, SELIndoor, SELIndoorNorm, SELNorm
+from .separate import separation_loss
 
 log = logging.getLogger(__name__)
 LEVEL_OF_BLOCK = {4: 0, 8: 1, 16: 2}     # Sec. 4.1: levels 0/1/2 are the 4/8/16 px blocks
@@ -89,6 +90,9 @@ class SpatialOptions:
     follow_interval: int = option(2, "apply the follow loss every k-th G step, scaled by k", "int", lo=1, hi=10_000)
     follow_batch: int = option(8, "samples of the G batch the follow loss moves (one extra G pass each)", "int",
                                lo=1, hi=4096)
+    separate: float = option(0.0, "(ours; multi + segmenter alignment with a class segmenter) weight of the "
+                             "separation loss: touching heatmaps draw objects of different classes, so the "
+                             "segmenter sees two objects (see separate.py); 0 = off", "float", lo=0.0, hi=1e6)
     layouts: Optional[list] = option(None, "stored with a paired model: 256 of the training layouts, so "
                                      "generation and editing sample realistic layouts without the data", "json",
                                      nullable=True)
@@ -127,6 +131,9 @@ class SpatialGAN(Method):
             raise UserError(f"spatial option d_planes={self.d_planes!r} needs sampling='multi' and paired=true")
         self.parts_weight = o.parts_weight
         self.follow, self.follow_interval, self.follow_batch = o.follow, o.follow_interval, o.follow_batch
+        self.separate = o.separate
+        if self.separate > 0 and not (multi and self.align == "segmenter"):
+            raise UserError("spatial option separate needs sampling='multi' and align='segmenter'")
         if self.parts is not None and (multi or not self.paired):
             raise UserError("spatial option parts needs sampling='hierarchical' and paired=true")
         layouts = o.layouts
@@ -156,6 +163,7 @@ class SpatialGAN(Method):
                 **({"d_planes": self.d_planes} if self.d_planes != "sum" else {}),
                 **({"follow": self.follow, "follow_interval": self.follow_interval, "follow_batch": self.follow_batch}
                    if self.follow > 0 else {}),
+                **({"separate": self.separate} if self.separate > 0 else {}),
                 **({"layouts": self.layouts} if self.paired and self.layouts is not None else {})}
 
     # ------------------------------------------------------------------ networks
@@ -321,15 +329,20 @@ class SpatialGAN(Method):
             level0 = ctx.control.level_indices(0) if self.sampling == HIERARCHICAL else None
             net = self.objectness(image.device)
             scale = self.align_weight * self.align_interval
-            if not self.parts:
+            if not self.parts and not self.separate:
                 return {"align_seg": objectness_loss(net(image), ctx.control, indices=level0) * scale}
             if not hasattr(net, "log_probs"):
-                raise UserError("spatial option parts needs a class segmenter for alignment, not 'foreground'")
+                raise UserError("spatial options parts and separate need a class segmenter for alignment, "
+                                "not 'foreground'")
             logp = net.log_probs(image)
-            parts = part_alignment_loss(lambda c: logp[:, net.classes.index(c)].exp().clamp(1e-6, 1 - 1e-6),
-                                        net.classes, ctx.control, self.parts)
-            return {"align_seg": objectness_loss(net.objectness(logp), ctx.control, indices=level0) * scale,
-                    "align_parts": parts * (scale * self.parts_weight)}
+            out = {"align_seg": objectness_loss(net.objectness(logp), ctx.control, indices=level0) * scale}
+            if self.parts:
+                parts = part_alignment_loss(lambda c: logp[:, net.classes.index(c)].exp().clamp(1e-6, 1 - 1e-6),
+                                            net.classes, ctx.control, self.parts)
+                out["align_parts"] = parts * (scale * self.parts_weight)
+            if self.separate:
+                out["separate"] = separation_loss(logp, ~net.bg, ctx.control) * (self.separate * self.align_interval)
+            return out
         loss, _ = self.alignment(ctx.D, ctx.fake, ctx.control)
         return {"align": loss * (self.align_weight * self.align_interval)}
 
