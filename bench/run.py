@@ -688,6 +688,29 @@ MANIFEST: dict[str, dict] = {
         "writes": [f"dplanes_{k}_{m}.json" for k in ("comove", "judge") for m in (20, 40)] + [
             "dplanes_judge_bundled.json", "dplanes_grids.png"],
     },
+    "separate": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}; the evaluation-only segmenter (the comove-evalseg entry)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/separate --method spatial "
+            "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 40 --kimg 100000 "
+            "--milestones 10,20,40 --method-options '{\"sampling\": \"multi\", \"sel\": \"indoor_norm\", "
+            "\"align\": \"segmenter\", \"align_interval\": 2, \"paired\": true, \"n_objects\": 4, "
+            "\"follow\": 1.0, \"separate\": 1.0}'"] + [
+            f"env OMP_NUM_THREADS=1 steergan eval runs/s13/separate/milestones/minutes-{m} --metric {metric} "
+            f"--n 1000{extra} --json > bench/results/separate_{short}_{m}.json"
+            for m in (20, 40) for metric, short, extra in (
+                ("comove", "comove", ""),
+                ("comove", "comove_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"),
+                ("fd_judge", "judge", " --data data/rooms64"))] + [
+            "python bench/grids_figure.py --models rooms,runs/s13/separate/milestones/minutes-20,"
+            "runs/s13/separate/milestones/minutes-40 --labels 'rooms (bundled),separate 20 min,"
+            "separate 40 min' --out bench/results/separate_grids.png",
+            "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models rooms,runs/s13/separate/milestones/minutes-20,"
+            "runs/s13/separate/milestones/minutes-40 --data data/rooms64-holdout --n 1000 "
+            "--json bench/results/separation_floor.json"],
+        "writes": [f"separate_{k}_{m}.json" for k in ("comove", "comove_evalseg", "judge") for m in (20, 40)] + [
+            "separate_grids.png", "separation_floor.json"],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "

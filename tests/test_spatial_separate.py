@@ -85,3 +85,11 @@ def test_the_stand_in_net_with_two_object_classes_reads_classes_not_objectness()
     net = ObjectnessNet(TwoObjects(), ["wall", "bed", "lamp"], ["wall"], resolution=S)
     logp = net.log_probs(torch.zeros(1, 3, S, S))
     assert abs(float(separation_loss(logp, ~net.bg, BED_AND_LAMP)) - 0.5) < 1e-4
+
+
+def test_unreduced_gives_one_value_per_counted_pair():
+    maps = BED_AND_LAMP.render(S)[0]
+    paint = torch.where(maps[0] > 0.05, 1, 0)
+    per_pair = separation_loss(_logp(paint), torch.tensor([False, True, True]), BED_AND_LAMP, reduce=False)
+    assert per_pair.shape == (1,)      # (lamp, bed); (bed, lamp) has no lamp core away from the bed's halo
+    assert torch.isclose(per_pair.mean(), separation_loss(_logp(paint), torch.tensor([False, True, True]), BED_AND_LAMP))

@@ -36,14 +36,16 @@ def touching_pairs(maps: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
     return reach & both & ~eye
 
 
-def separation_loss(logp: torch.Tensor, objects: torch.Tensor, hm: Heatmaps) -> torch.Tensor:
+def separation_loss(logp: torch.Tensor, objects: torch.Tensor, hm: Heatmaps, reduce: bool = True) -> torch.Tensor:
     """The module docstring's loss. ``logp`` [N, C, S, S]: the segmenter's per-class
-    log-probabilities of the generated images; ``objects`` [C] bool: the non-background classes."""
+    log-probabilities of the generated images; ``objects`` [C] bool: the non-background classes.
+    ``reduce=False``: one value per counted pair instead of their mean."""
     hm = hm.detach()
     maps = hm.render(logp.shape[-1])                                           # [N, K, S, S]
     pairs = touching_pairs(maps, hm.active)
+    none = logp.new_zeros(()) if reduce else logp.new_zeros(0)
     if not bool(pairs.any()):
-        return logp.new_zeros(())
+        return none
     lo = logp[:, objects]
     q = (lo - lo.logsumexp(1, keepdim=True)).exp()                            # [N, C', S, S]
     n, k, j = pairs.nonzero(as_tuple=True)
@@ -51,10 +53,11 @@ def separation_loss(logp: torch.Tensor, objects: torch.Tensor, hm: Heatmaps) -> 
     away = ((maps[n, j] > CORE) & (maps[n, k] < CLEAR)).float()
     keep = away.flatten(1).sum(1) > 0
     if not bool(keep.any()):
-        return logp.new_zeros(())
+        return none
     n, own, away = n[keep], own[keep], away[keep]
 
     def mean_over(region):                                                     # [P, C']
         return torch.einsum("pchw,phw->pc", q[n], region) / region.flatten(1).sum(1, keepdim=True)
 
-    return (mean_over(own) * mean_over(away)).sum(1).mean()
+    same = (mean_over(own) * mean_over(away)).sum(1)
+    return same.mean() if reduce else same
