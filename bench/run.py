@@ -49,6 +49,13 @@ def emoji_check(run: str, name: str, minutes: str = "10,20") -> str:
             f"--json bench/results/{name}.json --figure bench/results/{name}.png")
 
 
+# the separate entry: the follow recipe of the bundled rooms plus the separation term (follow weight %s)
+SEPARATE_OPTIONS = ('{"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2, '
+                    '"paired": true, "n_objects": 4, "follow": %s, "separate": 1.0}')
+SEPARATE_MODELS = {"bundled": "--model rooms", "separate20": "runs/s13/separate/milestones/minutes-20",
+                   "separate40": "runs/s13/separate/milestones/minutes-40",
+                   "sepfollow3": "runs/s13/sep-follow3/milestones/minutes-20"}
+
 MANIFEST: dict[str, dict] = {
     "quality": {
         "doc": "docs/quality.md", "needs": f"{ROOMS}, {CREATURES}, {HOLDOUTS}",
@@ -661,6 +668,22 @@ MANIFEST: dict[str, dict] = {
             f"invert_rooms_n200_seed6_encoder_{e}.json" for e in ("fresh110", "cont95", "cont120")] + [
             f"invert_creatures_idle_pti150_encoder_threads{t}.json" for t in (1, 2)],
     },
+    "encoder-rooms-cont190": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/rooms-cont120.safetensors (the encoders-s12 entry)",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --max-images 20000 "
+                     "--latent-weight 0.1 --lr 1e-4 --init-from runs/encoders/rooms-cont120.safetensors --minutes 70 "
+                     "--seed 3 --out runs/encoders/rooms-cont190.safetensors"],
+        "writes": [],
+    },
+    "encoders-s13": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont{{120,190}}.safetensors (the entries above)",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
+                     f"--encoder runs/encoders/rooms-{e}.safetensors "
+                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_{e}.json"
+                     for e, seed in (("cont190", 5), ("cont190", 6), ("cont190", 7), ("cont120", 7))],
+        "writes": [f"invert_rooms_n200_seed{seed}_encoder_{e}.json"
+                   for e, seed in (("cont190", 5), ("cont190", 6), ("cont190", 7), ("cont120", 7))],
+    },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
@@ -693,22 +716,24 @@ MANIFEST: dict[str, dict] = {
         "commands": [
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/separate --method spatial "
             "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 40 --kimg 100000 "
-            "--milestones 10,20,40 --method-options '{\"sampling\": \"multi\", \"sel\": \"indoor_norm\", "
-            "\"align\": \"segmenter\", \"align_interval\": 2, \"paired\": true, \"n_objects\": 4, "
-            "\"follow\": 1.0, \"separate\": 1.0}'"] + [
-            f"env OMP_NUM_THREADS=1 steergan eval runs/s13/separate/milestones/minutes-{m} --metric {metric} "
-            f"--n 1000{extra} --json > bench/results/separate_{short}_{m}.json"
-            for m in (20, 40) for metric, short, extra in (
-                ("comove", "comove", ""),
-                ("comove", "comove_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"),
-                ("fd_judge", "judge", " --data data/rooms64"))] + [
-            "python bench/grids_figure.py --models rooms,runs/s13/separate/milestones/minutes-20,"
-            "runs/s13/separate/milestones/minutes-40 --labels 'rooms (bundled),separate 20 min,"
-            "separate 40 min' --out bench/results/separate_grids.png",
-            "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models rooms,runs/s13/separate/milestones/minutes-20,"
-            "runs/s13/separate/milestones/minutes-40 --data data/rooms64-holdout --n 1000 "
-            "--json bench/results/separation_floor.json"],
-        "writes": [f"separate_{k}_{m}.json" for k in ("comove", "comove_evalseg", "judge") for m in (20, 40)] + [
+            f"--milestones 10,20,40 --method-options '{SEPARATE_OPTIONS % 1.0}'",
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/sep-follow3 --method spatial "
+            "--discriminator projected --batch 32 --init-from runs/s13/separate/milestones/minutes-40 --clock cpu "
+            f"--minutes 20 --kimg 100000 --milestones 10,20 --method-options '{SEPARATE_OPTIONS % 3.0}'"] + [
+            f"env OMP_NUM_THREADS=1 steergan eval {model} --metric comove --n 2000{extra} "
+            f"--json > bench/results/separate_comove{suffix}_{name}.json"
+            for name, model in SEPARATE_MODELS.items()
+            for suffix, extra in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))] + [
+            f"env OMP_NUM_THREADS=1 steergan eval {model} --metric fd_judge --n 1000 --data data/rooms64 "
+            f"--json > bench/results/separate_judge_{name}.json" for name, model in SEPARATE_MODELS.items()
+            if name != "bundled"] + [
+            "python bench/grids_figure.py --models " + ",".join(m.replace("--model ", "") for m in SEPARATE_MODELS.values())
+            + " --labels '" + ",".join(SEPARATE_MODELS) + "' --out bench/results/separate_grids.png",
+            "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models "
+            + ",".join(m.replace("--model ", "") for m in SEPARATE_MODELS.values())
+            + " --data data/rooms64-holdout --n 1000 --json bench/results/separation_floor.json"],
+        "writes": [f"separate_comove{s}_{n}.json" for n in SEPARATE_MODELS for s in ("", "_evalseg")] + [
+            f"separate_judge_{n}.json" for n in SEPARATE_MODELS if n != "bundled"] + [
             "separate_grids.png", "separation_floor.json"],
     },
     "semantic-cost": {
