@@ -736,6 +736,13 @@ MANIFEST: dict[str, dict] = {
             f"separate_judge_{n}.json" for n in SEPARATE_MODELS if n != "bundled"] + [
             "separate_grids.png", "separation_floor.json"],
     },
+    "separate-drag": {
+        "doc": "docs/spatialgan.md", "needs": "the separate entry's runs",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/drag_table.py --model {SEPARATE_MODELS[name]} --baseline '' "
+                     f"--n 50 --modes heatmap,hybrid --seed {seed} --json bench/results/drag_{name}_seed{seed}.json"
+                     for name in ("separate20", "sepfollow3") for seed in (0, 1)],
+        "writes": [f"drag_{name}_seed{seed}.json" for name in ("separate20", "sepfollow3") for seed in (0, 1)],
+    },
     "semantic-cost": {
         "doc": "docs/semanticstylegan.md", "needs": "nothing",
         "commands": ["python bench/semantic_cost.py --preset tiny --batch 32 --classes 4,8,16 --steps 5 "
