@@ -736,6 +736,23 @@ MANIFEST: dict[str, dict] = {
             f"separate_judge_{n}.json" for n in SEPARATE_MODELS if n != "bundled"] + [
             "separate_grids.png", "separation_floor.json"],
     },
+    "separate-light": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}; the evaluation-only segmenter (the comove-evalseg entry)",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/separate03 --method spatial "
+            "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 20 --kimg 100000 "
+            "--milestones 10,20 --method-options '" + SEPARATE_OPTIONS.replace('"separate": 1.0', '"separate": 0.3') % 1.0
+            + "'"] + [
+            f"env OMP_NUM_THREADS=1 steergan eval runs/s13/separate03/milestones/minutes-20 --metric comove --n 2000{extra} "
+            f"--json > bench/results/separate_comove{suffix}_separate03.json"
+            for suffix, extra in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))] + [
+            "env OMP_NUM_THREADS=1 steergan eval runs/s13/separate03/milestones/minutes-20 --metric fd_judge --n 1000 "
+            "--data data/rooms64 --json > bench/results/separate_judge_separate03.json",
+            "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models runs/s13/separate03/milestones/minutes-20 "
+            "--data data/rooms64-holdout --n 1000 --json bench/results/separation_floor_separate03.json"],
+        "writes": ["separate_comove_separate03.json", "separate_comove_evalseg_separate03.json",
+                   "separate_judge_separate03.json", "separation_floor_separate03.json"],
+    },
     "separate-drag": {
         "doc": "docs/spatialgan.md", "needs": "the separate entry's runs",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/drag_table.py --model {SEPARATE_MODELS[name]} --baseline '' "
