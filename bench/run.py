@@ -684,6 +684,22 @@ MANIFEST: dict[str, dict] = {
         "writes": [f"invert_rooms_n200_seed{seed}_encoder_{e}.json"
                    for e, seed in (("cont190", 5), ("cont190", 6), ("cont190", 7), ("cont120", 7))],
     },
+    "encoder-emoji-3v": {
+        "doc": "docs/invert.md",
+        "needs": "data/emoji-faces-{random,apple,facebook}: steergan data emoji --vendor V --category 'Smileys & Emotion' "
+                 "--subcategory face- --placement random --copies 30 --scale 0.5,0.85 (seed 0 for google -> "
+                 "emoji-faces-random, 11 for the others), hard-linked into data/emoji-faces-3v/{random,apple,facebook}",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
+                     "--latent-weight 0.1 --minutes 60 --out runs/encoders/emoji-3v60.safetensors"],
+        "writes": [],
+    },
+    "encoders-emoji-s13": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (above)",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-3v60.safetensors --save-every 20 "
+                     "--json bench/results/invert_emoji_twitter_n100_encoder_3v60.json"],
+        "writes": ["invert_emoji_twitter_n100_encoder_3v60.json"],
+    },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
