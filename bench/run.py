@@ -696,7 +696,7 @@ MANIFEST: dict[str, dict] = {
     "encoders-emoji-s13": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (above)",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
-                     "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-3v60.safetensors --save-every 20 "
+                     "--n 100 --rows enc --encoder runs/encoders/emoji-3v60.safetensors "
                      "--json bench/results/invert_emoji_twitter_n100_encoder_3v60.json"],
         "writes": ["invert_emoji_twitter_n100_encoder_3v60.json"],
     },
