@@ -49,12 +49,33 @@ def emoji_check(run: str, name: str, minutes: str = "10,20") -> str:
             f"--json bench/results/{name}.json --figure bench/results/{name}.png")
 
 
-# the separate entry: the follow recipe of the bundled rooms plus the separation term (follow weight %s)
-SEPARATE_OPTIONS = ('{"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2, '
-                    '"paired": true, "n_objects": 4, "follow": %s, "separate": 1.0}')
-SEPARATE_MODELS = {"bundled": "--model rooms", "separate20": "runs/s13/separate/milestones/minutes-20",
+# the separate entries: the follow recipe of the bundled rooms plus the separation term
+def separate_options(follow: float = 1.0, separate: float = 1.0) -> str:
+    return ('{"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2, '
+            f'"paired": true, "n_objects": 4, "follow": {follow}, "separate": {separate}}}')
+
+
+SEPARATE_MODELS = {"bundled": "rooms", "separate20": "runs/s13/separate/milestones/minutes-20",
                    "separate40": "runs/s13/separate/milestones/minutes-40",
                    "sepfollow3": "runs/s13/sep-follow3/milestones/minutes-20"}
+
+
+def separate_evals(name: str, model: str) -> list[str]:
+    """Co-move at n = 2000 by both segmenters and (not for the bundled model) the judge, for ``model``."""
+    target = f"--model {model}" if model == "rooms" else model
+    cmds = [f"env OMP_NUM_THREADS=1 steergan eval {target} --metric comove --n 2000{extra} "
+            f"--json > bench/results/separate_comove{suffix}_{name}.json"
+            for suffix, extra in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))]
+    if name != "bundled":                  # its judge distance is dplanes_judge_bundled.json
+        cmds.append(f"env OMP_NUM_THREADS=1 steergan eval {target} --metric fd_judge --n 1000 --data data/rooms64 "
+                    f"--json > bench/results/separate_judge_{name}.json")
+    return cmds
+
+
+def separate_writes(name: str) -> list[str]:
+    return [f"separate_comove_{name}.json", f"separate_comove_evalseg_{name}.json"] + (
+        [f"separate_judge_{name}.json"] if name != "bundled" else [])
+
 
 MANIFEST: dict[str, dict] = {
     "quality": {
@@ -732,24 +753,16 @@ MANIFEST: dict[str, dict] = {
         "commands": [
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/separate --method spatial "
             "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 40 --kimg 100000 "
-            f"--milestones 10,20,40 --method-options '{SEPARATE_OPTIONS % 1.0}'",
+            f"--milestones 10,20,40 --method-options '{separate_options()}'",
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/sep-follow3 --method spatial "
             "--discriminator projected --batch 32 --init-from runs/s13/separate/milestones/minutes-40 --clock cpu "
-            f"--minutes 20 --kimg 100000 --milestones 10,20 --method-options '{SEPARATE_OPTIONS % 3.0}'"] + [
-            f"env OMP_NUM_THREADS=1 steergan eval {model} --metric comove --n 2000{extra} "
-            f"--json > bench/results/separate_comove{suffix}_{name}.json"
-            for name, model in SEPARATE_MODELS.items()
-            for suffix, extra in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))] + [
-            f"env OMP_NUM_THREADS=1 steergan eval {model} --metric fd_judge --n 1000 --data data/rooms64 "
-            f"--json > bench/results/separate_judge_{name}.json" for name, model in SEPARATE_MODELS.items()
-            if name != "bundled"] + [
-            "python bench/grids_figure.py --models " + ",".join(m.replace("--model ", "") for m in SEPARATE_MODELS.values())
-            + " --labels '" + ",".join(SEPARATE_MODELS) + "' --out bench/results/separate_grids.png",
-            "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models "
-            + ",".join(m.replace("--model ", "") for m in SEPARATE_MODELS.values())
-            + " --data data/rooms64-holdout --n 1000 --json bench/results/separation_floor.json"],
-        "writes": [f"separate_comove{s}_{n}.json" for n in SEPARATE_MODELS for s in ("", "_evalseg")] + [
-            f"separate_judge_{n}.json" for n in SEPARATE_MODELS if n != "bundled"] + [
+            f"--minutes 20 --kimg 100000 --milestones 10,20 --method-options '{separate_options(follow=3.0)}'"] + [
+            cmd for name, model in SEPARATE_MODELS.items() for cmd in separate_evals(name, model)] + [
+            f"python bench/grids_figure.py --models {','.join(SEPARATE_MODELS.values())} "
+            f"--labels '{','.join(SEPARATE_MODELS)}' --out bench/results/separate_grids.png",
+            f"env OMP_NUM_THREADS=1 python bench/separation_floor.py --models {','.join(SEPARATE_MODELS.values())} "
+            "--data data/rooms64-holdout --n 1000 --json bench/results/separation_floor.json"],
+        "writes": [w for name in SEPARATE_MODELS for w in separate_writes(name)] + [
             "separate_grids.png", "separation_floor.json"],
     },
     "separate-light": {
@@ -757,17 +770,11 @@ MANIFEST: dict[str, dict] = {
         "commands": [
             "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s13/separate03 --method spatial "
             "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 20 --kimg 100000 "
-            "--milestones 10,20 --method-options '" + SEPARATE_OPTIONS.replace('"separate": 1.0', '"separate": 0.3') % 1.0
-            + "'"] + [
-            f"env OMP_NUM_THREADS=1 steergan eval runs/s13/separate03/milestones/minutes-20 --metric comove --n 2000{extra} "
-            f"--json > bench/results/separate_comove{suffix}_separate03.json"
-            for suffix, extra in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))] + [
-            "env OMP_NUM_THREADS=1 steergan eval runs/s13/separate03/milestones/minutes-20 --metric fd_judge --n 1000 "
-            "--data data/rooms64 --json > bench/results/separate_judge_separate03.json",
+            f"--milestones 10,20 --method-options '{separate_options(separate=0.3)}'"] + separate_evals(
+            "separate03", "runs/s13/separate03/milestones/minutes-20") + [
             "env OMP_NUM_THREADS=1 python bench/separation_floor.py --models runs/s13/separate03/milestones/minutes-20 "
             "--data data/rooms64-holdout --n 1000 --json bench/results/separation_floor_separate03.json"],
-        "writes": ["separate_comove_separate03.json", "separate_comove_evalseg_separate03.json",
-                   "separate_judge_separate03.json", "separation_floor_separate03.json"],
+        "writes": separate_writes("separate03") + ["separation_floor_separate03.json"],
     },
     "separate-drag": {
         "doc": "docs/spatialgan.md", "needs": "the separate entry's runs",
