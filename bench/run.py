@@ -31,10 +31,10 @@ HOLDOUTS = "data/rooms64-holdout, data/creatures64-holdout (--seed 1 -n 2000)"
 CREATURES = "data/creatures64 (steergan data make creatures --out data/creatures64 -n 2000)"
 
 
-def unseen_train(data: str, run: str, flags: str, minutes: int = 20) -> str:
+def unseen_train(data: str, run: str, flags: str, minutes: int = 20, discriminator: str = "projected") -> str:
     """The projected-D training command of the unseen-data checks (one thread, CPU clock)."""
     marks = ",".join(str(m) for m in (10, 20, 40) if m <= minutes)
-    return (f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator projected "
+    return (f"env OMP_NUM_THREADS=1 steergan train --data {data} --out runs/validate/{run} --discriminator {discriminator} "
             f"--clock cpu --minutes {minutes} --kimg 100000 --milestones {marks} --seed 0 {flags}")
 
 
@@ -138,6 +138,16 @@ MANIFEST: dict[str, dict] = {
             for run, flags in (("blocks-blur", "--blur-sigma 2 --blur-kimg 10"), ("blocks-rollback", "--on-collapse rollback"))] + [
             blocks_check("blocks-blur", "unseen_blocks_blur"), blocks_check("blocks-rollback", "unseen_blocks_rollback")],
         "writes": ["unseen_blocks_blur.json", "unseen_blocks_blur.png", "unseen_blocks_rollback.json", "unseen_blocks_rollback.png"],
+    },
+    "unseen-ensemble": {
+        "doc": "docs/quality.md", "needs": "data/blocks64 and data/emoji-faces-random (the unseen entries above)",
+        "commands": [unseen_train("data/blocks64", "blocks-ensemble", "--init-from none --batch 16", discriminator="ensemble"),
+                     blocks_check("blocks-ensemble", "unseen_blocks_ensemble"),
+                     unseen_train("data/emoji-faces-random", "emoji-ensemble", "--init-from none --batch 16",
+                                  discriminator="ensemble"),
+                     emoji_check("emoji-ensemble", "unseen_emoji_ensemble")],
+        "writes": ["unseen_blocks_ensemble.json", "unseen_blocks_ensemble.png",
+                   "unseen_emoji_ensemble.json", "unseen_emoji_ensemble.png"],
     },
     "unseen-emoji": {
         "doc": "docs/quality.md", "needs": "data/emoji-faces-random (docs/quality.md: steergan data emoji ... --placement random)",
@@ -720,6 +730,20 @@ MANIFEST: dict[str, dict] = {
                      "--n 100 --rows enc --encoder runs/encoders/emoji-3v60.safetensors "
                      "--json bench/results/invert_emoji_twitter_n100_encoder_3v60.json"],
         "writes": ["invert_emoji_twitter_n100_encoder_3v60.json"],
+    },
+    "encoders-emoji-s14": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v)",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--n 100 --rows encpti --encoder runs/encoders/emoji-3v60.safetensors --save-every 20 "
+                     "--json bench/results/invert_emoji_twitter_n100_encoder_pti_3v60.json"],
+        "writes": ["invert_emoji_twitter_n100_encoder_pti_3v60.json"],
+    },
+    "encoder-emoji-3v-cont": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
+                     "--latent-weight 0.1 --init-from runs/encoders/emoji-3v60.safetensors --minutes 50 --seed 3 "
+                     "--out runs/encoders/emoji-3v110.safetensors"],
+        "writes": [],
     },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",

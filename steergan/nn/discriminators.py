@@ -23,11 +23,18 @@ def _projected(arch: ArchConfig, cond_channels: int) -> nn.Module:
     return ProjectedDiscriminator(arch, cond_channels=cond_channels)
 
 
+def _ensemble(arch: ArchConfig, cond_channels: int) -> nn.Module:
+    from .ensemble import EnsembleDiscriminator
+    return EnsembleDiscriminator(arch, cond_channels)
+
+
 # kind -> (builder, one-line description for --help and the docs)
 DISCRIMINATORS: dict[str, tuple[Callable[[ArchConfig, int], nn.Module], str]] = {
     "stylegan2": (_stylegan2, "StyleGAN2 residual D, learnt from scratch (the papers' baseline)"),
     "projected": (_projected, "frozen EfficientNet-Lite0 features + trainable patch heads "
                               "(Projected GAN; converges in far fewer images, R1 off unless --gamma)"),
+    "ensemble": (_ensemble, "the projected D and a StyleGAN2 D side by side, losses weighed half and half, "
+                            "R1 on the StyleGAN2 D (Kumari et al. 2022; a from-scratch guard against collapse)"),
 }
 DEFAULT_DISCRIMINATOR = "stylegan2"
 

@@ -325,7 +325,8 @@ class Trainer:
         # D reg: lazy R1 on real images (its own optimiser step, hence the lr/beta correction).
         if o.r1_interval > 0 and self.r1_gamma > 0 and self.step % o.r1_interval == 0:
             real_ = real.detach().requires_grad_(True)
-            logits = self.D(self.augment(real_))
+            # a D made of several may name the part R1 regularises (the ensemble: its pixel D)
+            logits = getattr(self.D, "r1_logits", self.D)(self.augment(real_))
             custom = self.method.r1_penalty(logits, real_, self.r1_gamma)
             if custom is None:
                 r1 = r1_penalty(logits, real_)

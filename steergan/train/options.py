@@ -28,7 +28,7 @@ COLLAPSE_ACTIONS = {
 # The batch of a run whose --batch is not given, per discriminator: bench/recipe_ablation.py
 # found 16 better than 32 with the projected D (20 CPU-minutes on rooms, docs/quality.md); the
 # StyleGAN2 D keeps StyleGAN2-ADA's 32. A resumed run keeps its own batch.
-DEFAULT_BATCH = {"stylegan2": 32, "projected": 16}
+DEFAULT_BATCH = {"stylegan2": 32, "projected": 16, "ensemble": 16}
 
 
 def opt(default=None, help: str = "", *, cli=None, factory=None, choices=None, parse=None):
