@@ -81,6 +81,7 @@ def main():
     ap.add_argument("--pti-lr", type=float, default=None)
     ap.add_argument("--pti-perceptual", type=float, default=None)
     ap.add_argument("--locality", type=float, default=None)
+    ap.add_argument("--pti-tune-from", type=int, default=None, help="PTI tunes the layers at this many px and finer")
     ap.add_argument("--fit-centres", action="store_true")
     ap.add_argument("--kind", default="rooms", help="scene kind of the held-out renders")
     ap.add_argument("--images", default=None,
@@ -102,7 +103,8 @@ def main():
     kw = {k: v for k, v in (("lr", args.lr), ("perceptual", args.perceptual),
                             ("feature_size", args.feature_size)) if v is not None}
     pti_kw = {k: v for k, v in (("lr", args.pti_lr), ("perceptual", args.pti_perceptual),
-                                ("feature_size", args.feature_size), ("locality", args.locality)) if v is not None}
+                                ("feature_size", args.feature_size), ("locality", args.locality),
+                                ("tune_from", args.pti_tune_from)) if v is not None}
     rows = []
     files = None
     if args.images:

@@ -706,6 +706,13 @@ MANIFEST: dict[str, dict] = {
                      "--seed 3 --out runs/encoders/rooms-cont190.safetensors"],
         "writes": [],
     },
+    "encoder-rooms-cont250": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/rooms-cont190.safetensors (encoder-rooms-cont190)",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --max-images 20000 "
+                     "--latent-weight 0.1 --lr 5e-5 --init-from runs/encoders/rooms-cont190.safetensors --minutes 60 "
+                     "--seed 4 --out runs/encoders/rooms-cont250.safetensors"],
+        "writes": [],
+    },
     "encoders-s13": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont{{120,190}}.safetensors (the entries above)",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
