@@ -34,7 +34,8 @@ DISCRIMINATORS: dict[str, tuple[Callable[[ArchConfig, int], nn.Module], str]] = 
     "projected": (_projected, "frozen EfficientNet-Lite0 features + trainable patch heads "
                               "(Projected GAN; converges in far fewer images, R1 off unless --gamma)"),
     "ensemble": (_ensemble, "the projected D and a StyleGAN2 D side by side, losses weighed half and half, "
-                            "R1 on the StyleGAN2 D (Kumari et al. 2022; a from-scratch guard against collapse)"),
+                            "R1 on the StyleGAN2 D (Kumari et al. 2022; from scratch it kept emoji varied "
+                            "but not blocks: docs/quality.md)"),
 }
 DEFAULT_DISCRIMINATOR = "stylegan2"
 
