@@ -745,6 +745,12 @@ MANIFEST: dict[str, dict] = {
                      "--json bench/results/invert_emoji_twitter_n100_encoder_pti_3v60.json"],
         "writes": ["invert_emoji_twitter_n100_encoder_pti_3v60.json"],
     },
+    "encoder-pivot-emoji": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v)",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--n 10 --encoder runs/encoders/emoji-3v60.safetensors --json bench/results/encoder_pivot_emoji.json"],
+        "writes": ["encoder_pivot_emoji.json"],
+    },
     "encoder-emoji-3v-cont": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
         "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
