@@ -751,6 +751,13 @@ MANIFEST: dict[str, dict] = {
                      "--n 10 --encoder runs/encoders/emoji-3v60.safetensors --json bench/results/encoder_pivot_emoji.json"],
         "writes": ["encoder_pivot_emoji.json"],
     },
+    "encoder-emoji-domain": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
+                     "--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/emoji-3v60.safetensors --minutes 40 "
+                     "--seed 3 --out runs/encoders/emoji-3v-domain40.safetensors"],
+        "writes": [],
+    },
     "encoder-emoji-3v-cont": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
         "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "

@@ -26,6 +26,9 @@ from .common import device_option, emit, json_option
 @click.option("--latent-weight", default=1.0, show_default=True, type=float,
               help="Weight of the W+ regression on the model's own samples (the image losses weigh 1); "
               "lower fits pictures more.")
+@click.option("--domain-weight", default=0.0, show_default=True, type=float,
+              help="With --data: keep the guesses for those images as close to the mean w as the model's own "
+              "latents (a pivot far outside is one PTI tunes poorly); 0 turns it off.")
 @click.option("--init-from", "init_from", default=None, help="An encoder file to go on training (same model).")
 @click.option("--style-head/--no-style-head", default=True, show_default=True,
               help="For models with one style code per object (SpatialGAN indoor): also predict those codes "
@@ -33,7 +36,8 @@ from .common import device_option, emit, json_option
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2 ** 32 - 1))
 @device_option
 @json_option
-def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, init_from, style_head,
+def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, domain_weight, init_from,
+                  style_head,
                   seed, device, as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
@@ -47,6 +51,8 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
         raise UserError(f"--lr must be in (0, 1], got {lr}")
     if not (0 <= latent_weight <= 100):
         raise UserError(f"--latent-weight must be in [0, 100], got {latent_weight}")
+    if not (0 <= domain_weight <= 1000):
+        raise UserError(f"--domain-weight must be in [0, 1000], got {domain_weight}")
     dest = Path(out)
     if dest.is_dir():
         raise UserError(f"--out {dest} is a directory; give a file name")
@@ -55,7 +61,8 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     t0 = time.time()
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
     enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
-                    latent_weight=latent_weight, init=init, style_head=None if style_head else False,
+                    latent_weight=latent_weight, domain_weight=domain_weight, init=init,
+                    style_head=None if style_head else False,
                     log=lambda s: print(s, file=sys.stderr, flush=True))
     if data is not None:
         meta["trained"]["data"] = str(data)

@@ -111,17 +111,22 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
                   image_weight: float = 1.0, truncation: float = 0.8, seed: int = 0,
                   log: Optional[Callable[[str], None]] = print, real: Optional[torch.Tensor] = None,
                   real_controls: Optional[list] = None, latent_weight: float = 1.0,
-                  init: Optional[Encoder] = None, style_head: Optional[bool] = None) -> tuple[Encoder, dict]:
+                  init: Optional[Encoder] = None, style_head: Optional[bool] = None,
+                  domain_weight: float = 0.0) -> tuple[Encoder, dict]:
     """Fit an ``Encoder`` to ``model`` for ``minutes`` (or ``steps``); returns it (eval mode) and
     metadata. ``real``: uint8 [N, 3, R, R] images for the real half of each batch (``real_controls``:
     their N controls, for methods with one). ``latent_weight``: the own samples' W+ regression
     against the image losses (lower: the encoder fits pictures more and the model's latents less).
     ``init``: an encoder to go on fitting (its weights are copied; the optimiser starts fresh).
-    ``style_head``: None gives one exactly to models with per-object style codes; False never."""
+    ``style_head``: None gives one exactly to models with per-object style codes; False never.
+    ``domain_weight``: keeps the guesses for real images as close to the mean w as a typical sample
+    of the model is (``domain_penalty``), so that they are pivots PTI can tune from (docs/invert.md)."""
     if not (minutes > 0 and steps > 0 and batch > 0):
         raise UserError("minutes, steps and batch must be positive")
     if not latent_weight >= 0:
         raise UserError(f"latent weight must be >= 0, got {latent_weight}")
+    if not domain_weight >= 0:
+        raise UserError(f"domain weight must be >= 0, got {domain_weight}")
     if real is not None and (real.ndim != 4 or real.shape[1:] != (3, model.resolution, model.resolution)):
         raise UserError(f"real images must be [N, 3, {model.resolution}, {model.resolution}], got {tuple(real.shape)}")
     if real is not None and model.method.has_heatmaps and (real_controls is None or len(real_controls) != len(real)):
@@ -145,6 +150,7 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
             raise UserError("the encoder to start from was made for another model (its layers differ)")
     opt = torch.optim.Adam(enc.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
+    radius = sample_radius(model, torch.Generator().manual_seed(0)) if domain_weight > 0 and real is not None else None
     n_real = 0 if real is None else max(1, batch // 2)
     n_own = batch - n_real
     t0, step, last = time.perf_counter(), 0, {}
@@ -155,9 +161,13 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
             loss = loss + own["total"]
             last["latent_mse"] = round(own["latent"].item(), 5)
         if n_real > 0:
-            loss_real = _real_image_loss(model, enc, real, real_controls, n_real, g)
+            loss_real, real_ws = _real_image_loss(model, enc, real, real_controls, n_real, g)
             loss = loss + image_weight * loss_real
             last["real_mse"] = round(loss_real.item(), 5)
+            if radius is not None:
+                domain = domain_penalty(real_ws, enc.w_avg, radius)
+                loss = loss + domain_weight * domain
+                last["domain"] = round(domain.item(), 5)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -169,7 +179,7 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
     meta = {"model": str(model.source), "resolution": model.resolution, "num_ws": G.num_ws, "w_dim": G.cfg.w_dim,
             "width": enc.width, "style_head": enc.style_head is not None,
             "trained": {"steps": step, "batch": batch, "lr": lr, "truncation": truncation,
-                        "image_weight": image_weight, "latent_weight": latent_weight,
+                        "image_weight": image_weight, "latent_weight": latent_weight, "domain_weight": domain_weight,
                         "continued": init is not None, "real_images": 0 if real is None else len(real),
                         "seconds": round(time.perf_counter() - t0, 1),
                         "threads": torch.get_num_threads(), **last}}
@@ -201,16 +211,36 @@ def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weigh
     return {"total": total, "latent": latent}
 
 
+def sample_radius(model, g: torch.Generator, n: int = 1000, quantile: float = 0.5) -> float:
+    """How far from the mean w the model's own latents lie: the ``quantile`` of |w - w_avg| over
+    ``n`` seeds (truncation 1). The median, not a high quantile: the distances have a long tail
+    (emoji: median 9.3, 95% 17.2), and guesses in that tail were the poor pivots."""
+    with torch.no_grad():
+        z = torch.randn(n, model.G.cfg.z_dim, generator=g).to(model.device)
+        w = model.G.mapping(z)
+        return float((w - model.G.mapping.w_avg).norm(dim=-1).quantile(quantile))
+
+
+def domain_penalty(ws: torch.Tensor, w_avg: torch.Tensor, radius: float) -> torch.Tensor:
+    """Mean over W+ rows of (max(0, |w - w_avg| - radius) / radius)^2: nothing inside the region
+    the generator was trained on, a growing cost outside it (e4e, Tov et al. 2021, keeps an
+    encoder's codes in that region too, with a latent discriminator; this is the cheap form).
+    An encoder's guess far outside it is a pivot PTI tunes poorly (docs/invert.md)."""
+    excess = ((ws - w_avg).norm(dim=-1) - radius).clamp(min=0) / radius
+    return excess.square().mean()
+
+
 def _real_image_loss(model, enc: Encoder, real: torch.Tensor, controls: Optional[list], n: int,
-                     g: torch.Generator) -> torch.Tensor:
-    """Images G did not draw: their reconstruction through G, the only signal there is."""
+                     g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images G did not draw: their reconstruction through G, the only signal there is (and the
+    guesses, for the domain term)."""
     idx = torch.randint(0, len(real), (n,), generator=g)
     flip = torch.rand(n, generator=g) < 0.5 if controls is None else torch.zeros(n, dtype=torch.bool)
     img = real[idx].to(model.device).float() / 127.5 - 1
     img = torch.where(flip[:, None, None, None].to(img.device), img.flip(-1), img)
     control = None if controls is None else model.method.collate_control([controls[i] for i in idx.tolist()])
     ws, codes = enc.with_styles(img, control)
-    return F.mse_loss(model.G.synthesis(ws, with_codes(control, codes), noise_mode="const"), img)
+    return F.mse_loss(model.G.synthesis(ws, with_codes(control, codes), noise_mode="const"), img), ws
 
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
