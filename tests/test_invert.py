@@ -486,6 +486,40 @@ def test_encoder_training_continues_from_a_file_and_weighs_the_latent_loss(files
         train_encoder(m, steps=1, batch=4, init=Encoder(m.resolution, m.G.num_ws + 1, m.G.cfg.w_dim), log=None)
 
 
+def test_domain_term_pulls_far_guesses_back_and_leaves_near_ones(files, tmp_path, capsys):
+    """``--domain-weight``: a guess farther from the mean w than a typical sample costs, one within
+    costs nothing; training with it on real images brings the guesses closer to the mean w than the
+    same training without it; a negative weight is one error line, exit 2, no file."""
+    from steergan.data.scenes import render
+    from steergan.edit.encoder import domain_penalty, encode, sample_radius, train_encoder
+    m = load_model(files["baseline"])
+    w_avg = m.G.mapping.w_avg
+    r = sample_radius(m, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        typical = (m.G.mapping(torch.randn(2000, m.G.cfg.z_dim)) - w_avg).norm(dim=-1)
+    assert 0.3 < float((typical < r).float().mean()) < 0.7          # the median distance of the samples
+    unit = torch.nn.functional.normalize(torch.randn(1, 3, w_avg.shape[0]), dim=-1)
+    near, far = w_avg + 0.9 * r * unit, (w_avg + 2 * r * unit).requires_grad_(True)
+    assert float(domain_penalty(near, w_avg, r)) == 0
+    penalty = domain_penalty(far, w_avg, r)
+    assert float(penalty.detach()) == pytest.approx(1.0)                      # (2r - r) / r, squared
+    penalty.backward()
+    assert float((far.grad * unit).sum()) > 0                        # descent moves it toward w_avg
+    real = torch.stack([torch.from_numpy(render("rooms", i, 16, 3).image.transpose(2, 0, 1).copy()) for i in range(8)])
+
+    def spread(enc):
+        return float(torch.stack([(encode(enc, im) - w_avg).norm(dim=-1).mean() for im in real]).mean())
+    kw = dict(steps=60, batch=8, lr=3e-3, real=real, log=None, seed=1)
+    free, _ = train_encoder(m, **kw)
+    held, meta = train_encoder(m, domain_weight=100.0, **kw)
+    assert meta["trained"]["domain_weight"] == 100.0 and "domain" in meta["trained"]
+    assert spread(held) < 0.9 * spread(free)
+    code, out, err = invoke(["train-encoder", files["baseline"], "--out", str(tmp_path / "d.safetensors"),
+                             "--steps", "1", "--domain-weight", "-1"], capsys)
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "d.safetensors").exists()
+
+
 def test_encoder_style_head_predicts_the_objects_codes(files, tmp_path, capsys):
     """Models with per-object style codes get an encoder with a style head: after training it is
     closer to the samples' object codes than the mean w is, ``encode_start`` gives the heatmaps
