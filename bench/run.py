@@ -155,6 +155,15 @@ MANIFEST: dict[str, dict] = {
                      emoji_check("emoji-b16", "unseen_emoji_b16")],
         "writes": ["unseen_emoji_b16.json", "unseen_emoji_b16.png"],
     },
+    "comove-breakdown": {
+        "doc": "docs/spatialgan.md", "needs": "bench/results/eval_segmenter_rooms.safetensors (the eval-segmenter entry)",
+        "commands": [c for suffix, seg in (("", ""), ("_evalseg", " --segmenter bench/results/eval_segmenter_rooms.safetensors"))
+                     for c in (f"mkdir -p runs/comove && env OMP_NUM_THREADS=1 python bench/comove.py --model rooms --n 2000 "
+                               f"--per-sample{seg} --json runs/comove/rooms_n2000{suffix}.json",
+                               f"python bench/comove_breakdown.py runs/comove/rooms_n2000{suffix}.json "
+                               f"--json bench/results/comove_breakdown_rooms{suffix}.json")],
+        "writes": ["comove_breakdown_rooms.json", "comove_breakdown_rooms_evalseg.json"],
+    },
     "comove-shared-floor": {
         "doc": "docs/spatialgan.md", "needs": "data/rooms64-holdout (--seed 1 -n 2000)",
         "commands": ["python bench/comove_shared_floor.py --data data/rooms64-holdout --n 1000 "
