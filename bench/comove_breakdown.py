@@ -1,6 +1,6 @@
 """Where the Co-move Ratio is lost: a per-sample Co-move file (``bench/comove.py --per-sample``)
-broken down by the moved object's class, by the direction of the move, and by whether another
-heatmap shared the object.
+broken down by the moved object's class, by the direction of the move, by whether another
+heatmap shared the object, and by class crossed with the last two.
 
     python bench/comove_breakdown.py runs/comove_rooms_n2000_per_sample.json \
         [--json bench/results/comove_breakdown_rooms.json]
@@ -45,7 +45,8 @@ def main() -> None:
     seg = SceneSegmenter.load(src["segmenter"])
     valid = [r for r in src["per_sample"] if r["skipped"] is None]
     buckets: dict[str, dict[str, list]] = {"class": defaultdict(list), "direction": defaultdict(list),
-                                            "class_and_axis": defaultdict(list), "shared": defaultdict(list)}
+                                            "class_and_axis": defaultdict(list), "shared": defaultdict(list),
+                                            "class_and_shared": defaultdict(list)}
     for r in valid:
         cls = seg.classes[r["object_class"]] if r.get("object_class") is not None else "?"
         d = direction(r["p"])
@@ -53,6 +54,7 @@ def main() -> None:
         buckets["direction"][d].append(r)
         buckets["class_and_axis"][f"{cls}, {'vertical' if d in ('up', 'down') else 'horizontal'}"].append(r)
         buckets["shared"]["shared" if r.get("shared") else "alone"].append(r)
+        buckets["class_and_shared"][f"{cls}, {'shared' if r.get('shared') else 'alone'}"].append(r)
     out = {"source": args.per_sample, "model": src.get("source"), "segmenter": src["segmenter"], "n": src["n"],
            "all": summarise(valid),
            **{name: {k: summarise(v) for k, v in sorted(b.items(), key=lambda kv: -len(kv[1]))}
