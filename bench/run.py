@@ -722,6 +722,13 @@ MANIFEST: dict[str, dict] = {
                      "--seed 4 --out runs/encoders/rooms-cont250.safetensors"],
         "writes": [],
     },
+    "encoders-s14": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont250.safetensors (encoder-rooms-cont250)",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
+                     f"--encoder runs/encoders/rooms-cont250.safetensors "
+                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_cont250.json" for seed in (5, 6, 7)],
+        "writes": [f"invert_rooms_n200_seed{seed}_encoder_cont250.json" for seed in (5, 6, 7)],
+    },
     "encoders-s13": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont{{120,190}}.safetensors (the entries above)",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
@@ -766,6 +773,16 @@ MANIFEST: dict[str, dict] = {
                      "--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/emoji-3v60.safetensors --minutes 40 "
                      "--seed 3 --out runs/encoders/emoji-3v-domain40.safetensors"],
         "writes": [],
+    },
+    "encoders-emoji-domain": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain)",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-3v-domain40.safetensors --save-every 20 "
+                     "--json bench/results/invert_emoji_twitter_n100_encoder_domain40.json",
+                     "env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--n 10 --encoder runs/encoders/emoji-3v-domain40.safetensors "
+                     "--json bench/results/encoder_pivot_emoji_domain40.json"],
+        "writes": ["invert_emoji_twitter_n100_encoder_domain40.json", "encoder_pivot_emoji_domain40.json"],
     },
     "encoder-emoji-3v-cont": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
