@@ -53,21 +53,29 @@ def main() -> None:
     files = sorted(p for p in Path(args.images).rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
     files = files[:args.n]
 
-    starts = {
-        "mean_w_plus_steps": lambda t, hm: (lambda p: (p.ws, p.control, args.steps))(project(m, t, steps=args.steps, heatmaps=hm)),
-        "encoder": lambda t, hm: (*encode_start(enc, t, hm), 0),
-        "encoder_shrunk": lambda t, hm: (lambda g, c: (w_avg + args.shrink * (g - w_avg), c, 0))(*encode_start(enc, t, hm)),
-        "encoder_plus_steps": lambda t, hm: (lambda g, c: (lambda p: (p.ws, p.control, args.steps))(
-            project(m, t, steps=args.steps, heatmaps=c, init_ws=g)))(*encode_start(enc, t, hm)),
-    }
+    starts = ("mean_w_plus_steps", "encoder", "encoder_shrunk", "encoder_plus_steps")
+
+    def start(name, target, hm):
+        """(pivot W+, control, W+ steps taken) of one start."""
+        if name == "mean_w_plus_steps":
+            p = project(m, target, steps=args.steps, heatmaps=hm)
+            return p.ws, p.control, args.steps
+        guess, ctrl = encode_start(enc, target, hm)
+        if name == "encoder":
+            return guess, ctrl, 0
+        if name == "encoder_shrunk":
+            return w_avg + args.shrink * (guess - w_avg), ctrl, 0
+        p = project(m, target, steps=args.steps, heatmaps=ctrl, init_ws=guess)
+        return p.ws, p.control, args.steps
+
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, f in enumerate(files):
             target = read_square(str(f), m.resolution)
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if m.method.has_heatmaps else None
-            for name, start in starts.items():
+            for name in starts:
                 t0 = time.perf_counter()
-                ws, ctrl, steps = start(target, hm)
+                ws, ctrl, steps = start(name, target, hm)
                 ctrl = ctrl.to(m.device) if ctrl is not None else None
                 G = pivotal_tune(m, ws, ctrl, target, steps=PTI_STEPS, lr=pti_lr(steps))
                 gen = save_tuned(m, G, Path(tmp) / f"{name}{i}.safetensors")

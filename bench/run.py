@@ -49,6 +49,20 @@ def emoji_check(run: str, name: str, minutes: str = "10,20") -> str:
             f"--json bench/results/{name}.json --figure bench/results/{name}.png")
 
 
+# the emoji encoder readings: the 100 Twitter faces (a vendor no model or encoder was trained on)
+TWITTER = "data/emoji-faces-twitter/images"
+
+
+def twitter_invert(encoder: str, rows: str, name: str) -> str:
+    return (f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 100 --rows {rows} "
+            f"--encoder runs/encoders/{encoder}.safetensors --save-every 20 --json bench/results/{name}.json")
+
+
+def twitter_pivot(encoder: str, name: str) -> str:
+    return (f"env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images {TWITTER} --n 10 "
+            f"--encoder runs/encoders/{encoder}.safetensors --json bench/results/{name}.json")
+
+
 # the separate entries: the follow recipe of the bundled rooms plus the separation term
 def separate_options(follow: float = 1.0, separate: float = 1.0) -> str:
     return ('{"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2, '
@@ -756,15 +770,12 @@ MANIFEST: dict[str, dict] = {
     },
     "encoders-emoji-s14": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v)",
-        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
-                     "--n 100 --rows encpti --encoder runs/encoders/emoji-3v60.safetensors --save-every 20 "
-                     "--json bench/results/invert_emoji_twitter_n100_encoder_pti_3v60.json"],
+        "commands": [twitter_invert("emoji-3v60", "encpti", "invert_emoji_twitter_n100_encoder_pti_3v60")],
         "writes": ["invert_emoji_twitter_n100_encoder_pti_3v60.json"],
     },
     "encoder-pivot-emoji": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v)",
-        "commands": ["env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images data/emoji-faces-twitter/images "
-                     "--n 10 --encoder runs/encoders/emoji-3v60.safetensors --json bench/results/encoder_pivot_emoji.json"],
+        "commands": [twitter_pivot("emoji-3v60", "encoder_pivot_emoji")],
         "writes": ["encoder_pivot_emoji.json"],
     },
     "encoder-emoji-domain": {
@@ -776,20 +787,9 @@ MANIFEST: dict[str, dict] = {
     },
     "encoders-emoji-domain": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain)",
-        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images data/emoji-faces-twitter/images "
-                     "--n 100 --rows enc,encpti --encoder runs/encoders/emoji-3v-domain40.safetensors --save-every 20 "
-                     "--json bench/results/invert_emoji_twitter_n100_encoder_domain40.json",
-                     "env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images data/emoji-faces-twitter/images "
-                     "--n 10 --encoder runs/encoders/emoji-3v-domain40.safetensors "
-                     "--json bench/results/encoder_pivot_emoji_domain40.json"],
+        "commands": [twitter_invert("emoji-3v-domain40", "enc,encpti", "invert_emoji_twitter_n100_encoder_domain40"),
+                     twitter_pivot("emoji-3v-domain40", "encoder_pivot_emoji_domain40")],
         "writes": ["invert_emoji_twitter_n100_encoder_domain40.json", "encoder_pivot_emoji_domain40.json"],
-    },
-    "encoder-emoji-3v-cont": {
-        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
-        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
-                     "--latent-weight 0.1 --init-from runs/encoders/emoji-3v60.safetensors --minutes 50 --seed 3 "
-                     "--out runs/encoders/emoji-3v110.safetensors"],
-        "writes": [],
     },
     "pti-follow": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}",
