@@ -778,6 +778,14 @@ MANIFEST: dict[str, dict] = {
         "commands": [twitter_pivot("emoji-3v60", "encoder_pivot_emoji")],
         "writes": ["encoder_pivot_emoji.json"],
     },
+    "encoder-pti-settings": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v)",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 10 --rows encpti "
+                     f"{flags} --encoder runs/encoders/emoji-3v60.safetensors --json bench/results/{name}.json"
+                     for flags, name in (("--pti-lr 0.005", "invert_emoji_twitter_n10_encpti_lr005"),
+                                         ("--pti-tune-from 4", "invert_emoji_twitter_n10_encpti_tunefrom4"))],
+        "writes": ["invert_emoji_twitter_n10_encpti_lr005.json", "invert_emoji_twitter_n10_encpti_tunefrom4.json"],
+    },
     "encoder-emoji-domain": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
         "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
