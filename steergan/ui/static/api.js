@@ -1,7 +1,9 @@
 // JSON calls to the editor server; errors carry the server's one-line message.
 
-export async function api(method, path, body) {
-  const opts = { method, headers: {} };
+// ``signal`` (an AbortController's) cancels the request: a poll of a session about to close
+// is cancelled before the close is sent, so its 404 never reaches the page.
+export async function api(method, path, body, signal) {
+  const opts = { method, headers: {}, signal };
   if (body !== undefined) {
     opts.headers["content-type"] = "application/json";
     opts.body = typeof body === "string" ? body : JSON.stringify(body);

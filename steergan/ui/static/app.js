@@ -189,7 +189,10 @@ async function openSession(modelId, seed, truncation, match) {
   }
   shownVersion = -1;
   await show(view);
-  if (old && old.id !== view.id) api("DELETE", `/api/sessions/${old.id}`).catch(() => {});
+  if (old && old.id !== view.id) {
+    editor.dragPanel?.stopPolling();       // its poll of the old session is cancelled before the close
+    api("DELETE", `/api/sessions/${old.id}`).catch(() => {});
+  }
 }
 
 function readPsi() {

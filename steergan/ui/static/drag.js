@@ -10,7 +10,7 @@ const POLL_MS = 80;
 // helpers: { action, say, refresh, sessionPath } from app.js
 export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
   const v = editor.view, canvas = v.canvas;
-  let nextIsHandle = true, painting = false, pollGeneration = 0;
+  let nextIsHandle = true, painting = false, pollGeneration = 0, pollAbort = null;
 
   for (const r of document.querySelectorAll('input[name="tool"]')) {
     r.addEventListener("change", () => { editor.tool = r.value; canvasTouch(); });
@@ -96,15 +96,23 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
     $("#drag-gif").hidden = true;
   }
 
+  // ends the running poll, its request in flight included
+  function stopPolling() {
+    pollGeneration += 1;
+    if (pollAbort) pollAbort.abort();
+    pollAbort = null;
+  }
+
   // polls one session's drag; a newer poll, a new session or a model switch ends it silently
   async function poll(sid) {
-    const mine = ++pollGeneration;
+    stopPolling();
+    const mine = pollGeneration, abort = pollAbort = new AbortController();
     const current = () => mine === pollGeneration && editor.session && editor.session.id === sid;
     let since = -1;
     try {
       for (;;) {
         if (!current()) return;               // (a closed session's drag would be a 404)
-        const p = await api("GET", `/api/sessions/${sid}/drag?since=${since}`);
+        const p = await api("GET", `/api/sessions/${sid}/drag?since=${since}`, undefined, abort.signal);
         if (!current()) return;
         showProgress(p);
         if (p.image) {
@@ -186,8 +194,9 @@ export function setupDragPanel(editor, { action, say, refresh, sessionPath }) {
   };
   editor.setBusy = setBusy;     // an inversion (open.js) blocks the same controls
   editor.dragPanel = {
+    stopPolling,
     onModel(model) {              // heatmap modes only for models with heatmaps
-      pollGeneration += 1;        // the previous model's drag (its session is closed) is no longer shown
+      stopPolling();              // the previous model's drag (its session is about to close) is no longer shown
       clearReadout();
       const heat = model.capabilities.includes("heatmap_move");
       for (const o of $("#drag-mode").options) o.disabled = !heat && o.value !== "drag";
