@@ -60,7 +60,7 @@ def main() -> None:
         if name == "mean_w_plus_steps":
             p = project(m, target, steps=args.steps, heatmaps=hm)
             return p.ws, p.control, args.steps
-        guess, ctrl = encode_start(enc, target, hm)
+        guess, ctrl = encode_start(enc, target, hm, m.G)
         if name == "encoder":
             return guess, ctrl, 0
         if name == "encoder_shrunk":

@@ -140,7 +140,7 @@ def main():
                 images["pti"].append(to_uint8(render_state(tuned, inversion_state(str(gen), proj.ws, proj.control)))[0])
             if rows_wanted & {"enc", "encpti"}:
                 t2 = time.perf_counter()
-                guess, hm0 = encode_start(enc, target, hm)      # W+ and, with a style head, object codes
+                guess, hm0 = encode_start(enc, target, hm, m.G)     # W+ and, with a style head, object codes
                 enc_seconds = time.perf_counter() - t2
                 hm0 = hm0.to(m.device) if hm0 is not None else None
                 images["enc"].append(to_uint8(render_state(m, inversion_state(m.source, guess, hm0)))[0])

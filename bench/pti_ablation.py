@@ -73,7 +73,7 @@ def main() -> None:
         from steergan.edit.encoder import encode_start, load_encoder
         enc = load_encoder(a.encoder, m)
         pivots = [project(m, t, steps=0, init_ws=ws, heatmaps=hm)
-                  for t, (ws, hm) in ((t, encode_start(enc, t, h)) for t, h in zip(targets, starts))]
+                  for t, (ws, hm) in ((t, encode_start(enc, t, h, m.G)) for t, h in zip(targets, starts))]
     else:
         pivots = [project(m, t, steps=50, heatmaps=h) for t, h in zip(targets, starts)]
     rows = {}

@@ -793,6 +793,18 @@ MANIFEST: dict[str, dict] = {
                      "--seed 3 --out runs/encoders/emoji-3v-domain40.safetensors"],
         "writes": [],
     },
+    "encoder-emoji-refine": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain) and its data",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
+                     "--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/emoji-3v-domain40.safetensors "
+                     "--refine 2 --minutes 60 --seed 4 --out runs/encoders/emoji-3v-refine60.safetensors"],
+        "writes": [],
+    },
+    "encoders-emoji-refine": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-refine60.safetensors (encoder-emoji-refine)",
+        "commands": [twitter_invert("emoji-3v-refine60", "enc,encpti", "invert_emoji_twitter_n100_encoder_refine60")],
+        "writes": ["invert_emoji_twitter_n100_encoder_refine60.json"],
+    },
     "encoders-emoji-domain": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain)",
         "commands": [twitter_invert("emoji-3v-domain40", "enc,encpti", "invert_emoji_twitter_n100_encoder_domain40"),

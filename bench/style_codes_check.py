@@ -43,7 +43,7 @@ def main() -> None:
     for i in range(a.n):
         target = torch.from_numpy(render("rooms", i, m.resolution, seed=5).image).permute(2, 0, 1)
         hm = initial_heatmaps(m, segmenter_instances(m, target))
-        guess = encode(enc, target)
+        guess = encode(enc, target, m.G, hm)
         rows["W+ and codes"].append(fit(Projector(m, target, steps=a.steps, heatmaps=hm)))
         rows["W+ alone (codes at the mean w)"].append(fit(Projector(m, target, steps=a.steps, heatmaps=hm,
                                                                      fit_styles=False)))

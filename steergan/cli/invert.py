@@ -102,7 +102,7 @@ def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fi
             bar.set_postfix_str(f"{phase} step {step} PSNR {p:.2f} dB")
         start = None
         if enc is not None:              # W+ and, with a style head, the objects' codes
-            start, hm = encode_start(enc, target, hm)
+            start, hm = encode_start(enc, target, hm, m.G)
             start = start.to(m.device)
         proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space,
                        init_ws=start, perceptual=perceptual)

@@ -30,6 +30,10 @@ from .common import device_option, emit, json_option
               help="With --data: keep the guesses for those images as close to the mean w as the model's own "
               "latents (a pivot far outside is one PTI tunes poorly); 0 turns it off.")
 @click.option("--init-from", "init_from", default=None, help="An encoder file to go on training (same model).")
+@click.option("--refine", default=0, show_default=True, type=click.IntRange(0, 8),
+              help="With --init-from: keep that encoder as it is and train a refiner that corrects its guess in "
+              "this many passes, each comparing the image with the current reconstruction (ReStyle); 0 trains "
+              "the encoder itself.")
 @click.option("--style-head/--no-style-head", default=True, show_default=True,
               help="For models with one style code per object (SpatialGAN indoor): also predict those codes "
                    "from features pooled under each heatmap. Other models never have one.")
@@ -37,13 +41,12 @@ from .common import device_option, emit, json_option
 @device_option
 @json_option
 def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, domain_weight, init_from,
-                  style_head,
-                  seed, device, as_json):
+                  refine, style_head, seed, device, as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
     from pathlib import Path
 
-    from ..edit.encoder import load_encoder, save_encoder, train_encoder as fit
+    from ..edit.encoder import load_encoder, load_encoder_meta, save_encoder, train_encoder as fit
     from ..models import load_model
     if not (minutes > 0) or minutes > 24 * 60:
         raise UserError(f"--minutes must be in (0, 1440], got {minutes}")
@@ -53,6 +56,8 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
         raise UserError(f"--latent-weight must be in [0, 100], got {latent_weight}")
     if not (0 <= domain_weight <= 1000):
         raise UserError(f"--domain-weight must be in [0, 1000], got {domain_weight}")
+    if refine and init_from is None:
+        raise UserError("--refine trains a refiner for a trained encoder: give that encoder with --init-from")
     dest = Path(out)
     if dest.is_dir():
         raise UserError(f"--out {dest} is a directory; give a file name")
@@ -60,19 +65,27 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     init = None if init_from is None else load_encoder(init_from, m).to(m.device)
     t0 = time.time()
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
-    enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real, real_controls=controls,
-                    latent_weight=latent_weight, domain_weight=domain_weight, init=init,
-                    style_head=None if style_head else False,
-                    log=lambda s: print(s, file=sys.stderr, flush=True))
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    if refine:           # the encoder stays as it was; its metadata gains the refiner's
+        from ..edit.encoder_refine import train_refiner
+        enc, trained = train_refiner(m, init, passes=refine, minutes=minutes, steps=steps, batch=batch, lr=lr,
+                                     seed=seed, real=real, real_controls=controls, latent_weight=latent_weight,
+                                     domain_weight=domain_weight, log=log)
+        meta = {**load_encoder_meta(init_from), "refiner": trained}
+    else:
+        enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real,
+                        real_controls=controls, latent_weight=latent_weight, domain_weight=domain_weight, init=init,
+                        style_head=None if style_head else False, log=log)
+        trained = meta["trained"]
+        meta["model"] = model_name
     if data is not None:
-        meta["trained"]["data"] = str(data)
+        trained["data"] = str(data)
     if init_from is not None:
-        meta["trained"]["init_from"] = str(init_from)
-    meta["model"] = model_name
+        trained["init_from"] = str(init_from)
     save_encoder(enc, meta, dest)
-    emit({"encoder": str(dest), "model": model_name, "seconds": round(time.time() - t0, 1), **meta["trained"]},
-         as_json, [f"encoder for {model_name}: {meta['trained']['steps']} steps -> {dest}"])
-
+    what = "refiner" if refine else "encoder"
+    emit({"encoder": str(dest), "model": model_name, "trained": what, "seconds": round(time.time() - t0, 1),
+          **trained}, as_json, [f"{what} for {model_name}: {trained['steps']} steps -> {dest}"])
 
 def _real_images(model, data, max_images):
     """The folder's images at the model's resolution and, for heatmap models, the heatmaps the

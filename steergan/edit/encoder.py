@@ -56,10 +56,13 @@ class Encoder(nn.Module):
     """[N, 3, R, R] in [-1, 1] -> W+ [N, num_ws, w_dim] = w_avg + a predicted offset; with
     ``style_head``, also one code per heatmap (``with_styles``)."""
 
-    def __init__(self, resolution: int, num_ws: int, w_dim: int, width: int = 32, style_head: bool = False):
+    def __init__(self, resolution: int, num_ws: int, w_dim: int, width: int = 32, style_head: bool = False,
+                 in_channels: int = 3):
         super().__init__()
         self.resolution, self.num_ws, self.w_dim, self.width = resolution, num_ws, w_dim, width
-        layers, cin, r, pooled = [], 3, resolution, 0
+        self.in_channels = in_channels
+        self.refiner, self.refine_passes = None, 0      # an ``Encoder`` of 6 channels: encoder_refine.py
+        layers, cin, r, pooled = [], in_channels, resolution, 0
         while r > 4:
             cout = min(width * 2 ** len(layers), 256)
             layers.append(_Block(cin, cout))
@@ -143,6 +146,9 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
         if (init.resolution, init.num_ws, init.w_dim, init.width) != (enc.resolution, enc.num_ws, enc.w_dim, enc.width):
             raise UserError("the encoder to start from was made for another model (its shape differs)")
         # an encoder written before style heads existed gains one (starting at the mean w)
+        if init.refiner is not None:
+            raise UserError("the encoder to start from has a refiner, fitted to its guesses as they are; "
+                            "train the refiner on (--refine), or start from an encoder without one")
         if init.style_head is not None and enc.style_head is None:
             raise UserError("the encoder to start from has a style head; train on with one")
         missing, unexpected = enc.load_state_dict(init.state_dict(), strict=False)
@@ -191,12 +197,7 @@ def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weigh
     """Samples of the model: W+ regression, plus their reconstruction on a quarter of them (the
     latent loss alone lets errors in directions G ignores cost as much as visible ones)."""
     G = model.G
-    seeds = torch.randint(0, 2 ** 31 - 1, (n,), generator=g).tolist()
-    with torch.no_grad():
-        ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
-        controls = [model.control_from_seed(s) for s in seeds]
-        control = model.method.collate_control(controls) if controls[0] is not None else None
-        img = G.synthesis(ws, control, noise_mode="const")
+    ws, img, control = own_batch(model, n, truncation, g)
     pred, codes = enc.with_styles(img, control)
     latent = F.mse_loss(pred, ws)
     if codes is not None and bool(control.active.any()):      # the objects' own codes (NaN: the image's w)
@@ -209,6 +210,27 @@ def _own_sample_loss(model, enc: Encoder, n: int, truncation: float, image_weigh
         sub = sub if codes is None else with_codes(sub, codes[:k])
         total = total + image_weight * F.mse_loss(G.synthesis(pred[:k], sub, noise_mode="const"), img[:k])
     return {"total": total, "latent": latent}
+
+
+@torch.no_grad()
+def own_batch(model, n: int, truncation: float, g: torch.Generator):
+    """``n`` samples of the model from seeds drawn from ``g``: (W+, images, collated control or None)."""
+    seeds = torch.randint(0, 2 ** 31 - 1, (n,), generator=g).tolist()
+    ws = torch.cat([model.ws_from_seed(s, truncation) for s in seeds])
+    controls = [model.control_from_seed(s) for s in seeds]
+    control = model.method.collate_control(controls) if controls[0] is not None else None
+    return ws, model.G.synthesis(ws, control, noise_mode="const"), control
+
+
+def real_batch(model, real: torch.Tensor, controls: Optional[list], n: int, g: torch.Generator):
+    """``n`` of the ``real`` uint8 images drawn with ``g``, in [-1, 1] (mirrored at random when no
+    control pins their layout), and their collated controls (None without)."""
+    idx = torch.randint(0, len(real), (n,), generator=g)
+    flip = torch.rand(n, generator=g) < 0.5 if controls is None else torch.zeros(n, dtype=torch.bool)
+    img = real[idx].to(model.device).float() / 127.5 - 1
+    img = torch.where(flip[:, None, None, None].to(img.device), img.flip(-1), img)
+    control = None if controls is None else model.method.collate_control([controls[i] for i in idx.tolist()])
+    return img, control
 
 
 def sample_radius(model, g: torch.Generator, n: int = 1000, quantile: float = 0.5) -> float:
@@ -234,18 +256,24 @@ def _real_image_loss(model, enc: Encoder, real: torch.Tensor, controls: Optional
                      g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Images G did not draw: their reconstruction through G, the only signal there is (and the
     guesses, for the domain term)."""
-    idx = torch.randint(0, len(real), (n,), generator=g)
-    flip = torch.rand(n, generator=g) < 0.5 if controls is None else torch.zeros(n, dtype=torch.bool)
-    img = real[idx].to(model.device).float() / 127.5 - 1
-    img = torch.where(flip[:, None, None, None].to(img.device), img.flip(-1), img)
-    control = None if controls is None else model.method.collate_control([controls[i] for i in idx.tolist()])
+    img, control = real_batch(model, real, controls, n, g)
     ws, codes = enc.with_styles(img, control)
     return F.mse_loss(model.G.synthesis(ws, with_codes(control, codes), noise_mode="const"), img), ws
 
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
     from ..checkpoint import save_tagged
+    if enc.refiner is not None:                 # what load_encoder needs to rebuild it
+        meta = {**meta, "refiner": {**meta.get("refiner", {}), "width": enc.refiner.width,
+                                    "passes": enc.refine_passes}}
     return save_tagged(path, enc.state_dict(), META_KEY, {"format": FORMAT, "version": VERSION, **meta})
+
+
+def load_encoder_meta(path) -> dict:
+    """An encoder file's metadata (less its format tag)."""
+    from ..checkpoint import read_tagged
+    meta, _ = read_tagged(Path(path), META_KEY, FORMAT, VERSION, "encoder")
+    return {k: v for k, v in meta.items() if k not in ("format", "version")}
 
 
 def load_encoder(path, model=None) -> Encoder:
@@ -254,6 +282,10 @@ def load_encoder(path, model=None) -> Encoder:
     p = Path(path)
     meta, tensors = read_tagged(p, META_KEY, FORMAT, VERSION, "encoder")
     enc = Encoder(meta["resolution"], meta["num_ws"], meta["w_dim"], meta.get("width", 32), meta.get("style_head", False))
+    ref = meta.get("refiner")
+    if isinstance(ref, dict):
+        enc.refiner = new_refiner(enc, ref.get("width", 32))
+        enc.refine_passes = int(ref.get("passes", 1))
     try:
         enc.load_state_dict(tensors)
     except RuntimeError:
@@ -271,23 +303,46 @@ def _as_input(enc: Encoder, image) -> torch.Tensor:
     return x.to(next(enc.parameters()).device)
 
 
-@torch.no_grad()
-def encode(enc: Encoder, image) -> torch.Tensor:
-    """uint8 [3, R, R] (or float in [-1, 1]) -> W+ [1, num_ws, w_dim]."""
-    return enc(_as_input(enc, image))
+def new_refiner(enc: Encoder, width: int = 32) -> Encoder:
+    """A refiner for ``enc`` (ReStyle, Alaluf et al. 2021): an encoder of (image, current
+    reconstruction) whose output is a W+ *correction* (its w_avg stays 0 and its head starts at
+    zero, so an untrained refiner leaves the guess as it is)."""
+    return Encoder(enc.resolution, enc.num_ws, enc.w_dim, width, in_channels=6).to(enc.w_avg.device)
+
+
+def refine_step(enc: Encoder, G, x: torch.Tensor, ws: torch.Tensor, control) -> torch.Tensor:
+    """One refinement pass: render ``ws``, let the refiner compare it with ``x``, correct ``ws``."""
+    with torch.no_grad():
+        y = G.synthesis(ws, control, noise_mode="const")
+    return ws + enc.refiner(torch.cat([x, y], 1))
 
 
 @torch.no_grad()
-def encode_start(enc: Encoder, image, control=None):
+def encode(enc: Encoder, image, G=None, control=None) -> torch.Tensor:
+    """uint8 [3, R, R] (or float in [-1, 1]) -> W+ [1, num_ws, w_dim] (no style codes; see
+    ``encode_start``). An encoder with a refiner needs the generator ``G`` (and the control)."""
+    return encode_start(enc, image, control, G)[0]
+
+
+@torch.no_grad()
+def encode_start(enc: Encoder, image, control=None, G=None):
     """The inversion's start: (W+ [1, num_ws, w_dim], ``control`` with the encoder's code for each
     active object). The control comes back as it was when the encoder has no style head or the
-    control carries no codes (hierarchical heatmaps, other methods)."""
+    control carries no codes (hierarchical heatmaps, other methods). An encoder with a refiner
+    then corrects W+ in its passes, rendering through ``G`` each time."""
     x = _as_input(enc, image)
     if control is None or enc.style_head is None or getattr(control, "styles", None) is None:
-        return enc(x), control
-    control = control.to(x.device)
-    ws, codes = enc.with_styles(x, control)
-    return ws, with_codes(control, codes)
+        ws = enc(x)
+    else:
+        control = control.to(x.device)
+        ws, codes = enc.with_styles(x, control)
+        control = with_codes(control, codes)
+    if enc.refiner is not None and enc.refine_passes > 0:
+        if G is None:
+            raise ValueError("this encoder refines its guess through the generator: pass G")
+        for _ in range(enc.refine_passes):
+            ws = refine_step(enc, G, x, ws, control)
+    return ws, control
 
 
 def has_style_codes(model) -> bool:
