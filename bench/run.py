@@ -736,6 +736,20 @@ MANIFEST: dict[str, dict] = {
                      "--seed 4 --out runs/encoders/rooms-cont250.safetensors"],
         "writes": [],
     },
+    "encoder-rooms-refine": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/rooms-cont250.safetensors (encoder-rooms-cont250)",
+        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder rooms --data data/rooms64 --max-images 20000 "
+                     "--latent-weight 0.1 --lr 2e-4 --init-from runs/encoders/rooms-cont250.safetensors --refine 2 --minutes 55 "
+                     "--seed 5 --out runs/encoders/rooms-refine55.safetensors"],
+        "writes": [],
+    },
+    "encoders-rooms-refine": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-refine55.safetensors (encoder-rooms-refine)",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
+                     f"--encoder runs/encoders/rooms-refine55.safetensors "
+                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_refine55.json" for seed in (5, 6, 7)],
+        "writes": [f"invert_rooms_n200_seed{seed}_encoder_refine55.json" for seed in (5, 6, 7)],
+    },
     "encoders-s14": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont250.safetensors (encoder-rooms-cont250)",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "

@@ -416,6 +416,13 @@ def test_encoder_learns_the_models_latents_and_starts_the_projection(files, tmp_
     state = EditState.from_json((tmp_path / "o" / "t" / "state.json").read_text())
     img = to_uint8(m.synthesize(m.ws_from_seed(3), m.control_from_seed(3)))[0]
     assert torch.allclose(state.ws_tensor(), encode(enc, img), atol=1e-5)
+    # with --pti and no --steps the guess is the pivot (edit.invert.default_steps)
+    code, out, err = invoke(["invert", str(tmp_path / "t.png"), "--model", files[kind], "--out", str(tmp_path / "p"),
+                             "--pti", "--pti-steps", "2", "--encoder", str(path), "--json"], capsys)
+    assert code == 0 and json.loads(out)["steps"] == 0, err
+    code, out, err = invoke(["invert", str(tmp_path / "t.png"), "--model", files[kind], "--out", str(tmp_path / "q"),
+                             "--pti", "--pti-steps", "2", "--json"], capsys)
+    assert code == 0 and json.loads(out)["steps"] == PIVOT_STEPS, err
 
 
 @pytest.mark.parametrize("kind", ["baseline", "spatial"])

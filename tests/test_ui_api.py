@@ -670,6 +670,12 @@ def test_cli_ui_errors_are_one_line(files, capsys):
     assert code == 2 and "cannot listen" in err
     code, _ = run_cli(["ui", "--port", "70000"], capsys)
     assert code == 2
+    for bad, says in ((["--encoder", "no-equals-sign"], "MODEL=FILE"),
+                      (["--encoder", f"tiny-base={files['base']}"], "not a steergan encoder"),
+                      (["--encoder", "tiny-base=/no/such.safetensors"], "does not exist"),
+                      (["--encoder", "elsewhere=/no/such.safetensors"], "does not offer")):
+        code, err = run_cli(["ui", "--ckpt", files["base"], "--port", "0", *bad], capsys)
+        assert code == 2 and err.startswith("error: ") and says in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_cli_ui_serves_on_loopback(files, capsys, monkeypatch):
@@ -746,7 +752,7 @@ def test_open_image_can_be_stopped_and_refuses_bad_uploads(client, tmp_path):
     for fragment, image in bad.items():
         msg = error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": image}), 400)
         assert fragment in msg, msg
-    error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": good, "steps": 0}), 422)
+    error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": good, "steps": 0}), 400, "steps must be")
     big = "data:image/png;base64," + "A" * (5 * 1024 * 1024)
     error_of(client.post(f"/api/sessions/{sid}/invert", json={"image": big}), 413)
     v = client.get(f"/api/sessions/{sid}").json()
@@ -840,3 +846,46 @@ def test_open_image_with_tuning_edits_on_its_own_generator(files):
         folder = Path(cat.entries[c.get(f"/api/sessions/{sid3}").json()["model"]["id"]].source).parent
         error_of(c.post(f"/api/sessions/{sid3}/invert", json={"image": up, "steps": 1, "pti_steps": -1}), 422)
     assert not folder.exists()                          # the server stopped: its tuned generators went
+
+
+def test_open_image_starts_from_the_models_encoder(files, tmp_path):
+    """``steergan ui --encoder MODEL=FILE``: that model's Open image starts from the encoder's guess
+    (the listing says it has one); with tuning and no step count the guess itself is the pivot (no
+    W+ steps, as the CLI's ``--encoder --pti``), without tuning W+ steps refine it, also on the
+    generator a tuning made (it keeps its base model's encoder); models without one start from the
+    mean w; an encoder for an unknown model is refused at start-up."""
+    from steergan.edit.encoder import encode_start, save_encoder, train_encoder
+    from steergan.edit.invert import PTI_STEPS, W_STEPS, initial_heatmaps
+    from steergan.metrics.segmenter import model_instances
+    from steergan.ui.invert_jobs import decode_upload, invert_steps
+    assert invert_steps(True, None, None, from_encoder=True) == (PTI_STEPS, 0)
+    assert invert_steps(False, None, None, from_encoder=True) == (0, W_STEPS)
+    cat = ModelCatalog([files["multi"], files["base"]])
+    m = cat.get("tiny-multi")
+    enc, meta = train_encoder(m, steps=10, batch=4, log=None)
+    path = save_encoder(enc, meta, tmp_path / "enc.safetensors")
+    with pytest.raises(UserError, match="does not offer"):
+        create_app(catalog=ModelCatalog([files["base"]]), encoders={"tiny-multi": str(path)})
+    with TestClient(create_app(catalog=cat, encoders={"tiny-multi": str(path)})) as c:
+        listed = {d["id"]: d["encoder"] for d in c.get("/api/models").json()["models"]}
+        assert listed == {"tiny-multi": True, "tiny-base": False}
+        target = to_uint8(render_state(cat.get("tiny-base"), EditState(cat.get("tiny-base").source, seed=4)))[0]
+        up = data_url(Image.fromarray(target.permute(1, 2, 0).numpy()))
+        sid = new(c)["id"]
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "tune": True, "pti_steps": 3})
+        assert r.status_code == 202 and r.json()["max_steps"] == 3, r.text          # no W+ steps
+        p = wait_invert(c, sid, lambda p: p["status"] != "running", timeout=60)
+        assert p["status"] == "done" and p["start"] == "encoder" and p["phase"] == "tuning", p
+        state = c.get(f"/api/sessions/{sid}/state").json()
+        image = decode_upload(up, m.resolution)
+        guess, _ = encode_start(enc, image, initial_heatmaps(m, model_instances(m, image)), m.G)
+        assert torch.allclose(torch.tensor(state["ws"]).reshape(guess.shape), guess, atol=1e-3)
+        assert (guess - m.G.mapping.w_avg).abs().max() > 0.05                # not the mean w's start
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "steps": 4})
+        assert r.status_code == 202 and r.json()["max_steps"] == 4
+        assert wait_invert(c, sid, lambda p: p["status"] != "running")["start"] == "encoder"
+        sid2 = new(c, "tiny-base")["id"]
+        c.post(f"/api/sessions/{sid2}/invert", json={"image": up, "steps": 2})
+        assert wait_invert(c, sid2, lambda p: p["status"] != "running")["start"] == "mean w"
+        error_of(c.post(f"/api/sessions/{sid2}/invert", json={"image": up, "steps": 0, "pti_steps": 2}),
+                 400, "steps must be")

@@ -51,7 +51,8 @@ def _bar(total: int, desc: str):
 @model_option
 @click.option("--out", default="out/invert", show_default=True, help="Output directory (one folder per image).")
 @click.option("--steps", default=None, type=click.IntRange(0, 100_000),
-              help=f"W+ optimisation steps [default: {W_STEPS}; {PIVOT_STEPS} with --pti, which closes the rest].")
+              help=f"W+ optimisation steps [default: {W_STEPS}; {PIVOT_STEPS} with --pti, which closes the rest; "
+                   "none with --pti and --encoder: the encoder's guess is the pivot].")
 @click.option("--pti", is_flag=True, help="Also fine-tune the generator around the latent (pivotal tuning); "
               "writes generator.safetensors next to the state.")
 @click.option("--pti-steps", default=PTI_STEPS, show_default=True, type=click.IntRange(0, 100_000),
@@ -64,7 +65,7 @@ def _bar(total: int, desc: str):
                    "in W+ and PTI; 0 is off (measured no closer, 2.5x slower per step: docs/invert.md).")
 @click.option("--fit-centres", is_flag=True, help="SpatialGAN: also optimise the heatmap centres and sigmas.")
 @click.option("--encoder", default=None, help="An encoder file (`steergan train-encoder`): start from its guess "
-              "instead of the mean w (--steps 0: the encoder's guess alone).")
+              "instead of the mean w (--steps 0: the encoder's guess alone; with --pti the guess is the pivot).")
 @click.option("--space", type=click.Choice(list(SPACES)), default="w+", show_default=True,
               help="w+: one w per layer (closer reconstruction); w: one w for every layer (edits behave more "
                    "like a sample's, coarser reconstruction); z: the mapping network's input (every w is one "
@@ -74,14 +75,14 @@ def _bar(total: int, desc: str):
 def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
-    from ..edit.invert import (initial_heatmaps, inversion_state, pivotal_tune, project, psnr, pti_lr,
-                               save_tuned, tuned_model)
+    from ..edit.invert import (default_steps, initial_heatmaps, inversion_state, pivotal_tune, project, psnr,
+                               pti_lr, save_tuned, tuned_model)
     from ..methods.state import render_state
     from ..models import load_model, to_uint8
     from ..visual import image_grid
 
     if steps is None:
-        steps = PIVOT_STEPS if pti else W_STEPS
+        steps = default_steps(pti, encoder is not None)
     m = load_model(model, device=device)
     R = m.resolution
     targets = [read_square(p, R) for p in images]           # every file read before anything is written

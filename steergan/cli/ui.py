@@ -40,6 +40,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def encoder_map(pairs) -> dict[str, str]:
+    """``--encoder MODEL=FILE`` values -> {model: file}; one-line errors for malformed ones."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        model, sep, path = pair.partition("=")
+        if not sep or not model.strip() or not path.strip():
+            raise UserError(f"--encoder takes MODEL=FILE (e.g. emoji=enc.safetensors), got {pair!r}")
+        if model.strip() in out:
+            raise UserError(f"--encoder gives model {model.strip()!r} two encoders")
+        out[model.strip()] = path.strip()
+    return out
+
+
 @click.command()
 @click.option("--ckpt", "ckpts", multiple=True, metavar="NAME|PATH",
               help="A model to offer: bundled name, generator .safetensors, checkpoint or run dir. "
@@ -53,8 +66,11 @@ def bind(host: str, port: int) -> socket.socket:
 @click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 512),
               help="Torch threads per render. Renders of different requests run in parallel, so one "
                    "thread each avoids oversubscribing the cores (measured: p50 34 ms vs 61 ms with 2 on 2 cores).")
+@click.option("--encoder", "encoders", multiple=True, metavar="MODEL=FILE",
+              help="An encoder for one of the models (`steergan train-encoder`): Open image starts from its guess, "
+                   "and with tuning the guess is the pivot. Repeat for several models.")
 @device_option
-def ui(ckpts, host, port, max_sessions, threads, device):
+def ui(ckpts, host, port, max_sessions, threads, encoders, device):
     """Serve the browser editor: heatmap edits, drags, undo/redo, PNG and edit-state export."""
     try:
         import uvicorn
@@ -66,7 +82,8 @@ def ui(ckpts, host, port, max_sessions, threads, device):
     allowed = allowed_hosts(host)
     import torch
     torch.set_num_threads(threads)
-    app = create_app(list(ckpts) or None, device=device, max_sessions=max_sessions, allowed_hosts=allowed)
+    app = create_app(list(ckpts) or None, device=device, max_sessions=max_sessions, allowed_hosts=allowed,
+                     encoders=encoder_map(encoders))
     sock = bind(host, port)
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

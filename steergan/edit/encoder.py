@@ -310,10 +310,13 @@ def new_refiner(enc: Encoder, width: int = 32) -> Encoder:
     return Encoder(enc.resolution, enc.num_ws, enc.w_dim, width, in_channels=6).to(enc.w_avg.device)
 
 
-def refine_step(enc: Encoder, G, x: torch.Tensor, ws: torch.Tensor, control) -> torch.Tensor:
-    """One refinement pass: render ``ws``, let the refiner compare it with ``x``, correct ``ws``."""
-    with torch.no_grad():
-        y = G.synthesis(ws, control, noise_mode="const")
+def refine_step(enc: Encoder, G, x: torch.Tensor, ws: torch.Tensor, control,
+                y: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """One refinement pass: render ``ws`` (unless ``y`` is that render), let the refiner compare it
+    with ``x``, correct ``ws``."""
+    if y is None:
+        with torch.no_grad():
+            y = G.synthesis(ws, control, noise_mode="const")
     return ws + enc.refiner(torch.cat([x, y], 1))
 
 

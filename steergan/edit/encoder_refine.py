@@ -53,7 +53,11 @@ def train_refiner(model, enc: Encoder, passes: int = 2, minutes: float = 10.0, s
         control = with_codes(control, codes)
         opt.zero_grad(set_to_none=True)
         for p in range(passes):
-            ws_new = refine_step(enc, G, x, ws, control)
+            with torch.no_grad():
+                y = G.synthesis(ws, control, noise_mode="const")
+            if p == 0:                               # the encoder's own error, for comparison
+                last["mse_0"] = round(F.mse_loss(y, x).item(), 5)
+            ws_new = refine_step(enc, G, x, ws, control, y)
             image = F.mse_loss(G.synthesis(ws_new, control, noise_mode="const"), x)
             loss = image
             if n_own:

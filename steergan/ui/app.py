@@ -84,7 +84,7 @@ class InvertBody(_Body):
     image: str = Field(max_length=MAX_BODY_BYTES)    # data:image/png|jpeg|webp;base64,...
     tune: bool = False                                  # then tune the generator (PTI)
     # None: the library's defaults (edit.invert), as the CLI has them
-    steps: Optional[int] = Field(None, ge=1, le=MAX_INVERT_STEPS)
+    steps: Optional[int] = Field(None, ge=0, le=MAX_INVERT_STEPS)     # 0: an encoder's guess is the pivot
     pti_steps: Optional[int] = Field(None, ge=0, le=MAX_PTI_STEPS)     # > 0 tunes, with or without ``tune``
 
 
@@ -113,13 +113,15 @@ def _validation_message(exc: RequestValidationError) -> str:
 def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[ModelCatalog] = None,
                device: str = "cpu", drag_factory: Any = "default", max_sessions: int = 32,
                max_drags: int = 2, drag_abandon_s: Optional[float] = 120.0, max_body_bytes: int = MAX_BODY_BYTES,
-               allowed_hosts: Optional[Sequence[str]] = None) -> FastAPI:
+               allowed_hosts: Optional[Sequence[str]] = None, encoders: Optional[dict[str, str]] = None) -> FastAPI:
     """The editor app for ``models`` (bundled names or checkpoint paths; default: every bundled
     model). ``drag_factory(model, state, handles, targets, mask, options) -> DragSession``;
     "default" uses ``steergan.edit.drag``, None disables drags. ``allowed_hosts`` guards a
     loopback server against DNS rebinding (the CLI passes the host it binds). A drag nobody polls
     for ``drag_abandon_s`` seconds stops (its page went away without closing its session)."""
     catalog = catalog or ModelCatalog(models, device=device)
+    for model_name, path in (encoders or {}).items():      # Open image starts from their guesses
+        catalog.add_encoder(model_name, path)
     if drag_factory == "default":
         drag_factory = default_drag_factory()
     store = SessionStore(max_sessions=max_sessions)
@@ -350,7 +352,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
             def commit(state: EditState) -> None:
                 mid, src = (model_id, source) if finish is None else finish(job, model_id, source)
                 s.commit(mid, replace(state, model=src))
-            steps = getattr(getattr(job, "options", None), "max_steps", max_steps)
+            steps = getattr(job, "total_steps", None) or getattr(getattr(job, "options", None), "max_steps", max_steps)
             s.drag = DragJob(job, commit, s.lock, handles, targets, steps, drag_abandon_s).start()
             if sid not in store:              # closed while the job was being built (page reloaded)
                 s.drag.stop()
@@ -376,12 +378,14 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
                 return model_id, source
             new_id = catalog.add_tuned(model_id, G, store.model_ids_in_use())
             return new_id, catalog.entries[new_id].source
-        pti_steps, steps = invert_steps(body.tune, body.steps, body.pti_steps)
-        if pti_steps:
-            catalog.require_room(store.model_ids_in_use())
-        return start_job(sid, lambda model, source: InversionSteps(
-            model, decode_upload(body.image, model.resolution), steps, source, pti_steps), [], [],
-            steps + pti_steps, on_tuned_model)
+        def build(model, source):
+            encoder = catalog.encoder_for(source)
+            pti_steps, steps = invert_steps(body.tune, body.steps, body.pti_steps, encoder is not None)
+            if pti_steps:
+                catalog.require_room(store.model_ids_in_use())
+            return InversionSteps(model, decode_upload(body.image, model.resolution), steps, source, pti_steps,
+                                  encoder)
+        return start_job(sid, build, [], [], None, on_tuned_model)
 
     @app.get("/api/sessions/{sid}/generator")
     def tuned_generator(sid: str):

@@ -54,6 +54,7 @@ class ModelCatalog:
         if not self.entries:
             raise UserError("no models to serve: no bundled model is installed and no --ckpt was given")
         self._models: dict[str, SteerModel] = {}
+        self._encoders: dict[str, object] = {}     # model id -> its inversion encoder (``add_encoder``)
         self._lock = threading.Lock()
         if eager:                      # a broken checkpoint fails at start-up, not on the first click
             for model_id in self.entries:
@@ -126,6 +127,24 @@ class ModelCatalog:
                 self.entries.pop(i)
                 self._models.pop(i, None)
 
+    def add_encoder(self, model: str, path: str) -> None:
+        """Give a model (its id, bundled name or path) an encoder (``steergan train-encoder``): Open
+        image then starts from its guess. Checked to fit the model here, at start-up."""
+        from ..edit.encoder import load_encoder
+        model_id = self.id_for_state(model)
+        if self.entries[model_id].tuned_from is not None:
+            raise UserError(f"{model!r} is a tuned generator; give the encoder to the model it was tuned from")
+        m = self.get(model_id)
+        self._encoders[model_id] = load_encoder(Path(path).expanduser(), m).to(m.device)
+
+    def encoder_for(self, source: str):
+        """The encoder of the model whose edit states name ``source`` (None without one). A tuned
+        generator keeps its base model's: tuning changed it near one pivot only."""
+        for model_id, e in self.entries.items():
+            if e.source == source:
+                return self._encoders.get(e.tuned_from or model_id)
+        return None
+
     def get(self, model_id: str) -> SteerModel:
         if model_id not in self.entries:
             raise UserError(f"unknown model {model_id!r}; this server offers {', '.join(self.entries)}")
@@ -157,5 +176,5 @@ class ModelCatalog:
         caps = list(m.capabilities)
         return {"id": e.id, "source": e.source, "description": e.description, "method": m.method.name,
                 "resolution": m.resolution, "capabilities": caps, "panels": panels_for(caps),
-                "tuned_from": e.tuned_from}
+                "tuned_from": e.tuned_from, "encoder": model_id in self._encoders}
 

@@ -4,7 +4,8 @@ The upload is a data URL of a PNG, JPEG or WebP (any mode and aspect; centre-cro
 resized to the model's resolution by ``data.folder.read_square``, which refuses
 decompression bombs). ``InversionSteps`` follows the stepped-job protocol of ``DragJob``
 (``step``, ``done``, ``image``, ``state``, ``summary``), so the editor runs, polls, stops and
-commits an inversion exactly like a drag: one undo step. W+ steps first; with ``pti_steps``
+commits an inversion exactly like a drag: one undo step. W+ steps first (from the mean w, or from
+the guess of the model's encoder when the server has one: ``steergan ui --encoder``); with ``pti_steps``
 pivotal tuning follows (``edit.invert.PivotalTuner``, the CLI's ``--pti``), and ``tuned()``
 then gives the generator the state must be rendered with: the app registers it as a new model
 (``ModelCatalog.add_tuned``) and commits the state on that model. Stopped during the W+ steps,
@@ -44,15 +45,16 @@ def decode_upload(data: str, resolution: int) -> torch.Tensor:
     return read_square(raw, resolution)
 
 
-def invert_steps(tune: bool, steps: Optional[int], pti_steps: Optional[int]) -> tuple[int, int]:
+def invert_steps(tune: bool, steps: Optional[int], pti_steps: Optional[int],
+                 from_encoder: bool = False) -> tuple[int, int]:
     """(pti_steps, steps) of an Open image request; what it leaves out (None) is the library's
-    default, the CLI's too: PTI_STEPS when tuning (0 otherwise), then PIVOT_STEPS W+ steps before
-    tuning or W_STEPS without."""
-    from ..edit.invert import PIVOT_STEPS, PTI_STEPS, W_STEPS
+    default, the CLI's too: PTI_STEPS when tuning (0 otherwise), then ``default_steps`` W+ steps
+    (none before tuning from an encoder's guess)."""
+    from ..edit.invert import PTI_STEPS, default_steps
     if pti_steps is None:
         pti_steps = PTI_STEPS if tune else 0
     if steps is None:
-        steps = PIVOT_STEPS if pti_steps else W_STEPS
+        steps = default_steps(pti_steps > 0, from_encoder)
     return pti_steps, steps
 
 
@@ -60,16 +62,23 @@ class InversionSteps:
     """W+ projection of one image, then optionally pivotal tuning, as a stepped job (see the module
     docstring). Steps count on across both phases (``steps + pti_steps`` in all)."""
 
-    def __init__(self, model, image: torch.Tensor, steps: int, model_id: str, pti_steps: int = 0):
+    def __init__(self, model, image: torch.Tensor, steps: int, model_id: str, pti_steps: int = 0, encoder=None):
         from ..edit.invert import Projector, initial_heatmaps
         from ..metrics.segmenter import model_instances
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_INVERT_STEPS:
-            raise UserError(f"steps must be an integer in 1..{MAX_INVERT_STEPS}, got {steps!r}")
+        least = 0 if encoder is not None and pti_steps else 1      # an encoder's guess can be the pivot itself
+        if isinstance(steps, bool) or not isinstance(steps, int) or not least <= steps <= MAX_INVERT_STEPS:
+            raise UserError(f"steps must be an integer in {least}..{MAX_INVERT_STEPS}, got {steps!r}")
         if isinstance(pti_steps, bool) or not isinstance(pti_steps, int) or not 0 <= pti_steps <= MAX_PTI_STEPS:
             raise UserError(f"pti_steps must be an integer in 0..{MAX_PTI_STEPS}, got {pti_steps!r}")
         hm = initial_heatmaps(model, model_instances(model, image)) if model.method.has_heatmaps else None
+        start = None
+        if encoder is not None:            # W+ and, with a style head, the objects' codes
+            from ..edit.encoder import encode_start
+            start, hm = encode_start(encoder, image, hm, model.G)
         self.model, self.model_id, self.target, self.pti_steps = model, model_id, image, pti_steps
-        self.projector = Projector(model, image, steps=steps, heatmaps=hm)
+        self.start = "encoder" if encoder is not None else "mean w"
+        self.total_steps = steps + pti_steps
+        self.projector = Projector(model, image, steps=steps, heatmaps=hm, init_ws=start)
         self.tuner = None              # made from the pivot when the W+ steps are done
 
     @property
@@ -81,12 +90,14 @@ class InversionSteps:
             h = self.projector.step()
         else:
             if self.tuner is None:
-                from ..edit.invert import PivotalTuner
+                from ..edit.invert import PivotalTuner, pti_lr
                 pivot = self.projector.result()
-                self.tuner = PivotalTuner(self.model, pivot.ws, pivot.control, self.target, steps=self.pti_steps)
+                self.tuner = PivotalTuner(self.model, pivot.ws, pivot.control, self.target, steps=self.pti_steps,
+                                          lr=pti_lr(self.projector.steps))
             h = dict(self.tuner.step(), step=self.projector.steps + len(self.tuner.history))
         return {"step": h["step"], "done": self.done, "handles": [], "distance": None,
-                "psnr": round(h["psnr"], 2), "phase": "tuning" if self.tuner is not None else "projecting"}
+                "psnr": round(h["psnr"], 2), "phase": "tuning" if self.tuner is not None else "projecting",
+                "start": self.start}
 
     def image(self) -> torch.Tensor:
         from ..models import to_uint8

@@ -52,7 +52,8 @@ export function setupOpenImage(editor, { action, say, refresh, sessionPath }) {
       setRunning(false);
       await refresh();
       if (p.status === "error") throw new Error(`inversion failed: ${p.error}`);
-      const how = p.status === "stopped" ? `stopped after ${p.step} steps` : `${p.step} steps`;
+      const from = p.start === "encoder" ? " from the encoder's guess" : "";
+      const how = (p.status === "stopped" ? `stopped after ${p.step} steps` : `${p.step} steps`) + from;
       $("#invert-status").textContent = `${name}: ${how}${psnr}`;
       say(`${name} inverted (${how}${psnr}); edit it like a sample, Undo goes back`);
       return;
