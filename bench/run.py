@@ -58,6 +58,13 @@ def twitter_invert(encoder: str, rows: str, name: str) -> str:
             f"--encoder runs/encoders/{encoder}.safetensors --save-every 20 --json bench/results/{name}.json")
 
 
+def rooms_encoder_reading(encoder: str, seed: int) -> str:
+    """One encoder alone on 200 held-out rooms of render seed ``seed``."""
+    return (f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
+            f"--encoder runs/encoders/rooms-{encoder}.safetensors "
+            f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_{encoder}.json")
+
+
 def twitter_pivot(encoder: str, name: str) -> str:
     return (f"env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images {TWITTER} --n 10 "
             f"--encoder runs/encoders/{encoder}.safetensors --json bench/results/{name}.json")
@@ -745,23 +752,17 @@ MANIFEST: dict[str, dict] = {
     },
     "encoders-rooms-refine": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-refine55.safetensors (encoder-rooms-refine)",
-        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
-                     f"--encoder runs/encoders/rooms-refine55.safetensors "
-                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_refine55.json" for seed in (5, 6, 7)],
+        "commands": [rooms_encoder_reading("refine55", seed) for seed in (5, 6, 7)],
         "writes": [f"invert_rooms_n200_seed{seed}_encoder_refine55.json" for seed in (5, 6, 7)],
     },
     "encoders-s14": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont250.safetensors (encoder-rooms-cont250)",
-        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
-                     f"--encoder runs/encoders/rooms-cont250.safetensors "
-                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_cont250.json" for seed in (5, 6, 7)],
+        "commands": [rooms_encoder_reading("cont250", seed) for seed in (5, 6, 7)],
         "writes": [f"invert_rooms_n200_seed{seed}_encoder_cont250.json" for seed in (5, 6, 7)],
     },
     "encoders-s13": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; runs/encoders/rooms-cont{{120,190}}.safetensors (the entries above)",
-        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model rooms --n 200 --seed {seed} --rows enc "
-                     f"--encoder runs/encoders/rooms-{e}.safetensors "
-                     f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_{e}.json"
+        "commands": [rooms_encoder_reading(e, seed)
                      for e, seed in (("cont190", 5), ("cont190", 6), ("cont190", 7), ("cont120", 7))],
         "writes": [f"invert_rooms_n200_seed{seed}_encoder_{e}.json"
                    for e, seed in (("cont190", 5), ("cont190", 6), ("cont190", 7), ("cont120", 7))],
