@@ -420,6 +420,9 @@ def test_encoder_learns_the_models_latents_and_starts_the_projection(files, tmp_
     code, out, err = invoke(["invert", str(tmp_path / "t.png"), "--model", files[kind], "--out", str(tmp_path / "p"),
                              "--pti", "--pti-steps", "2", "--encoder", str(path), "--json"], capsys)
     assert code == 0 and json.loads(out)["steps"] == 0, err
+    code, out, err = invoke(["invert", str(tmp_path / "t.png"), "--model", files[kind], "--out", str(tmp_path / "w"),
+                             "--pti", "--pti-steps", "2", "--encoder", str(path), "--space", "w", "--json"], capsys)
+    assert code == 0 and json.loads(out)["steps"] == PIVOT_STEPS, err       # W averages the guess: steps fix it
     code, out, err = invoke(["invert", str(tmp_path / "t.png"), "--model", files[kind], "--out", str(tmp_path / "q"),
                              "--pti", "--pti-steps", "2", "--json"], capsys)
     assert code == 0 and json.loads(out)["steps"] == PIVOT_STEPS, err
@@ -619,6 +622,11 @@ def test_refiner_corrects_the_encoders_guess_and_reloads_exactly(files, tmp_path
                              "--batch", "4", "--init-from", str(path), "--refine", "1", "--json"], capsys)
     assert code == 0 and json.loads(out)["trained"] == "refiner", err
     assert load_encoder(tmp_path / "c.safetensors", m).refine_passes == 1
+    code, out, err = invoke(["train-encoder", files["hier"], "--out", str(tmp_path / "c2.safetensors"), "--steps", "1",
+                             "--batch", "4", "--init-from", str(tmp_path / "c.safetensors"), "--refine", "1", "--json"],
+                            capsys)                                   # trained on: the record before is kept
+    record = json.loads(out)
+    assert code == 0 and record["continued"] and record["before"]["steps"] == 2, err
     code, out, err = invoke(["train-encoder", files["hier"], "--out", str(tmp_path / "d.safetensors"),
                              "--steps", "1", "--refine", "2"], capsys)
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err

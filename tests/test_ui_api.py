@@ -881,8 +881,16 @@ def test_open_image_starts_from_the_models_encoder(files, tmp_path):
         guess, _ = encode_start(enc, image, initial_heatmaps(m, model_instances(m, image)), m.G)
         assert torch.allclose(torch.tensor(state["ws"]).reshape(guess.shape), guess, atol=1e-3)
         assert (guess - m.G.mapping.w_avg).abs().max() > 0.05                # not the mean w's start
+        assert c.get(f"/api/sessions/{sid}").json()["model"]["encoder"]           # the tuned copy has it too
         r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "steps": 4})
         assert r.status_code == 202 and r.json()["max_steps"] == 4
+        assert wait_invert(c, sid, lambda p: p["status"] != "running")["start"] == "encoder"
+        # a tuning of the tuned copy still starts from the encoder of the model it all began with
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "tune": True, "pti_steps": 2})
+        assert r.status_code == 202 and r.json()["max_steps"] == 2, r.text
+        assert wait_invert(c, sid, lambda p: p["status"] != "running")["start"] == "encoder"
+        r = c.post(f"/api/sessions/{sid}/invert", json={"image": up, "tune": True, "pti_steps": 2})
+        assert r.status_code == 202 and r.json()["max_steps"] == 2, r.text
         assert wait_invert(c, sid, lambda p: p["status"] != "running")["start"] == "encoder"
         sid2 = new(c, "tiny-base")["id"]
         c.post(f"/api/sessions/{sid2}/invert", json={"image": up, "steps": 2})

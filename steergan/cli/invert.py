@@ -82,14 +82,14 @@ def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fi
     from ..visual import image_grid
 
     if steps is None:
-        steps = default_steps(pti, encoder is not None)
+        steps = default_steps(pti, encoder is not None and space == "w+")   # "w" averages the guess: steps fix it
     m = load_model(model, device=device)
     R = m.resolution
     targets = [read_square(p, R) for p in images]           # every file read before anything is written
     enc = None
     if encoder is not None:
         from ..edit.encoder import encode_start, load_encoder
-        enc = load_encoder(encoder, m)
+        enc = load_encoder(encoder, m).to(m.device)
     model_id = model or m.source
     results = []
     for path, target, folder in zip(images, targets, _out_dirs(images, Path(out))):

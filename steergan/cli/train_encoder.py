@@ -71,7 +71,10 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
         enc, trained = train_refiner(m, init, passes=refine, minutes=minutes, steps=steps, batch=batch, lr=lr,
                                      seed=seed, real=real, real_controls=controls, latent_weight=latent_weight,
                                      domain_weight=domain_weight, log=log)
-        meta = {**load_encoder_meta(init_from), "refiner": trained}
+        meta = load_encoder_meta(init_from)
+        if "refiner" in meta:            # trained on: the record of the training before is kept
+            trained["before"] = meta["refiner"]
+        meta["refiner"] = trained
     else:
         enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real,
                         real_controls=controls, latent_weight=latent_weight, domain_weight=domain_weight, init=init,
@@ -86,6 +89,7 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     what = "refiner" if refine else "encoder"
     emit({"encoder": str(dest), "model": model_name, "trained": what, "seconds": round(time.time() - t0, 1),
           **trained}, as_json, [f"{what} for {model_name}: {trained['steps']} steps -> {dest}"])
+
 
 def _real_images(model, data, max_images):
     """The folder's images at the model's resolution and, for heatmap models, the heatmaps the

@@ -334,10 +334,11 @@ def encode_start(enc: Encoder, image, control=None, G=None):
     control carries no codes (hierarchical heatmaps, other methods). An encoder with a refiner
     then corrects W+ in its passes, rendering through ``G`` each time."""
     x = _as_input(enc, image)
+    if control is not None and control.device != x.device:        # the renders and the pooling read it
+        control = control.to(x.device)
     if control is None or enc.style_head is None or getattr(control, "styles", None) is None:
         ws = enc(x)
     else:
-        control = control.to(x.device)
         ws, codes = enc.with_styles(x, control)
         control = with_codes(control, codes)
     if enc.refiner is not None and enc.refine_passes > 0:

@@ -36,6 +36,7 @@ def train_refiner(model, enc: Encoder, passes: int = 2, minutes: float = 10.0, s
     G = model.G.requires_grad_(False)
     enc.requires_grad_(False).eval()
     torch.manual_seed(seed)
+    continued = enc.refiner is not None
     if enc.refiner is None:
         enc.refiner = new_refiner(enc, width)
     enc.refine_passes = passes
@@ -72,7 +73,7 @@ def train_refiner(model, enc: Encoder, passes: int = 2, minutes: float = 10.0, s
         if log and step % 50 == 0:
             log(f"step {step} " + " ".join(f"{k} {v:.4f}" for k, v in last.items())
                 + f" ({time.perf_counter() - t0:.0f}s)")
-    meta = {"passes": passes, "steps": step, "batch": batch, "lr": lr, "truncation": truncation,
+    meta = {"passes": passes, "steps": step, "continued": continued, "batch": batch, "lr": lr, "truncation": truncation,
             "latent_weight": latent_weight, "domain_weight": domain_weight,
             "real_images": 0 if real is None else len(real), "seconds": round(time.perf_counter() - t0, 1),
             "threads": torch.get_num_threads(), **last}

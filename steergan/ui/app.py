@@ -378,6 +378,7 @@ def create_app(models: Optional[Sequence[str]] = None, *, catalog: Optional[Mode
                 return model_id, source
             new_id = catalog.add_tuned(model_id, G, store.model_ids_in_use())
             return new_id, catalog.entries[new_id].source
+
         def build(model, source):
             encoder = catalog.encoder_for(source)
             pti_steps, steps = invert_steps(body.tune, body.steps, body.pti_steps, encoder is not None)

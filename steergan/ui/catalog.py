@@ -28,6 +28,7 @@ class CatalogEntry:
     source: str              # bundled name, or the absolute checkpoint path (what edit states record)
     description: str = ""
     tuned_from: Optional[str] = None     # a tuned generator: the id of the model it was tuned from
+    root: Optional[str] = None           # ... and of the offered model at the start of that chain
 
 
 class ModelCatalog:
@@ -89,7 +90,7 @@ class ModelCatalog:
             path = save_tuned(base, G, self._tuned_dir / f"{model_id}.safetensors").resolve()
             self._models[model_id] = load_model(str(path), device=self.device)
             self.entries[model_id] = CatalogEntry(model_id, str(path), f"{base_id} tuned to an uploaded image (PTI)",
-                                                  tuned_from=base_id)
+                                                  tuned_from=base_id, root=self.entries[base_id].root or base_id)
         return model_id
 
     def _tuned_ids(self) -> list[str]:
@@ -139,10 +140,11 @@ class ModelCatalog:
 
     def encoder_for(self, source: str):
         """The encoder of the model whose edit states name ``source`` (None without one). A tuned
-        generator keeps its base model's: tuning changed it near one pivot only."""
-        for model_id, e in self.entries.items():
+        generator keeps the one of the model its tuning started from: tuning changed it near one
+        pivot only."""
+        for model_id, e in list(self.entries.items()):        # another tab may add or drop one
             if e.source == source:
-                return self._encoders.get(e.tuned_from or model_id)
+                return self._encoders.get(e.root or model_id)
         return None
 
     def get(self, model_id: str) -> SteerModel:
@@ -158,14 +160,14 @@ class ModelCatalog:
         if not isinstance(name, str):
             raise UserError("edit state needs a model id")
         bare = name[len("bundled:"):] if name.startswith("bundled:") else name
-        for e in self.entries.values():
+        for e in list(self.entries.values()):                 # another tab may add or drop one
             if bare in (e.id, e.source):
                 return e.id
         try:
             resolved = str(Path(bare).expanduser().resolve())
         except (OSError, RuntimeError, ValueError):
             resolved = None
-        for e in self.entries.values():
+        for e in list(self.entries.values()):
             if resolved == e.source:
                 return e.id
         raise UserError(f"this edit state is for model {name!r}, which this server does not offer "
@@ -176,5 +178,5 @@ class ModelCatalog:
         caps = list(m.capabilities)
         return {"id": e.id, "source": e.source, "description": e.description, "method": m.method.name,
                 "resolution": m.resolution, "capabilities": caps, "panels": panels_for(caps),
-                "tuned_from": e.tuned_from, "encoder": model_id in self._encoders}
+                "tuned_from": e.tuned_from, "encoder": (e.root or model_id) in self._encoders}
 
