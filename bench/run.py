@@ -820,6 +820,14 @@ MANIFEST: dict[str, dict] = {
         "commands": [twitter_invert("emoji-3v-refine60", "enc,encpti", "invert_emoji_twitter_n100_encoder_refine60")],
         "writes": ["invert_emoji_twitter_n100_encoder_refine60.json"],
     },
+    "encoders-refine-idle": {
+        "doc": "docs/invert.md", "needs": "an idle machine; the two refined encoders (encoder-emoji-refine, encoder-rooms-refine)",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py {what} --rows enc,encpti "
+                     f"--json bench/results/invert_{name}_idle_refine_threads1.json" for name, what in (
+                         ("emoji", f"--model emoji --images {TWITTER} --n 10 --encoder runs/encoders/emoji-3v-refine60.safetensors"),
+                         ("rooms", "--model rooms --n 10 --encoder runs/encoders/rooms-refine55.safetensors"))],
+        "writes": ["invert_emoji_idle_refine_threads1.json", "invert_rooms_idle_refine_threads1.json"],
+    },
     "encoders-emoji-domain": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain)",
         "commands": [twitter_invert("emoji-3v-domain40", "enc,encpti", "invert_emoji_twitter_n100_encoder_domain40"),
