@@ -65,6 +65,13 @@ def rooms_encoder_reading(encoder: str, seed: int) -> str:
             f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_{encoder}.json")
 
 
+def emoji_encoder_training(init: str, extra: str, minutes: int, seed: int, out: str) -> str:
+    """Go on training an emoji encoder ``init`` on the three vendors' faces (``extra``: more flags)."""
+    return ("env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
+            f"--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/{init}.safetensors {extra}"
+            f"--minutes {minutes} --seed {seed} --out runs/encoders/{out}.safetensors")
+
+
 def twitter_pivot(encoder: str, name: str) -> str:
     return (f"env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images {TWITTER} --n 10 "
             f"--encoder runs/encoders/{encoder}.safetensors --json bench/results/{name}.json")
@@ -803,16 +810,12 @@ MANIFEST: dict[str, dict] = {
     },
     "encoder-emoji-domain": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v60.safetensors (encoder-emoji-3v) and its data",
-        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
-                     "--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/emoji-3v60.safetensors --minutes 40 "
-                     "--seed 3 --out runs/encoders/emoji-3v-domain40.safetensors"],
+        "commands": [emoji_encoder_training("emoji-3v60", "", 40, 3, "emoji-3v-domain40")],
         "writes": [],
     },
     "encoder-emoji-refine": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-domain40.safetensors (encoder-emoji-domain) and its data",
-        "commands": ["env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
-                     "--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/emoji-3v-domain40.safetensors "
-                     "--refine 2 --minutes 60 --seed 4 --out runs/encoders/emoji-3v-refine60.safetensors"],
+        "commands": [emoji_encoder_training("emoji-3v-domain40", "--refine 2 ", 60, 4, "emoji-3v-refine60")],
         "writes": [],
     },
     "encoders-emoji-refine": {

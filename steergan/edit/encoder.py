@@ -60,7 +60,6 @@ class Encoder(nn.Module):
                  in_channels: int = 3):
         super().__init__()
         self.resolution, self.num_ws, self.w_dim, self.width = resolution, num_ws, w_dim, width
-        self.in_channels = in_channels
         self.refiner, self.refine_passes = None, 0      # an ``Encoder`` of 6 channels: encoder_refine.py
         layers, cin, r, pooled = [], in_channels, resolution, 0
         while r > 4:
@@ -145,10 +144,10 @@ def train_encoder(model, minutes: float = 10.0, steps: int = 100_000, batch: int
     if init is not None:
         if (init.resolution, init.num_ws, init.w_dim, init.width) != (enc.resolution, enc.num_ws, enc.w_dim, enc.width):
             raise UserError("the encoder to start from was made for another model (its shape differs)")
-        # an encoder written before style heads existed gains one (starting at the mean w)
         if init.refiner is not None:
             raise UserError("the encoder to start from has a refiner, fitted to its guesses as they are; "
                             "train the refiner on (--refine), or start from an encoder without one")
+        # an encoder written before style heads existed gains one (starting at the mean w)
         if init.style_head is not None and enc.style_head is None:
             raise UserError("the encoder to start from has a style head; train on with one")
         missing, unexpected = enc.load_state_dict(init.state_dict(), strict=False)
