@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--pti-steps", type=int, default=0, help="also tune each pivot for this many steps (0: no PTI rows)")
     ap.add_argument("--pti-locality", default="1.0", help="PTI locality weights, one row each (with --pti-steps)")
     ap.add_argument("--pti-follow", default="0", help="PTI follow weights, one row each per locality weight")
+    ap.add_argument("--follow", default="0", help="weights of the follow term in the W+ projection (SpatialGAN), "
+                    "one row each per space")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     m = load_model(a.model)
@@ -121,15 +123,16 @@ def main() -> None:
         return out
 
     rows = {"samples (reference)": {"psnr_mean": None, **measure()}}
-    for space in a.spaces.split(","):
+    for space, w_follow in [(s, float(f)) for s in a.spaces.split(",") for f in a.follow.split(",")]:
         states, scores, t0 = [], [], time.perf_counter()
         for target in targets:
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if spatial else None
-            p = project(m, target, steps=a.steps, heatmaps=hm, space=space)
+            p = project(m, target, steps=a.steps, heatmaps=hm, space=space, follow=w_follow)
             scores.append(psnr(p.image, target.float()[None] / 127.5 - 1))
             states.append(inversion_state(m.source, p.ws, p.control))
         secs = (time.perf_counter() - t0) / len(targets)
         ws = torch.cat([torch.tensor(st.ws)[None] for st in states])
+        space = space + (f", follow {w_follow:g}" if w_follow else "")      # the row's name from here on
         rows[f"inverted, {space}"] = {"psnr_mean": round(statistics.fmean(scores), 2),
                                       "seconds_per_image": round(secs, 2), **measure(states, ws)}
         print(space, rows[f"inverted, {space}"], flush=True)
@@ -152,6 +155,7 @@ def main() -> None:
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)
     report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
+            "follow": a.follow,
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)
 

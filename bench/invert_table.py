@@ -88,6 +88,8 @@ def main():
                     help="a folder of images to invert instead of renders (the first --n, sorted by name), "
                          "e.g. emoji of a vendor the model never saw")
     ap.add_argument("--encoder", default=None, help="an encoder file (steergan train-encoder): two more rows")
+    ap.add_argument("--refine-passes", type=int, default=None,
+                    help="apply the encoder's refiner this many times instead of the number it was trained with")
     ap.add_argument("--rows", default="w,pti,enc,encpti",
                     help="which rows to run: w (W+ alone), pti (W+ + PTI), enc and encpti (need --encoder)")
     ap.add_argument("--save-every", type=int, default=0,
@@ -114,6 +116,10 @@ def main():
     if args.encoder:
         from steergan.edit.encoder import encode_start, load_encoder
         enc = load_encoder(args.encoder, m)
+        if args.refine_passes is not None:
+            if enc.refiner is None:
+                ap.error("--refine-passes: this encoder has no refiner")
+            enc.refine_passes = args.refine_passes
     images = {"target": [], "w": [], "pti": [], "enc": [], "encpti": []}     # uint8 [3, R, R] each
     from steergan.metrics.judge import JudgeExtractor
     judge = JudgeExtractor()                  # scores the rows, and is read by no inversion step
@@ -172,6 +178,7 @@ def write(args, m, judge, kw, pti_kw, rows_wanted, rows, images, files) -> None:
                                                  "pti_lr_encoder_row": pti_kw.get("lr", pti_lr(0))},
            "threads": torch.get_num_threads(),
            "rows": sorted(rows_wanted, key=list(ROWS).index), "encoder": args.encoder,
+           "refine_passes": args.refine_passes,
            **{name: {**{k: summary(rows, f"{k}_{key}") for k in ("psnr", "ssim", "seconds")},
                      "judge": judge_distances(judge, images["target"], images[key])}
               for key, name in ROWS.items() if key in rows_wanted},

@@ -75,6 +75,9 @@ PTI_LR_FROM_GUESS = 1e-2
 # "Moves on a tuned generator").
 PTI_FOLLOW = 0.0
 PTI_FOLLOW_EVERY = 2
+# W_FOLLOW: the same term in the W+ projection, reaching the latent instead of G (the layout's
+# objects must go with their heatmaps for the latent found, every PTI_FOLLOW_EVERY-th step).
+W_FOLLOW = 0.0
 
 
 def default_steps(pti: bool, from_encoder: bool = False) -> int:
@@ -249,9 +252,12 @@ class Projector(_ImageFit):
     def __init__(self, model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0,
                  perceptual: float = PERCEPTUAL, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
                  fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
-                 init_ws: Optional[torch.Tensor] = None, fit_ws: bool = True):
+                 init_ws: Optional[torch.Tensor] = None, fit_ws: bool = True, follow: float = W_FOLLOW,
+                 follow_every: int = PTI_FOLLOW_EVERY, seed: int = 0):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G, dev = model.G, model.device
+        if not (0 <= follow <= 100):
+            raise UserError(f"follow must be in [0, 100], got {follow}")
         self.G, self.lr = G, lr
         if space not in SPACES:
             raise UserError(f"space must be one of {', '.join(SPACES)}, got {space!r}")
@@ -291,6 +297,10 @@ class Projector(_ImageFit):
         if not params:
             raise UserError("nothing to fit: fit_ws=False needs per-object style codes or fit_centres")
         self.opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
+        # the follow term needs objects under heatmaps that move (SpatialGAN) and a latent to fit
+        self.follow = follow if (hm is not None and fit_ws and bool(hm.active.any())) else 0.0
+        self.follow_every = max(1, int(follow_every))
+        self._follow_rng = torch.Generator().manual_seed(seed + 1)
 
     def _best_z(self, G, heatmaps: Optional[Heatmaps], dev) -> torch.Tensor:
         """Of ``Z_CANDIDATES`` seeded z, the one whose image is closest to the target in pixels
@@ -321,7 +331,12 @@ class Projector(_ImageFit):
         step = len(self.history)
         for g in self.opt.param_groups:
             g["lr"] = _lr_at(step, self.steps, self.lr) * g["lr_scale"]
-        return self._fit(self.G.synthesis(self.ws, self.control(), noise_mode="const"))
+        ws, ctrl = self.ws, self.control()
+        img = self.G.synthesis(ws, ctrl, noise_mode="const")
+        extra = None
+        if self.follow > 0 and step % self.follow_every == 0:
+            extra = self.follow * follow_loss(self.G, ws, ctrl, self._follow_rng, before=img, latent_grad=True)
+        return self._fit(img, extra)
 
     def result(self) -> "Projection":
         """The latent and control as they are now (after any number of steps)."""
@@ -336,7 +351,7 @@ class Projector(_ImageFit):
 def project(model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0, perceptual: float = PERCEPTUAL,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
             fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None,
-            space: str = "w+", init_ws: Optional[torch.Tensor] = None) -> Projection:
+            space: str = "w+", init_ws: Optional[torch.Tensor] = None, follow: float = W_FOLLOW) -> Projection:
     """Optimise W+ (from the mean w) so that G renders ``image``; deterministic (no random noise).
 
     SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
@@ -344,9 +359,10 @@ def project(model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 
     too (``fit_styles``), and with ``fit_centres`` the active centres and sigmas as well. ``space``:
     "w+" (one w per layer, the default) or "w" (one w for all: edits behave more like a sample's).
     ``init_ws``: where to start instead of the mean w (an encoder's W+, ``edit.encoder.encode``);
-    with ``steps=0`` the result is that start itself."""
+    with ``steps=0`` the result is that start itself. ``follow``: weight of the follow term (a
+    moved object must carry its pixels, ``methods/spatial/follow.py``) on the latent."""
     p = Projector(model, image, steps, lr, pixel, perceptual, feature_size, heatmaps, fit_styles, fit_centres,
-                  centre_lr, space, init_ws)
+                  centre_lr, space, init_ws, follow=follow)
     while not p.done:
         h = p.step()
         if callback:

@@ -80,10 +80,12 @@ def _sample_at(maps: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
 
 def follow_loss(G, ws: torch.Tensor, hm: Heatmaps, generator: Optional[torch.Generator] = None,
                 before: Optional[torch.Tensor] = None,
-                render: Optional[Callable[[torch.Tensor, Heatmaps], torch.Tensor]] = None) -> torch.Tensor:
+                render: Optional[Callable[[torch.Tensor, Heatmaps], torch.Tensor]] = None,
+                latent_grad: bool = False) -> torch.Tensor:
     """The module docstring's loss for latents ``ws`` and heatmaps ``hm`` (a few samples).
     ``before``: the unmoved images if the caller has them (detached here); ``render(ws, hm)``:
-    how to draw the moved layout (default ``G.synthesis`` with constant noise)."""
+    how to draw the moved layout (default ``G.synthesis`` with constant noise); ``latent_grad``:
+    let the loss reach ``ws`` too (a projection fits the latent, not G, to carry its objects)."""
     hm = hm.detach()
     index, has = pick_objects(hm, generator)
     shift = shifts_for(hm, index, generator)
@@ -93,7 +95,7 @@ def follow_loss(G, ws: torch.Tensor, hm: Heatmaps, generator: Optional[torch.Gen
         with torch.no_grad():
             before = render(ws.detach(), hm)
     before = before.detach()
-    after = render(ws.detach(), moved)
+    after = render(ws if latent_grad else ws.detach(), moved)
     size = before.shape[-1]
     maps = hm.render(size)                                                      # [N, K, S, S]
     carry = _carried(hm, index)
