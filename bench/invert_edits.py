@@ -59,12 +59,15 @@ def main() -> None:
     ap.add_argument("--pti-follow", default="0", help="PTI follow weights, one row each per locality weight")
     ap.add_argument("--follow", default="0", help="weights of the follow term in the W+ projection (SpatialGAN), "
                     "one row each per space")
+    ap.add_argument("--segmenter", default=None,
+                    help="the segmenter that reads the Co-move Ratio (a file, e.g. the evaluation-only one in "
+                         "bench/results/; default: the model's own); the heatmaps always start from the model's")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     m = load_model(a.model)
     caps = m.capabilities
     spatial = m.method.has_heatmaps
-    seg = load_segmenter(m.method.options().get("segmenter") or a.kind) if spatial else None
+    seg = load_segmenter(a.segmenter or m.method.options().get("segmenter") or a.kind) if spatial else None
     if a.targets == "samples":
         from steergan.methods.state import render_state, start_state
         from steergan.models import to_uint8
@@ -155,7 +158,7 @@ def main() -> None:
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)
     report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
-            "follow": a.follow,
+            "follow": a.follow, "comove_segmenter": a.segmenter or "the model's",
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)
 

@@ -844,6 +844,15 @@ MANIFEST: dict[str, dict] = {
                      "--json bench/results/invert_edits_rooms_n50_pti_follow.json"],
         "writes": ["invert_edits_rooms_n50_pti_follow.json"],
     },
+    "invert-follow": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --follow 0,0.1,0.3 "
+                     "--json bench/results/invert_edits_rooms_n200_follow.json",
+                     "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ "
+                     "--segmenter bench/results/eval_segmenter_rooms.safetensors "
+                     "--json bench/results/invert_edits_rooms_n200_evalseg.json"],
+        "writes": ["invert_edits_rooms_n200_follow.json", "invert_edits_rooms_n200_evalseg.json"],
+    },
     "d-planes": {
         "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
         "commands": [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_FOLLOW, PTI_STEPS, SPACES, W_STEPS
+from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_FOLLOW, PTI_STEPS, SPACES, W_FOLLOW, W_STEPS
 from .common import device_option, emit, json_option, model_option
 
 
@@ -60,6 +60,9 @@ def _bar(total: int, desc: str):
 @click.option("--pti-follow", default=PTI_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
               help="SpatialGAN, with --pti: weight of the follow loss while tuning (a moved heatmap carries its "
                    "object and leaves the rest of the picture; 0 is off; docs/invert.md).")
+@click.option("--follow", default=W_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
+              help="SpatialGAN: weight of the follow loss in the W+ steps (the latent is fitted so that a moved "
+                   "heatmap carries its object; 0 is off; docs/invert.md).")
 @click.option("--perceptual", default=PERCEPTUAL, show_default=True, type=click.FloatRange(0, 10),
               help="Weight of a perceptual distance (frozen EfficientNet-Lite0 features) beside the pixel loss, "
                    "in W+ and PTI; 0 is off (measured no closer, 2.5x slower per step: docs/invert.md).")
@@ -72,7 +75,7 @@ def _bar(total: int, desc: str):
                    "the mapping makes: LinkGAN links stay local; coarsest).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fit_centres, encoder, space, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, pti_follow, follow, perceptual, fit_centres, encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (default_steps, initial_heatmaps, inversion_state, pivotal_tune, project, psnr,
@@ -106,7 +109,7 @@ def invert(images, model, out, steps, pti, pti_steps, pti_follow, perceptual, fi
             start, hm = encode_start(enc, target, hm, m.G)
             start = start.to(m.device)
         proj = project(m, target, steps=steps, heatmaps=hm, fit_centres=fit_centres, callback=tick, space=space,
-                       init_ws=start, perceptual=perceptual)
+                       init_ws=start, perceptual=perceptual, follow=follow)
         state = inversion_state(model_id, proj.ws, proj.control)
         used = m
         folder.mkdir(parents=True, exist_ok=True)
