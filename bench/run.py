@@ -823,6 +823,24 @@ MANIFEST: dict[str, dict] = {
         "commands": [twitter_invert("emoji-3v-refine60", "enc,encpti", "invert_emoji_twitter_n100_encoder_refine60")],
         "writes": ["invert_emoji_twitter_n100_encoder_refine60.json"],
     },
+    "encoder-emoji-refine145": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine60.safetensors (encoder-emoji-refine) and its data",
+        "commands": [emoji_encoder_training("emoji-3v-refine60", "--refine 2 --lr 3e-4 ", 85, 5, "emoji-3v-refine145")],
+        "writes": [],
+    },
+    "encoders-emoji-refine145": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-refine145.safetensors "
+                                          "(encoder-emoji-refine145); the last two on an idle machine",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 100 --rows enc "
+                     f"--encoder runs/encoders/emoji-3v-refine145.safetensors{extra} "
+                     f"--json bench/results/invert_emoji_twitter_n100_encoder_refine145{name}.json"
+                     for extra, name in (("", ""), (" --refine-passes 3", "_passes3"))] + [
+                     f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model emoji --images {TWITTER} --n 10 "
+                     f"--encoder runs/encoders/emoji-3v-refine145.safetensors --rows enc,encpti "
+                     f"--json bench/results/invert_emoji_idle_refine145_threads{t}.json" for t in (1, 2)],
+        "writes": ["invert_emoji_twitter_n100_encoder_refine145.json", "invert_emoji_twitter_n100_encoder_refine145_passes3.json",
+                   "invert_emoji_idle_refine145_threads1.json", "invert_emoji_idle_refine145_threads2.json"],
+    },
     "encoders-refine-idle": {
         "doc": "docs/invert.md", "needs": "an idle machine; the two refined encoders (encoder-emoji-refine, encoder-rooms-refine)",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py {what} --rows enc,encpti "
