@@ -868,8 +868,11 @@ MANIFEST: dict[str, dict] = {
                      "--json bench/results/invert_edits_rooms_n200_follow.json",
                      "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ "
                      "--segmenter bench/results/eval_segmenter_rooms.safetensors "
-                     "--json bench/results/invert_edits_rooms_n200_evalseg.json"],
-        "writes": ["invert_edits_rooms_n200_follow.json", "invert_edits_rooms_n200_evalseg.json"],
+                     "--json bench/results/invert_edits_rooms_n200_evalseg.json",
+                     "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --pti-steps 150 "
+                     "--pti-locality 0.1 --json bench/results/invert_edits_rooms_n200_pti150.json"],
+        "writes": ["invert_edits_rooms_n200_follow.json", "invert_edits_rooms_n200_evalseg.json",
+                   "invert_edits_rooms_n200_pti150.json"],
     },
     "d-planes": {
         "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
