@@ -841,6 +841,14 @@ MANIFEST: dict[str, dict] = {
         "writes": ["invert_emoji_twitter_n100_encoder_refine145.json", "invert_emoji_twitter_n100_encoder_refine145_passes3.json",
                    "invert_emoji_idle_refine145_threads1.json", "invert_emoji_idle_refine145_threads2.json"],
     },
+    "encoder-emoji-refine190": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine145.safetensors (encoder-emoji-refine145) and its data",
+        "commands": [emoji_encoder_training("emoji-3v-refine145", "--refine 2 --lr 1e-4 ", 45, 6, "emoji-3v-refine190"),
+                     f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 100 --rows enc "
+                     "--encoder runs/encoders/emoji-3v-refine190.safetensors "
+                     "--json bench/results/invert_emoji_twitter_n100_encoder_refine190.json"],
+        "writes": ["invert_emoji_twitter_n100_encoder_refine190.json"],
+    },
     "encoders-refine-idle": {
         "doc": "docs/invert.md", "needs": "an idle machine; the two refined encoders (encoder-emoji-refine, encoder-rooms-refine)",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py {what} --rows enc,encpti "
