@@ -67,6 +67,8 @@ def main() -> None:
     m = load_model(a.model)
     caps = m.capabilities
     spatial = m.method.has_heatmaps
+    if not spatial and any(float(f) for f in a.follow.split(",")):
+        ap.error("--follow needs a model with movable heatmaps (SpatialGAN)")
     seg = load_segmenter(a.segmenter or m.method.options().get("segmenter") or a.kind) if spatial else None
     if a.targets == "samples":
         from steergan.methods.state import render_state, start_state

@@ -117,8 +117,8 @@ def main():
         from steergan.edit.encoder import encode_start, load_encoder
         enc = load_encoder(args.encoder, m)
         if args.refine_passes is not None:
-            if enc.refiner is None:
-                ap.error("--refine-passes: this encoder has no refiner")
+            if enc.refiner is None or args.refine_passes < 0:
+                ap.error("--refine-passes: needs an encoder with a refiner and a count >= 0")
             enc.refine_passes = args.refine_passes
     images = {"target": [], "w": [], "pti": [], "enc": [], "encpti": []}     # uint8 [3, R, R] each
     from steergan.metrics.judge import JudgeExtractor
