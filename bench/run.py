@@ -72,6 +72,13 @@ def emoji_encoder_training(init: str, extra: str, minutes: int, seed: int, out: 
             f"--minutes {minutes} --seed {seed} --out runs/encoders/{out}.safetensors")
 
 
+def twitter_encoder_reading(encoder: str, name: str, n: int = 100, rows: str = "enc", threads: int = 1,
+                            extra: str = "") -> str:
+    """An emoji encoder on the first ``n`` Twitter faces (``extra``: more flags)."""
+    return (f"env OMP_NUM_THREADS={threads} python bench/invert_table.py --model emoji --images {TWITTER} --n {n} "
+            f"--rows {rows} --encoder runs/encoders/{encoder}.safetensors{extra} --json bench/results/{name}.json")
+
+
 def twitter_pivot(encoder: str, name: str) -> str:
     return (f"env OMP_NUM_THREADS=1 python bench/encoder_pivot.py --model emoji --images {TWITTER} --n 10 "
             f"--encoder runs/encoders/{encoder}.safetensors --json bench/results/{name}.json")
@@ -831,22 +838,17 @@ MANIFEST: dict[str, dict] = {
     "encoders-emoji-refine145": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-twitter; runs/encoders/emoji-3v-refine145.safetensors "
                                           "(encoder-emoji-refine145); the last two on an idle machine",
-        "commands": [f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 100 --rows enc "
-                     f"--encoder runs/encoders/emoji-3v-refine145.safetensors{extra} "
-                     f"--json bench/results/invert_emoji_twitter_n100_encoder_refine145{name}.json"
-                     for extra, name in (("", ""), (" --refine-passes 3", "_passes3"))] + [
-                     f"env OMP_NUM_THREADS={t} python bench/invert_table.py --model emoji --images {TWITTER} --n 10 "
-                     f"--encoder runs/encoders/emoji-3v-refine145.safetensors --rows enc,encpti "
-                     f"--json bench/results/invert_emoji_idle_refine145_threads{t}.json" for t in (1, 2)],
+        "commands": [twitter_encoder_reading("emoji-3v-refine145", f"invert_emoji_twitter_n100_encoder_refine145{name}",
+                                             extra=extra) for extra, name in (("", ""), (" --refine-passes 3", "_passes3"))] + [
+                     twitter_encoder_reading("emoji-3v-refine145", f"invert_emoji_idle_refine145_threads{t}", n=10,
+                                             rows="enc,encpti", threads=t) for t in (1, 2)],
         "writes": ["invert_emoji_twitter_n100_encoder_refine145.json", "invert_emoji_twitter_n100_encoder_refine145_passes3.json",
                    "invert_emoji_idle_refine145_threads1.json", "invert_emoji_idle_refine145_threads2.json"],
     },
     "encoder-emoji-refine190": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine145.safetensors (encoder-emoji-refine145) and its data",
         "commands": [emoji_encoder_training("emoji-3v-refine145", "--refine 2 --lr 1e-4 ", 45, 6, "emoji-3v-refine190"),
-                     f"env OMP_NUM_THREADS=1 python bench/invert_table.py --model emoji --images {TWITTER} --n 100 --rows enc "
-                     "--encoder runs/encoders/emoji-3v-refine190.safetensors "
-                     "--json bench/results/invert_emoji_twitter_n100_encoder_refine190.json"],
+                     twitter_encoder_reading("emoji-3v-refine190", "invert_emoji_twitter_n100_encoder_refine190")],
         "writes": ["invert_emoji_twitter_n100_encoder_refine190.json"],
     },
     "encoders-refine-idle": {

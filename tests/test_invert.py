@@ -313,7 +313,7 @@ def test_pti_follow_teaches_the_tuned_generator_to_carry_a_moved_object(files):
 
 def test_projection_follow_fits_a_latent_whose_objects_go_with_their_heatmaps(files):
     """follow > 0 in the W+ projection: the follow loss, read on moves the projection never drew,
-    is lower for the latent found than for the one found without the term (G is not touched);
+    is lower for the latent found than for the one found without the term (G is never fitted);
     a model without movable heatmaps ignores the weight."""
     from steergan.edit.invert import Projector
     from steergan.methods.spatial.follow import follow_loss

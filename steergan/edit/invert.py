@@ -232,6 +232,21 @@ class _ImageFit:
     def done(self) -> bool:
         return len(self.history) >= self.steps
 
+    def _init_follow(self, model, control: Optional[Heatmaps], weight: float, every: int, seed: int) -> None:
+        """The follow term (``methods/spatial/follow.py``) of this fit: it needs heatmaps that move
+        (SpatialGAN) and an object on them, else it is off whatever ``weight`` says."""
+        movable = control is not None and "heatmap_move" in model.capabilities and bool(control.active.any())
+        self.follow = weight if movable else 0.0
+        self.follow_every = max(1, int(every))
+        self._follow_rng = torch.Generator().manual_seed(seed + 1)
+
+    def _follow_term(self, step: int, ws: torch.Tensor, control: Heatmaps, before: torch.Tensor,
+                     **kw) -> Optional[torch.Tensor]:
+        """The weighted follow loss on every ``follow_every``-th step (``kw``: ``follow_loss``'s)."""
+        if not (self.follow > 0 and step % self.follow_every == 0):
+            return None
+        return self.follow * follow_loss(self.G, ws, control, self._follow_rng, before=before, **kw)
+
     def _fit(self, img: torch.Tensor, extra: Optional[torch.Tensor] = None) -> dict:
         """One step of ``self.opt``: the pixel (and perceptual) loss of ``img`` against the target,
         plus ``extra``; records the step."""
@@ -300,10 +315,7 @@ class Projector(_ImageFit):
         if not params:
             raise UserError("nothing to fit: fit_ws=False needs per-object style codes or fit_centres")
         self.opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999))
-        # the follow term needs objects under heatmaps that move (SpatialGAN) and a latent to fit
-        self.follow = follow if (hm is not None and fit_ws and bool(hm.active.any())) else 0.0
-        self.follow_every = max(1, int(follow_every))
-        self._follow_rng = torch.Generator().manual_seed(seed + 1)
+        self._init_follow(model, hm if fit_ws else None, follow, follow_every, seed)   # it fits the latent
 
     def _best_z(self, G, heatmaps: Optional[Heatmaps], dev) -> torch.Tensor:
         """Of ``Z_CANDIDATES`` seeded z, the one whose image is closest to the target in pixels
@@ -336,10 +348,7 @@ class Projector(_ImageFit):
             g["lr"] = _lr_at(step, self.steps, self.lr) * g["lr_scale"]
         ws, ctrl = self.ws, self.control()
         img = self.G.synthesis(ws, ctrl, noise_mode="const")
-        extra = None
-        if self.follow > 0 and step % self.follow_every == 0:
-            extra = self.follow * follow_loss(self.G, ws, ctrl, self._follow_rng, before=img, latent_grad=True)
-        return self._fit(img, extra)
+        return self._fit(img, self._follow_term(step, ws, ctrl, img, latent_grad=True))
 
     def result(self) -> "Projection":
         """The latent and control as they are now (after any number of steps)."""
@@ -409,11 +418,7 @@ class PivotalTuner(_ImageFit):
                  follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         self.locality_every = locality_every
-        # the follow term needs heatmaps that move (SpatialGAN) and an image with an object on them
-        movable = control is not None and "heatmap_move" in model.capabilities and bool(control.active.any())
-        self.follow = follow if movable else 0.0
-        self.follow_every = max(1, int(follow_every))
-        self._follow_rng = torch.Generator().manual_seed(seed + 1)
+        self._init_follow(model, control, follow, follow_every, seed)
         G0, dev = model.G, model.device
         self.lr, self.rampdown, self.locality, self.fp16 = lr, rampdown, locality, fp16
         self.ws = ws.detach().to(dev)
@@ -473,9 +478,8 @@ class PivotalTuner(_ImageFit):
         else:
             img, local = self._render([0]), None
         extra = None if local is None else self.locality * F.mse_loss(local, self.local_targets[k])
-        if self.follow > 0 and step % self.follow_every == 0:
-            term = self.follow * follow_loss(self.G, self.ws, self.ctrl, self._follow_rng, before=img,
-                                             render=self._render_layout)
+        term = self._follow_term(step, self.ws, self.ctrl, img, render=self._render_layout)
+        if term is not None:
             extra = term if extra is None else extra + term
         return self._fit(img, extra)
 
