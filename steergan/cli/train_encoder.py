@@ -34,6 +34,11 @@ from .common import device_option, emit, json_option
               help="With --init-from: keep that encoder as it is and train a refiner that corrects its guess in "
               "this many passes, each comparing the image with the current reconstruction (ReStyle); 0 trains "
               "the encoder itself.")
+@click.option("--polish", default=0, show_default=True, type=click.IntRange(0, 8),
+              help="With --init-from an encoder that has a refiner: keep both as they are and train a second "
+              "refiner (the polisher) that corrects the refined guess in this many passes.")
+@click.option("--refiner-width", default=32, show_default=True, type=click.IntRange(8, 256),
+              help="Channels of the first layer of a new refiner or polisher (doubling per layer, at most 256).")
 @click.option("--style-head/--no-style-head", default=True, show_default=True,
               help="For models with one style code per object (SpatialGAN indoor): also predict those codes "
                    "from features pooled under each heatmap. Other models never have one.")
@@ -41,7 +46,7 @@ from .common import device_option, emit, json_option
 @device_option
 @json_option
 def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, latent_weight, domain_weight, init_from,
-                  refine, style_head, seed, device, as_json):
+                  refine, polish, refiner_width, style_head, seed, device, as_json):
     """Fit an encoder (image -> W+) to MODEL (a bundled name or a file) for --minutes; `steergan
     invert --encoder FILE` then starts from its guess instead of the mean w."""
     from pathlib import Path
@@ -56,8 +61,12 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
         raise UserError(f"--latent-weight must be in [0, 100], got {latent_weight}")
     if not (0 <= domain_weight <= 1000):
         raise UserError(f"--domain-weight must be in [0, 1000], got {domain_weight}")
-    if refine and init_from is None:
-        raise UserError("--refine trains a refiner for a trained encoder: give that encoder with --init-from")
+    if refiner_width % 8:
+        raise UserError(f"--refiner-width must be a multiple of 8 (its layers normalise in groups of 8), got {refiner_width}")
+    if refine and polish:
+        raise UserError("--refine and --polish train different nets: give one of them")
+    if (refine or polish) and init_from is None:
+        raise UserError("--refine and --polish train on top of a trained encoder: give that encoder with --init-from")
     dest = Path(out)
     if dest.is_dir():
         raise UserError(f"--out {dest} is a directory; give a file name")
@@ -66,15 +75,16 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     t0 = time.time()
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    if refine:           # the encoder stays as it was; its metadata gains the refiner's
+    what = "polisher" if polish else "refiner" if refine else "encoder"
+    if refine or polish:    # the encoder (and with --polish its refiner) stays as it was; the metadata gains the new net's
         from ..edit.encoder_refine import train_refiner
-        enc, trained = train_refiner(m, init, passes=refine, minutes=minutes, steps=steps, batch=batch, lr=lr,
-                                     seed=seed, real=real, real_controls=controls, latent_weight=latent_weight,
-                                     domain_weight=domain_weight, log=log)
+        enc, trained = train_refiner(m, init, passes=refine or polish, minutes=minutes, steps=steps, batch=batch,
+                                     lr=lr, seed=seed, real=real, real_controls=controls, latent_weight=latent_weight,
+                                     domain_weight=domain_weight, width=refiner_width, polish=bool(polish), log=log)
         meta = load_encoder_meta(init_from)
-        if "refiner" in meta:            # trained on: the record of the training before is kept
-            trained["before"] = meta["refiner"]
-        meta["refiner"] = trained
+        if what in meta:                 # trained on: the record of the training before is kept
+            trained["before"] = meta[what]
+        meta[what] = trained
     else:
         enc, meta = fit(m, minutes=minutes, steps=steps, batch=batch, lr=lr, seed=seed, real=real,
                         real_controls=controls, latent_weight=latent_weight, domain_weight=domain_weight, init=init,
@@ -86,7 +96,6 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     if init_from is not None:
         trained["init_from"] = str(init_from)
     save_encoder(enc, meta, dest)
-    what = "refiner" if refine else "encoder"
     emit({"encoder": str(dest), "model": model_name, "trained": what, "seconds": round(time.time() - t0, 1),
           **trained}, as_json, [f"{what} for {model_name}: {trained['steps']} steps -> {dest}"])
 

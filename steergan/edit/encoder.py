@@ -61,6 +61,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.resolution, self.num_ws, self.w_dim, self.width = resolution, num_ws, w_dim, width
         self.refiner, self.refine_passes = None, 0      # an ``Encoder`` of 6 channels: encoder_refine.py
+        self.polisher, self.polish_passes = None, 0     # a second refiner, trained on top of the first
         layers, cin, r, pooled = [], in_channels, resolution, 0
         while r > 4:
             cout = min(width * 2 ** len(layers), 256)
@@ -262,9 +263,10 @@ def _real_image_loss(model, enc: Encoder, real: torch.Tensor, controls: Optional
 
 def save_encoder(enc: Encoder, meta: dict, path) -> Path:
     from ..checkpoint import save_tagged
-    if enc.refiner is not None:                 # what load_encoder needs to rebuild it
-        meta = {**meta, "refiner": {**meta.get("refiner", {}), "width": enc.refiner.width,
-                                    "passes": enc.refine_passes}}
+    for key, net, passes in (("refiner", enc.refiner, enc.refine_passes),
+                             ("polisher", enc.polisher, enc.polish_passes)):
+        if net is not None:                     # what load_encoder needs to rebuild it
+            meta = {**meta, key: {**meta.get(key, {}), "width": net.width, "passes": passes}}
     return save_tagged(path, enc.state_dict(), META_KEY, {"format": FORMAT, "version": VERSION, **meta})
 
 
@@ -285,6 +287,10 @@ def load_encoder(path, model=None) -> Encoder:
     if isinstance(ref, dict):
         enc.refiner = new_refiner(enc, ref.get("width", 32))
         enc.refine_passes = int(ref.get("passes", 1))
+        pol = meta.get("polisher")
+        if isinstance(pol, dict):
+            enc.polisher = new_refiner(enc, pol.get("width", 32))
+            enc.polish_passes = int(pol.get("passes", 1))
     try:
         enc.load_state_dict(tensors)
     except RuntimeError:
@@ -310,13 +316,24 @@ def new_refiner(enc: Encoder, width: int = 32) -> Encoder:
 
 
 def refine_step(enc: Encoder, G, x: torch.Tensor, ws: torch.Tensor, control,
-                y: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """One refinement pass: render ``ws`` (unless ``y`` is that render), let the refiner compare it
-    with ``x``, correct ``ws``."""
+                y: Optional[torch.Tensor] = None, net: Optional[Encoder] = None) -> torch.Tensor:
+    """One refinement pass: render ``ws`` (unless ``y`` is that render), let the refiner (or
+    ``net``, e.g. the polisher) compare it with ``x``, correct ``ws``."""
     if y is None:
         with torch.no_grad():
             y = G.synthesis(ws, control, noise_mode="const")
-    return ws + enc.refiner(torch.cat([x, y], 1))
+    return ws + (enc.refiner if net is None else net)(torch.cat([x, y], 1))
+
+
+def refined(enc: Encoder, G, x: torch.Tensor, ws: torch.Tensor, control, polish: bool = True) -> torch.Tensor:
+    """``ws`` after the refiner's passes and (with ``polish``) the polisher's: ReStyle in stages,
+    each stage a net that was trained with the ones before it frozen."""
+    stages = [(enc.refiner, enc.refine_passes)] + ([(enc.polisher, enc.polish_passes)] if polish else [])
+    for net, passes in stages:
+        if net is not None:
+            for _ in range(passes):
+                ws = refine_step(enc, G, x, ws, control, net=net)
+    return ws
 
 
 @torch.no_grad()
@@ -343,8 +360,7 @@ def encode_start(enc: Encoder, image, control=None, G=None):
     if enc.refiner is not None and enc.refine_passes > 0:
         if G is None:
             raise ValueError("this encoder refines its guess through the generator: pass G")
-        for _ in range(enc.refine_passes):
-            ws = refine_step(enc, G, x, ws, control)
+        ws = refined(enc, G, x, ws, control)
     return ws, control
 
 
