@@ -675,3 +675,55 @@ def test_refiner_corrects_the_encoders_guess_and_reloads_exactly(files, tmp_path
                              "--steps", "1", "--refine", "2"], capsys)
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "d.safetensors").exists()
+
+
+def test_polisher_improves_on_the_refined_guess_with_encoder_and_refiner_frozen(files, tmp_path, capsys):
+    """``--polish``: a second refiner on top of the first starts at zero correction (the refined
+    guess comes back as it was), trains with the encoder and the refiner frozen, reconstructs the
+    real images better than the refined guess, and reloads to the same guesses; the CLI writes it
+    under its own metadata key and refuses a polisher with no refiner under it (one error line,
+    no file)."""
+    from steergan.data.scenes import render
+    from steergan.edit.encoder import encode, load_encoder, load_encoder_meta, new_refiner, save_encoder, train_encoder
+    from steergan.edit.encoder_refine import train_refiner
+    from steergan.edit.invert import psnr as psnr_of
+    m = load_model(files["hier"])
+    real = torch.stack([torch.from_numpy(render("rooms", i, 16, 3).image.transpose(2, 0, 1).copy()) for i in range(8)])
+    controls = [initial_heatmaps(m, torch.zeros(16, 16)) for _ in real]
+    enc, meta = train_encoder(m, steps=30, batch=8, lr=3e-3, real=real, real_controls=controls, log=None)
+    plain = save_encoder(enc, meta, tmp_path / "e.safetensors")
+    enc, rmeta = train_refiner(m, enc, passes=1, steps=20, batch=8, lr=3e-3, real=real, real_controls=controls,
+                               log=None)
+    path = save_encoder(enc, {**meta, "refiner": rmeta}, tmp_path / "r.safetensors")
+    frozen = {k: v.clone() for k, v in enc.state_dict().items()}
+
+    def score(e):
+        return float(np.mean([psnr_of(m.synthesize(encode(e, im, m.G, c), c), im.float()[None] / 127.5 - 1)
+                              for im, c in zip(real, controls)]))
+    before = score(enc)
+    enc.polisher, enc.polish_passes = new_refiner(enc, 16), 1
+    assert score(enc) == pytest.approx(before, abs=1e-4)              # zero correction at the start
+    enc.polisher = None
+    polished, pmeta = train_refiner(m, enc, passes=1, steps=60, batch=8, lr=3e-3, real=real, real_controls=controls,
+                                    width=16, polish=True, log=None)
+    assert pmeta["width"] == 16 and polished.refine_passes == 1 and polished.polish_passes == 1
+    assert all(torch.equal(v, polished.state_dict()[k]) for k, v in frozen.items())   # encoder and refiner frozen
+    assert score(polished) > before + 0.5
+    again = load_encoder(save_encoder(polished, {**meta, "refiner": rmeta, "polisher": pmeta},
+                                      tmp_path / "p.safetensors"), m)
+    assert again.polisher is not None and again.polisher.width == 16
+    assert torch.equal(encode(again, real[0], m.G, controls[0]), encode(polished, real[0], m.G, controls[0]))
+    with pytest.raises(UserError, match="refiner"):
+        train_refiner(m, load_encoder(plain, m), steps=1, batch=4, polish=True, log=None)
+    code, out, err = invoke(["train-encoder", files["hier"], "--out", str(tmp_path / "c.safetensors"), "--steps", "2",
+                             "--batch", "4", "--init-from", str(path), "--polish", "1", "--refiner-width", "16",
+                             "--json"], capsys)
+    assert code == 0 and json.loads(out)["trained"] == "polisher", err
+    assert load_encoder_meta(tmp_path / "c.safetensors")["polisher"]["width"] == 16
+    assert load_encoder_meta(tmp_path / "c.safetensors")["refiner"] == load_encoder_meta(path)["refiner"]
+    for args in (["--init-from", str(plain), "--polish", "1"], ["--init-from", str(path), "--polish", "1",
+                                                                "--refiner-width", "12"]):
+        code, out, err = invoke(["train-encoder", files["hier"], "--out", str(tmp_path / "d.safetensors"),
+                                 "--steps", "1", "--batch", "4", *args], capsys)
+        assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert not (tmp_path / "d.safetensors").exists()
