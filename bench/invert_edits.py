@@ -61,6 +61,8 @@ def main() -> None:
                     "one row each per space")
     ap.add_argument("--fit-centres", default="0", help="comma list of 0/1: also fit the heatmap centres and sigmas "
                     "in the projection (one row each)")
+    ap.add_argument("--coarse-w", default="0", help="comma list: in W+, the first this many rows share one w "
+                    "(one row each)")
     ap.add_argument("--segmenter", default=None,
                     help="the segmenter that reads the Co-move Ratio (a file, e.g. the evaluation-only one in "
                          "bench/results/; default: the model's own); the heatmaps always start from the model's")
@@ -133,18 +135,19 @@ def main() -> None:
         return out
 
     rows = {"samples (reference)": {"psnr_mean": None, **measure()}}
-    for space, w_follow, fit in [(s, float(f), c) for s in a.spaces.split(",") for f in a.follow.split(",")
-                                 for c in fits]:
+    for space, w_follow, fit, coarse in [(s, float(f), c, int(k)) for s in a.spaces.split(",")
+                                         for f in a.follow.split(",") for c in fits for k in a.coarse_w.split(",")]:
         states, scores, t0 = [], [], time.perf_counter()
         for target in targets:
             hm = initial_heatmaps(m, segmenter_instances(m, target)) if spatial else None
             p = project(m, target, steps=a.steps, heatmaps=hm, space=space, follow=w_follow,
-                        fit_centres=fit)
+                        fit_centres=fit, coarse_w=coarse)
             scores.append(psnr(p.image, target.float()[None] / 127.5 - 1))
             states.append(inversion_state(m.source, p.ws, p.control))
         secs = (time.perf_counter() - t0) / len(targets)
         ws = torch.cat([torch.tensor(st.ws)[None] for st in states])
-        space = space + (f", follow {w_follow:g}" if w_follow else "") + (", centres fitted" if fit else "")
+        space = space + (f", follow {w_follow:g}" if w_follow else "") + (", centres fitted" if fit else "") + (
+            f", first {coarse} rows one w" if coarse else "")
         rows[f"inverted, {space}"] = {"psnr_mean": round(statistics.fmean(scores), 2),
                                       "seconds_per_image": round(secs, 2), **measure(states, ws)}
         print(space, rows[f"inverted, {space}"], flush=True)
@@ -167,7 +170,7 @@ def main() -> None:
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)
     report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
-            "follow": a.follow, "fit_centres": a.fit_centres, "comove_segmenter": a.segmenter or "the model's",
+            "follow": a.follow, "fit_centres": a.fit_centres, "coarse_w": a.coarse_w, "comove_segmenter": a.segmenter or "the model's",
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)
 

@@ -57,6 +57,14 @@ def test_projection_lowers_the_reconstruction_error(files):
     z = project(m, target, steps=15, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)), space="z")
     assert torch.equal(z.ws, z.ws[:, :1].expand_as(z.ws))
     assert z.history[-1]["loss"] < z.history[0]["loss"]
+    # coarse_w: the first rows share one w (and stay one w), the finer rows are free, the error falls
+    k = 2
+    c = project(m, target, steps=15, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)), coarse_w=k)
+    assert torch.equal(c.ws[:, :k], c.ws[:, :1].expand(-1, k, -1)) and not torch.equal(c.ws[:, k], c.ws[:, 0])
+    assert c.history[-1]["loss"] < 0.8 * c.history[0]["loss"]
+    for bad in ({"coarse_w": m.G.num_ws + 1}, {"coarse_w": 2, "space": "w"}, {"coarse_w": True}):
+        with pytest.raises(UserError, match="coarse_w"):
+            project(m, target, steps=1, **bad)
     with pytest.raises(UserError, match="space"):
         project(m, target, steps=1, space="q")
     with pytest.raises(UserError, match="init_ws"):

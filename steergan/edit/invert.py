@@ -271,9 +271,16 @@ class Projector(_ImageFit):
                  perceptual: float = PERCEPTUAL, feature_size: int = 128, heatmaps: Optional[Heatmaps] = None,
                  fit_styles: bool = True, fit_centres: bool = False, centre_lr: float = 0.01, space: str = "w+",
                  init_ws: Optional[torch.Tensor] = None, fit_ws: bool = True, follow: float = W_FOLLOW,
-                 follow_every: int = PTI_FOLLOW_EVERY, seed: int = 0):
+                 follow_every: int = PTI_FOLLOW_EVERY, seed: int = 0, coarse_w: int = 0):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         G, dev = model.G, model.device
+        if isinstance(coarse_w, bool) or not isinstance(coarse_w, int) or not 0 <= coarse_w <= G.num_ws:
+            raise UserError(f"coarse_w must be an integer in [0, {G.num_ws}], got {coarse_w!r}")
+        if coarse_w and space != "w+":
+            raise UserError("coarse_w ties W+ rows together: it needs space 'w+'")
+        # "w+" with coarse_w = k: the first k rows (the coarsest layers, where the layout is drawn)
+        # share one w, as in a sample; the finer rows stay free
+        self.coarse_w = coarse_w
         if not (0 <= follow <= 100):
             raise UserError(f"follow must be in [0, 100], got {follow}")
         self.G, self.lr = G, lr
@@ -332,7 +339,12 @@ class Projector(_ImageFit):
         """W+ [1, num_ws, w_dim] (one w repeated in ``space="w"``, the mapping of z in ``"z"``)."""
         if self.space == "z":
             return self.G.mapping_ws(self._w)
-        return self._w.expand(1, self.num_ws, -1) if self.space == "w" else self._w
+        if self.space == "w":
+            return self._w.expand(1, self.num_ws, -1)
+        k = self.coarse_w
+        if k:     # the rows' mean: equal gradients keep rows that start equal equal under Adam
+            return torch.cat([self._w[:, :k].mean(1, keepdim=True).expand(-1, k, -1), self._w[:, k:]], 1)
+        return self._w
 
     def control(self) -> Optional[Heatmaps]:
         hm = self.hm
@@ -363,7 +375,8 @@ class Projector(_ImageFit):
 def project(model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 1.0, perceptual: float = PERCEPTUAL,
             feature_size: int = 128, heatmaps: Optional[Heatmaps] = None, fit_styles: bool = True,
             fit_centres: bool = False, centre_lr: float = 0.01, callback: Optional[Callback] = None,
-            space: str = "w+", init_ws: Optional[torch.Tensor] = None, follow: float = W_FOLLOW) -> Projection:
+            space: str = "w+", init_ws: Optional[torch.Tensor] = None, follow: float = W_FOLLOW,
+            coarse_w: int = 0) -> Projection:
     """Optimise W+ (from the mean w) so that G renders ``image``; deterministic (no random noise).
 
     SpatialGAN models render with ``heatmaps`` (default: ``initial_heatmaps`` needs an instance
@@ -372,9 +385,10 @@ def project(model, image, steps: int = W_STEPS, lr: float = 0.1, pixel: float = 
     "w+" (one w per layer, the default) or "w" (one w for all: edits behave more like a sample's).
     ``init_ws``: where to start instead of the mean w (an encoder's W+, ``edit.encoder.encode``);
     with ``steps=0`` the result is that start itself. ``follow``: weight of the follow term (a
-    moved object must carry its pixels, ``methods/spatial/follow.py``) on the latent."""
+    moved object must carry its pixels, ``methods/spatial/follow.py``) on the latent. ``coarse_w``:
+    in "w+", the first this many rows share one w."""
     p = Projector(model, image, steps, lr, pixel, perceptual, feature_size, heatmaps, fit_styles, fit_centres,
-                  centre_lr, space, init_ws, follow=follow)
+                  centre_lr, space, init_ws, follow=follow, coarse_w=coarse_w)
     while not p.done:
         h = p.step()
         if callback:
