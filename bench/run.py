@@ -884,6 +884,14 @@ MANIFEST: dict[str, dict] = {
         "writes": ["invert_edits_rooms_n200_follow.json", "invert_edits_rooms_n200_evalseg.json",
                    "invert_edits_rooms_n200_pti150.json"],
     },
+    "invert-fit-centres": {
+        "doc": "docs/invert.md", "needs": f"{ROOMS}",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --fit-centres 1 "
+                     "--json bench/results/invert_edits_rooms_n200_fitcentres.json",
+                     "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --coarse-w 2,4 "
+                     "--json bench/results/invert_edits_rooms_n200_coarsew.json"],
+        "writes": ["invert_edits_rooms_n200_fitcentres.json", "invert_edits_rooms_n200_coarsew.json"],
+    },
     "d-planes": {
         "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
         "commands": [
