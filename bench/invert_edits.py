@@ -170,7 +170,8 @@ def main() -> None:
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)
     report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
-            "follow": a.follow, "fit_centres": a.fit_centres, "coarse_w": a.coarse_w, "comove_segmenter": a.segmenter or "the model's",
+            "follow": a.follow, "fit_centres": a.fit_centres, "coarse_w": a.coarse_w,
+            "comove_segmenter": a.segmenter or "the model's",
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)
 

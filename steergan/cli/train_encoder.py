@@ -62,7 +62,8 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     if not (0 <= domain_weight <= 1000):
         raise UserError(f"--domain-weight must be in [0, 1000], got {domain_weight}")
     if refiner_width % 8:
-        raise UserError(f"--refiner-width must be a multiple of 8 (its layers normalise in groups of 8), got {refiner_width}")
+        raise UserError(f"--refiner-width must be a multiple of 8 (its layers normalise in groups of 8), "
+                        f"got {refiner_width}")
     if refine and polish:
         raise UserError("--refine and --polish train different nets: give one of them")
     if (refine or polish) and init_from is None:
@@ -76,7 +77,7 @@ def train_encoder(model_name, out, minutes, batch, lr, data, max_images, steps, 
     real, controls = (None, None) if data is None else _real_images(m, data, max_images)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     what = "polisher" if polish else "refiner" if refine else "encoder"
-    if refine or polish:    # the encoder (and with --polish its refiner) stays as it was; the metadata gains the new net's
+    if refine or polish:    # the encoder (with --polish, its refiner too) stays as it was; the new net joins it
         from ..edit.encoder_refine import train_refiner
         enc, trained = train_refiner(m, init, passes=refine or polish, minutes=minutes, steps=steps, batch=batch,
                                      lr=lr, seed=seed, real=real, real_controls=controls, latent_weight=latent_weight,

@@ -69,7 +69,7 @@ def train_refiner(model, enc: Encoder, passes: int = 2, minutes: float = 10.0, s
         for p in range(passes):
             with torch.no_grad():
                 y = G.synthesis(ws, control, noise_mode="const")
-            if p == 0:                               # the encoder's own error, for comparison
+            if p == 0:                               # the start's error (encoder's, or refiner's), for comparison
                 last["mse_0"] = round(F.mse_loss(y, x).item(), 5)
             ws_new = refine_step(enc, G, x, ws, control, y, net=ref)
             image = F.mse_loss(G.synthesis(ws_new, control, noise_mode="const"), x)
@@ -86,8 +86,8 @@ def train_refiner(model, enc: Encoder, passes: int = 2, minutes: float = 10.0, s
         if log and step % 50 == 0:
             log(f"step {step} " + " ".join(f"{k} {v:.4f}" for k, v in last.items())
                 + f" ({time.perf_counter() - t0:.0f}s)")
-    meta = {"passes": passes, "width": ref.width, "steps": step, "continued": continued, "batch": batch, "lr": lr, "truncation": truncation,
-            "latent_weight": latent_weight, "domain_weight": domain_weight,
+    meta = {"passes": passes, "width": ref.width, "steps": step, "continued": continued, "batch": batch, "lr": lr,
+            "truncation": truncation, "latent_weight": latent_weight, "domain_weight": domain_weight,
             "real_images": 0 if real is None else len(real), "seconds": round(time.perf_counter() - t0, 1),
             "threads": torch.get_num_threads(), **last}
     enc.requires_grad_(False)
