@@ -65,17 +65,17 @@ def rooms_encoder_reading(encoder: str, seed: int) -> str:
             f"--json bench/results/invert_rooms_n200_seed{seed}_encoder_{encoder}.json")
 
 
-def emoji_encoder_training(init: str, extra: str, minutes: int, seed: int, out: str) -> str:
+def emoji_encoder_training(init: str, extra: str, minutes: int, seed: int, out: str, latent: float = 0.1) -> str:
     """Go on training an emoji encoder ``init`` on the three vendors' faces (``extra``: more flags)."""
     return ("env OMP_NUM_THREADS=1 steergan train-encoder emoji --data data/emoji-faces-3v --max-images 12000 "
-            f"--latent-weight 0.1 --domain-weight 1 --init-from runs/encoders/{init}.safetensors {extra}"
+            f"--latent-weight {latent:g} --domain-weight 1 --init-from runs/encoders/{init}.safetensors {extra}"
             f"--minutes {minutes} --seed {seed} --out runs/encoders/{out}.safetensors")
 
 
 def twitter_encoder_reading(encoder: str, name: str, n: int = 100, rows: str = "enc", threads: int = 1,
-                            extra: str = "") -> str:
-    """An emoji encoder on the first ``n`` Twitter faces (``extra``: more flags)."""
-    return (f"env OMP_NUM_THREADS={threads} python bench/invert_table.py --model emoji --images {TWITTER} --n {n} "
+                            extra: str = "", images: str = TWITTER) -> str:
+    """An emoji encoder on the first ``n`` Twitter faces, or of ``images`` (``extra``: more flags)."""
+    return (f"env OMP_NUM_THREADS={threads} python bench/invert_table.py --model emoji --images {images} --n {n} "
             f"--rows {rows} --encoder runs/encoders/{encoder}.safetensors{extra} --json bench/results/{name}.json")
 
 
@@ -844,6 +844,31 @@ MANIFEST: dict[str, dict] = {
                                              rows="enc,encpti", threads=t) for t in (1, 2)],
         "writes": ["invert_emoji_twitter_n100_encoder_refine145.json", "invert_emoji_twitter_n100_encoder_refine145_passes3.json",
                    "invert_emoji_idle_refine145_threads1.json", "invert_emoji_idle_refine145_threads2.json"],
+    },
+    "encoder-emoji-polish": {
+        "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine145.safetensors (encoder-emoji-refine145) and its data; "
+                                          "the first two side by side, the third after the first",
+        "commands": [emoji_encoder_training("emoji-3v-refine145", "--polish 1 --refiner-width 64 --lr 3e-4 ", 95, 6,
+                                            "emoji-3v-polish95"),
+                     emoji_encoder_training("emoji-3v-refine145", "--polish 1 --refiner-width 64 --lr 3e-4 ", 75, 7,
+                                            "emoji-3v-polish-img75", latent=0),
+                     emoji_encoder_training("emoji-3v-polish95", "--polish 1 --lr 3e-4 ", 48, 8, "emoji-3v-polish145",
+                                            latent=0)],
+        "writes": [],
+    },
+    "encoders-emoji-polish": {
+        "doc": "docs/invert.md", "needs": "data/emoji-faces-{twitter,apple,facebook}; the encoders of encoder-emoji-polish; "
+                                          "the last two on an idle machine",
+        "commands": [twitter_encoder_reading(e, f"invert_emoji_twitter_n100_encoder_{e[9:]}")
+                     for e in ("emoji-3v-polish95", "emoji-3v-polish-img75", "emoji-3v-polish145")] + [
+                     twitter_encoder_reading("emoji-3v-refine145", f"invert_emoji_{v}_n100_encoder_refine145",
+                                             images=f"data/emoji-faces-{v}/images") for v in ("apple", "facebook")] + [
+                     twitter_encoder_reading("emoji-3v-polish145", f"invert_emoji_idle_polish145_threads{t}", n=10,
+                                             rows="enc,encpti", threads=t) for t in (1, 2)],
+        "writes": ["invert_emoji_twitter_n100_encoder_polish95.json", "invert_emoji_twitter_n100_encoder_polish-img75.json",
+                   "invert_emoji_twitter_n100_encoder_polish145.json", "invert_emoji_apple_n100_encoder_refine145.json",
+                   "invert_emoji_facebook_n100_encoder_refine145.json", "invert_emoji_idle_polish145_threads1.json",
+                   "invert_emoji_idle_polish145_threads2.json"],
     },
     "encoder-emoji-refine190": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine145.safetensors (encoder-emoji-refine145) and its data",
