@@ -864,11 +864,14 @@ MANIFEST: dict[str, dict] = {
                      twitter_encoder_reading("emoji-3v-refine145", f"invert_emoji_{v}_n100_encoder_refine145",
                                              images=f"data/emoji-faces-{v}/images") for v in ("apple", "facebook")] + [
                      twitter_encoder_reading("emoji-3v-polish145", f"invert_emoji_idle_polish145_threads{t}", n=10,
-                                             rows="enc,encpti", threads=t) for t in (1, 2)],
+                                             rows="enc,encpti", threads=t) for t in (1, 2)] + [
+                     "python bench/encoder_sheet.py --model emoji --images data/emoji-faces-twitter/images "
+                     "--out bench/results/encoder_polish_sheet.png runs/encoders/emoji-3v-refine145.safetensors "
+                     "runs/encoders/emoji-3v-polish145.safetensors"],
         "writes": ["invert_emoji_twitter_n100_encoder_polish95.json", "invert_emoji_twitter_n100_encoder_polish-img75.json",
                    "invert_emoji_twitter_n100_encoder_polish145.json", "invert_emoji_apple_n100_encoder_refine145.json",
                    "invert_emoji_facebook_n100_encoder_refine145.json", "invert_emoji_idle_polish145_threads1.json",
-                   "invert_emoji_idle_polish145_threads2.json"],
+                   "invert_emoji_idle_polish145_threads2.json", "encoder_polish_sheet.png"],
     },
     "encoder-emoji-refine190": {
         "doc": "docs/invert.md", "needs": "runs/encoders/emoji-3v-refine145.safetensors (encoder-emoji-refine145) and its data",
@@ -914,8 +917,11 @@ MANIFEST: dict[str, dict] = {
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --fit-centres 1 "
                      "--json bench/results/invert_edits_rooms_n200_fitcentres.json",
                      "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 200 --spaces w+ --coarse-w 2,4 "
-                     "--json bench/results/invert_edits_rooms_n200_coarsew.json"],
-        "writes": ["invert_edits_rooms_n200_fitcentres.json", "invert_edits_rooms_n200_coarsew.json"],
+                     "--json bench/results/invert_edits_rooms_n200_coarsew.json",
+                     "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 400 --spaces w+ "
+                     "--json bench/results/invert_edits_rooms_n400.json"],
+        "writes": ["invert_edits_rooms_n200_fitcentres.json", "invert_edits_rooms_n200_coarsew.json",
+                   "invert_edits_rooms_n400.json"],
     },
     "d-planes": {
         "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
