@@ -16,9 +16,11 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from steergan.cli.invert import read_square, segmenter_instances  # noqa: E402
+from steergan.data.folder import EXTENSIONS  # noqa: E402
 from steergan.edit.encoder import encode_start, load_encoder  # noqa: E402
 from steergan.edit.invert import initial_heatmaps  # noqa: E402
-from steergan.models import load_model, to_uint8  # noqa: E402
+from steergan.models import load_model  # noqa: E402
+from steergan.visual import image_grid  # noqa: E402
 
 
 def main() -> None:
@@ -32,19 +34,18 @@ def main() -> None:
     a = ap.parse_args()
     m = load_model(a.model)
     encs = [load_encoder(p, m) for p in a.encoders]
-    files = sorted(p for p in Path(a.images).iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
-    rows = []
+    files = sorted(p for p in Path(a.images).iterdir() if p.suffix.lower() in EXTENSIONS)
+    tiles = []                                   # row by row: the face, then each encoder's render
     for path in files[::a.every][:a.n]:
         img = read_square(path, m.resolution)
         control = initial_heatmaps(m, segmenter_instances(m, img)) if m.method.has_heatmaps else None
-        row = [img]
+        tiles.append(img.float() / 127.5 - 1)
         for enc in encs:
             with torch.no_grad():
                 ws, ctrl = encode_start(enc, img, control, G=m.G)
-                row.append(to_uint8(m.G.synthesis(ws, ctrl, noise_mode="const"))[0])
-        rows.append(torch.cat(row, 2))
-    sheet = torch.cat(rows, 1).permute(1, 2, 0).numpy()
-    Image.fromarray(sheet).resize((sheet.shape[1] * 2, sheet.shape[0] * 2), Image.NEAREST).save(a.out)
+                tiles.append(m.G.synthesis(ws, ctrl, noise_mode="const")[0])
+    grid = image_grid(torch.stack(tiles), nrow=1 + len(encs))
+    grid.resize((grid.width * 2, grid.height * 2), Image.NEAREST).save(a.out)
     print(a.out)
 
 

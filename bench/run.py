@@ -859,7 +859,7 @@ MANIFEST: dict[str, dict] = {
     "encoders-emoji-polish": {
         "doc": "docs/invert.md", "needs": "data/emoji-faces-{twitter,apple,facebook}; the encoders of encoder-emoji-polish; "
                                           "the last two on an idle machine",
-        "commands": [twitter_encoder_reading(e, f"invert_emoji_twitter_n100_encoder_{e[9:]}")
+        "commands": [twitter_encoder_reading(e, f"invert_emoji_twitter_n100_encoder_{e.removeprefix('emoji-3v-')}")
                      for e in ("emoji-3v-polish95", "emoji-3v-polish-img75", "emoji-3v-polish145")] + [
                      twitter_encoder_reading("emoji-3v-refine145", f"invert_emoji_{v}_n100_encoder_refine145",
                                              images=f"data/emoji-faces-{v}/images") for v in ("apple", "facebook")] + [
