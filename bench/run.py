@@ -717,6 +717,16 @@ MANIFEST: dict[str, dict] = {
                      for seed in (0, 1)],
         "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("heatmap_hybrid", "tolerance2") for seed in (0, 1)],
     },
+    "drag-rooms-coarse": {
+        "doc": "docs/drag.md", "needs": "the bundled rooms model",
+        "commands": [f"env OMP_NUM_THREADS=1 python bench/drag_table.py --model rooms --baseline '' --n 50 "
+                     f"--modes heatmap,hybrid --seed {seed}{extra} --json bench/results/drag_rooms_{name}_seed{seed}.json"
+                     for name, extra in (("coarse3", " --coarse-steps 3"), ("alpha13", " --coarse-alpha 1.3"),
+                                         ("alpha13_coarse3", " --coarse-alpha 1.3 --coarse-steps 3"))
+                     for seed in (0, 1)],
+        "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("coarse3", "alpha13", "alpha13_coarse3")
+                   for seed in (0, 1)],
+    },
     "encoders-s12": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; {CREATURES}; runs/encoders/rooms-fresh110.safetensors (pti150)",
         "commands": [
