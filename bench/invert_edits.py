@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--pti-steps", type=int, default=0, help="also tune each pivot for this many steps (0: no PTI rows)")
     ap.add_argument("--pti-locality", default="1.0", help="PTI locality weights, one row each (with --pti-steps)")
     ap.add_argument("--pti-follow", default="0", help="PTI follow weights, one row each per locality weight")
+    ap.add_argument("--pti-freeze", default="", help="PTI rows: '+'-joined parts left as trained "
+                    "(steergan.edit.invert.PTI_FREEZABLE), one row each per comma item; '' = tune them all")
     ap.add_argument("--follow", default="0", help="weights of the follow term in the W+ projection (SpatialGAN), "
                     "one row each per space")
     ap.add_argument("--fit-centres", default="0", help="comma list of 0/1: also fit the heatmap centres and sigmas "
@@ -153,24 +155,26 @@ def main() -> None:
         print(space, rows[f"inverted, {space}"], flush=True)
         if a.pti_steps:
             rows[f"inverted, {space}, image by image (untuned pivots)"] = measure_each([m] * len(states), states)
-            combos = [(float(x), float(f)) for x in a.pti_locality.split(",") for f in a.pti_follow.split(",")]
-            for weight, follow in combos:
+            combos = [(float(x), float(f), tuple(p for p in z.split("+") if p)) for x in a.pti_locality.split(",")
+                      for f in a.pti_follow.split(",") for z in a.pti_freeze.split(",")]
+            for weight, follow, freeze in combos:
                 tuned, scores, t0 = [], [], time.perf_counter()
                 for target, st in zip(targets, states):
                     ctrl = st.heatmaps.to(m.device) if spatial else None
                     ws = st.ws_tensor(m.device)
-                    G = pivotal_tune(m, ws, ctrl, target, steps=a.pti_steps, locality=weight, follow=follow)
+                    G = pivotal_tune(m, ws, ctrl, target, steps=a.pti_steps, locality=weight, follow=follow,
+                                     freeze=freeze)
                     with torch.no_grad():
                         scores.append(psnr(G.synthesis(ws, ctrl, noise_mode="const"), target.float()[None] / 127.5 - 1))
                     tuned.append(tuned_model(m, G, f"{m.source} + PTI"))
                 secs = (time.perf_counter() - t0) / len(targets)
                 key = f"inverted, {space}, PTI {a.pti_steps} steps, locality {weight:g}" + (
-                    f", follow {follow:g}" if follow else "")
+                    f", follow {follow:g}" if follow else "") + (f", {'+'.join(freeze)} frozen" if freeze else "")
                 rows[key] = {"psnr_mean": round(statistics.fmean(scores), 2), "pti_seconds_per_image": round(secs, 2),
                              **measure_each(tuned, states)}
                 print(key, rows[key], flush=True)
     report({"model": m.source, "n": a.n, "steps": a.steps, "targets": a.targets, "pti_steps": a.pti_steps,
-            "follow": a.follow, "fit_centres": a.fit_centres, "coarse_w": a.coarse_w,
+            "follow": a.follow, "pti_freeze": a.pti_freeze, "fit_centres": a.fit_centres, "coarse_w": a.coarse_w,
             "comove_segmenter": a.segmenter or "the model's",
             **({"holdout_seed": 5} if a.targets == "holdout" else {"sample_seeds": [10_000, 10_000 + a.n - 1]}),
             "rows": rows}, a.json)

@@ -273,6 +273,35 @@ def test_pti_tunes_only_the_layers_from_tune_from(files):
     assert PTI_TUNE_FROM > 4          # the default freezes the coarse layout
 
 
+def test_pti_freeze_leaves_the_named_parts_as_trained_and_still_fits(tmp_path):
+    """``freeze=("noise", "adapters")`` keeps every noise strength and SpatialGAN adapter parameter
+    of the tuned blocks as trained (a tuning without it moves them), tunes the rest and still
+    lowers the error; an unknown part name is refused."""
+    m = load_model(str(_generator_file(tmp_path / "norm.safetensors", "spatial", {**INDOOR, "sel": "indoor_norm"})))
+    with torch.no_grad():          # a non-zero noise strength, so a tuning that moved it would show
+        for name, q in m.G.synthesis.named_parameters():
+            if name.endswith("noise.strength"):
+                q.fill_(0.05)
+    target = _target(m, 3)
+    p = project(m, target, steps=3, heatmaps=initial_heatmaps(m, torch.zeros(16, 16)))
+
+    def error(G):
+        with torch.no_grad():
+            return float((G.synthesis(p.ws, p.control, noise_mode="const") - target.float()[None] / 127.5 + 1).square().mean())
+
+    trained = {n: q.clone() for n, q in m.G.synthesis.named_parameters()}
+    parts = [n for n in trained if n.endswith("noise.strength") or ".adapter." in n]
+    assert any(".adapter." in n for n in parts) and any("noise" in n for n in parts)
+    G = pivotal_tune(m, p.ws, p.control, target, steps=12, fp16=False, freeze=("noise", "adapters"))
+    G_all = pivotal_tune(m, p.ws, p.control, target, steps=12, fp16=False)
+    frozen, tuned = dict(G.synthesis.named_parameters()), dict(G_all.synthesis.named_parameters())
+    assert all(torch.equal(frozen[n], trained[n]) for n in parts)
+    assert any(not torch.equal(tuned[n], trained[n]) for n in parts)
+    assert any(not torch.equal(frozen[n], trained[n]) for n in trained if n not in parts)
+    assert error(G) < error(m.G)
+    with pytest.raises(UserError, match="cannot freeze"):
+        pivotal_tune(m, p.ws, p.control, target, steps=1, freeze=("mapping",))
+
 
 def test_pti_renders_its_frozen_blocks_once_and_the_same_image(files):
     """The tuner renders the blocks below ``tune_from`` once (the pivot is fixed); a step's image

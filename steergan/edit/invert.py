@@ -28,7 +28,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -75,6 +75,12 @@ PTI_LR_FROM_GUESS = 1e-2
 # "Moves on a tuned generator").
 PTI_FOLLOW = 0.0
 PTI_FOLLOW_EVERY = 2
+# Parts of the tuned blocks PTI can leave as trained (``freeze``), by the parameter names they match.
+# Tuning them lets the pivot's detail hang on things that do not move with an object: the noise
+# strengths scale the const noise maps, a code of pixel positions (tuning raised the 16 px ones 5-30x
+# on two held-out rooms); the SpatialGAN adapters decide how a heatmap steers the features.
+PTI_FREEZABLE = {"noise": ("noise.strength",), "adapters": (".adapter.",)}
+PTI_FREEZE: tuple = ()
 # W_FOLLOW: the same term in the W+ projection, reaching the latent instead of G (the layout's
 # objects must go with their heatmaps for the latent found, every PTI_FOLLOW_EVERY-th step). Off: on
 # 200 held-out rooms weights 0.1 and 0.3 carried the pixels further (content 0.68 -> 0.74 / 0.81) but
@@ -406,6 +412,18 @@ def _round_fp16(module: torch.nn.Module) -> None:
                 t.copy_(t.half().float())
 
 
+def freeze_parts(synthesis: torch.nn.Module, parts: Sequence[str]) -> None:
+    """Freeze the parameters of the named ``PTI_FREEZABLE`` parts."""
+    unknown = [p for p in parts if p not in PTI_FREEZABLE]
+    if unknown:
+        raise UserError(f"cannot freeze {', '.join(map(repr, unknown))} in PTI; choose from "
+                        f"{', '.join(PTI_FREEZABLE)}")
+    keys = [k for p in parts for k in PTI_FREEZABLE[p]]
+    for name, t in synthesis.named_parameters():
+        if any(k in name for k in keys):
+            t.requires_grad_(False)
+
+
 def freeze_coarse_layers(synthesis: torch.nn.Module, tune_from: int) -> None:
     """Freeze the constant input and every conv and toRGB of the blocks coarser than ``tune_from``
     px (``tune_from`` <= 4 freezes nothing): PTI then neither moves nor back-propagates into them."""
@@ -429,7 +447,7 @@ class PivotalTuner(_ImageFit):
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
                  tune_from: int = PTI_TUNE_FROM, pivot_lr: float = 0.0, locality_every: int = 1,
-                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY):
+                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY, freeze: Sequence[str] = PTI_FREEZE):
         super().__init__(model, image, steps, pixel, perceptual, feature_size)
         self.locality_every = locality_every
         self._init_follow(model, control, follow, follow_every, seed)
@@ -450,6 +468,7 @@ class PivotalTuner(_ImageFit):
         self.G = copy.deepcopy(G0).train(False).requires_grad_(True)
         self.G.mapping.requires_grad_(False)           # the pivot is fixed: only synthesis moves
         freeze_coarse_layers(self.G.synthesis, tune_from)
+        freeze_parts(self.G.synthesis, freeze)
         params = [{"params": [p for p in self.G.parameters() if p.requires_grad], "lr_scale": 1.0}]
         if pivot_lr > 0:        # the pivot moves with the weights (ablation option)
             self.ws = self.ws.clone().requires_grad_(True)
@@ -521,7 +540,7 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
                  locality: float = PTI_LOCALITY, n_local: int = 4, local_reach: float = 0.5, seed: int = 0,
                  rampdown: float = PTI_RAMPDOWN, betas=(0.9, 0.999), fp16: bool = True,
                  callback: Optional[Callback] = None, history: Optional[list] = None, tune_from: int = PTI_TUNE_FROM,
-                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY):
+                 follow: float = PTI_FOLLOW, follow_every: int = PTI_FOLLOW_EVERY, freeze: Sequence[str] = PTI_FREEZE):
     """PTI: a copy of ``model.G`` fine-tuned so that the pivot ``ws`` renders ``image``.
 
     Locality: ``n_local`` latents a fraction ``local_reach`` of the way from the pivot towards
@@ -532,7 +551,8 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
     weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
     file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
     t = PivotalTuner(model, ws, control, image, steps, lr, pixel, perceptual, feature_size, locality, n_local,
-                     local_reach, seed, rampdown, betas, fp16, tune_from, follow=follow, follow_every=follow_every)
+                     local_reach, seed, rampdown, betas, fp16, tune_from, follow=follow, follow_every=follow_every,
+                     freeze=freeze)
     while not t.done:
         h = t.step()
         if history is not None:
