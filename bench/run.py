@@ -85,9 +85,13 @@ def twitter_pivot(encoder: str, name: str) -> str:
 
 
 # the separate entries: the follow recipe of the bundled rooms plus the separation term
-def separate_options(follow: float = 1.0, separate: float = 1.0) -> str:
+def separate_options(follow: float = 1.0, separate: float = 1.0, d_planes: str = "") -> str:
+    planes = f', "d_planes": "{d_planes}"' if d_planes else ""
     return ('{"sampling": "multi", "sel": "indoor_norm", "align": "segmenter", "align_interval": 2, '
-            f'"paired": true, "n_objects": 4, "follow": {follow}, "separate": {separate}}}')
+            f'"paired": true, "n_objects": 4, "follow": {follow}, "separate": {separate}{planes}}}')
+
+
+SEPARATE_PLANES = {"sep-planes": 1.0, "sep03-planes": 0.3}    # run name: separate weight, with d_planes objects
 
 
 SEPARATE_MODELS = {"bundled": "rooms", "separate20": "runs/s13/separate/milestones/minutes-20",
@@ -726,6 +730,28 @@ MANIFEST: dict[str, dict] = {
                      for seed in (0, 1)],
         "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("coarse3", "alpha13", "alpha13_coarse3")
                    for seed in (0, 1)],
+    },
+    "separate-planes": {
+        "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
+        "commands": [
+            "env OMP_NUM_THREADS=1 steergan train --data data/rooms64 --out runs/s18/" + name + " --method spatial "
+            "--discriminator projected --batch 32 --init-from rooms --clock cpu --minutes 40 --kimg 100000 "
+            f"--milestones 20,40 --method-options '{separate_options(separate=w, d_planes='objects')}'"
+            for name, w in SEPARATE_PLANES.items()] + [
+            f"env OMP_NUM_THREADS=1 steergan eval runs/s18/{name}/milestones/minutes-{m} --metric comove --n 2000 "
+            f"--json > bench/results/sepplanes_comove_{name}_{m}.json" for name in SEPARATE_PLANES for m in (20, 40)] + [
+            "python bench/grids_figure.py --models rooms,runs/s18/sep-planes/milestones/minutes-40,"
+            "runs/s18/sep03-planes/milestones/minutes-40 --labels 'rooms (bundled),separate 1 + d_planes 40 min,"
+            "separate 0.3 + d_planes 40 min' --out bench/results/sepplanes_grids.png"],
+        "writes": [f"sepplanes_comove_{name}_{m}.json" for name in SEPARATE_PLANES for m in (20, 40)] + [
+            "sepplanes_grids.png"],
+    },
+    "pti-freeze": {
+        "doc": "docs/invert.md", "needs": "the bundled rooms model",
+        "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
+                     "--pti-locality 0.1 --pti-freeze ,noise,adapters,noise+adapters "
+                     "--json bench/results/invert_edits_rooms_n50_pti_freeze.json"],
+        "writes": ["invert_edits_rooms_n50_pti_freeze.json"],
     },
     "encoders-s12": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; {CREATURES}; runs/encoders/rooms-fresh110.safetensors (pti150)",

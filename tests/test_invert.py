@@ -434,6 +434,28 @@ def test_cli_without_pti_keeps_the_model_name(files, tmp_path, capsys):
     assert not (tmp_path / "o" / "x" / "generator.safetensors").exists()
 
 
+def test_cli_pti_freeze_keeps_the_adapters_and_names_them_in_the_file(files, tmp_path, capsys):
+    """``--pti-freeze adapters`` tunes around them (the written generator carries the trained
+    adapters and says what was frozen); an unknown part is the one-line error with exit 2."""
+    src = tmp_path / "norm.safetensors"
+    _generator_file(src, "spatial", {**INDOOR, "sel": "indoor_norm"})
+    _write(tmp_path / "x.png", "RGB", (16, 16))
+    code, _, err = invoke(["invert", str(tmp_path / "x.png"), "--model", str(src), "--out", str(tmp_path / "o"),
+                           "--steps", "2", "--pti", "--pti-steps", "3", "--pti-freeze", "adapters"], capsys)
+    assert code == 0, err
+    gen = tmp_path / "o" / "x" / "generator.safetensors"
+    tuned, base = load_model(str(gen)), load_model(str(src))
+    assert tuned.config["pti"]["pti_freeze"] == ["adapters"]
+    before = {n: q.half().float() for n, q in base.G.synthesis.named_parameters()}     # the file is fp16
+    after = dict(tuned.G.synthesis.named_parameters())
+    assert all(torch.equal(after[n], before[n]) for n in before if ".adapter." in n)
+    assert any(not torch.equal(after[n], before[n]) for n in before if ".adapter." not in n)
+    code, out, err = invoke(["invert", str(tmp_path / "x.png"), "--model", str(src), "--out", str(tmp_path / "o2"),
+                             "--pti", "--pti-freeze", "mapping"], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and err.startswith("error:")
+    assert not (tmp_path / "o2").exists()
+
+
 @pytest.mark.parametrize("content", [b"not an image at all", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, None])
 def test_cli_unreadable_file_is_one_line_exit_2_and_writes_nothing(files, tmp_path, capsys, content):
     good = tmp_path / "good.png"

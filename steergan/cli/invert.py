@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from ..edit.invert import PERCEPTUAL, PIVOT_STEPS, PTI_FOLLOW, PTI_STEPS, SPACES, W_FOLLOW, W_STEPS
+from ..edit.invert import (PERCEPTUAL, PIVOT_STEPS, PTI_FOLLOW, PTI_FREEZABLE, PTI_FREEZE, PTI_STEPS, SPACES,
+                           W_FOLLOW, W_STEPS)
 from .common import device_option, emit, json_option, model_option
 
 
@@ -60,6 +61,10 @@ def _bar(total: int, desc: str):
 @click.option("--pti-follow", default=PTI_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
               help="SpatialGAN, with --pti: weight of the follow loss while tuning (a moved heatmap carries its "
                    "object and leaves the rest of the picture; 0 is off; docs/invert.md).")
+@click.option("--pti-freeze", multiple=True, type=click.Choice(list(PTI_FREEZABLE)), default=PTI_FREEZE,
+              help="With --pti: leave these parts of the tuned blocks as trained (repeat for several). "
+                   "'adapters' (SpatialGAN): moves disturb the rest of the picture less, for about 0.7 dB "
+                   "(docs/invert.md).")
 @click.option("--follow", default=W_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
               help="SpatialGAN: weight of the follow loss in the W+ steps (the latent is fitted so that a moved "
                    "heatmap carries its object; 0 is off; docs/invert.md).")
@@ -75,7 +80,8 @@ def _bar(total: int, desc: str):
                    "the mapping makes: LinkGAN links stay local; coarsest).")
 @device_option
 @json_option
-def invert(images, model, out, steps, pti, pti_steps, pti_follow, follow, perceptual, fit_centres, encoder, space, device, as_json):
+def invert(images, model, out, steps, pti, pti_steps, pti_follow, pti_freeze, follow, perceptual, fit_centres,
+           encoder, space, device, as_json):
     """Reconstruct IMAGE(s) with a model: reconstruction.png, before_after.png, state.json each."""
     import torch
     from ..edit.invert import (default_steps, initial_heatmaps, inversion_state, pivotal_tune, project, psnr,
@@ -115,10 +121,11 @@ def invert(images, model, out, steps, pti, pti_steps, pti_follow, follow, percep
         folder.mkdir(parents=True, exist_ok=True)
         if pti:
             G = pivotal_tune(m, proj.ws, proj.control, target, steps=pti_steps, perceptual=perceptual, lr=pti_lr(steps),
-                             follow=pti_follow, callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
+                             follow=pti_follow, freeze=pti_freeze, callback=lambda s, loss, p: tick(s, loss, p, "PTI"))
             gen = save_tuned(m, G, folder / "generator.safetensors", {"image": name, "steps": steps,
                                                                        "pti_steps": pti_steps,
-                                                                       "pti_follow": pti_follow})
+                                                                       "pti_follow": pti_follow,
+                                                                       "pti_freeze": list(pti_freeze)})
             state = inversion_state(str(gen.resolve()), proj.ws, proj.control)
             used = tuned_model(m, G, str(gen.resolve()))
         bar.close()
