@@ -552,7 +552,8 @@ def pivotal_tune(model, ws: torch.Tensor, control: Optional[Heatmaps], image, st
     ``tune_from`` px and finer are tuned (``freeze_coarse_layers``), at a constant learning rate
     unless ``rampdown`` > 0 (the share of steps of a cosine ramp-down). With ``fp16`` the tuned
     weights end rounded to fp16, exactly what ``save_tuned`` writes, so a state saved with the
-    file reloads bit-exactly. Returns the tuned generator (eval mode, frozen)."""
+    file reloads bit-exactly. ``freeze`` names parts of the tuned blocks to leave as trained
+    (``PTI_FREEZABLE``). Returns the tuned generator (eval mode, frozen)."""
     t = PivotalTuner(model, ws, control, image, steps, lr, pixel, perceptual, feature_size, locality, n_local,
                      local_reach, seed, rampdown, betas, fp16, tune_from, follow=follow, follow_every=follow_every,
                      freeze=freeze)
