@@ -750,8 +750,10 @@ MANIFEST: dict[str, dict] = {
         "doc": "docs/invert.md", "needs": "the bundled rooms model",
         "commands": ["env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 150 "
                      "--pti-locality 0.1 --pti-freeze ,noise,adapters,noise+adapters "
-                     "--json bench/results/invert_edits_rooms_n50_pti_freeze.json"],
-        "writes": ["invert_edits_rooms_n50_pti_freeze.json"],
+                     "--json bench/results/invert_edits_rooms_n50_pti_freeze.json",
+                     "env OMP_NUM_THREADS=1 python bench/invert_edits.py --model rooms --n 50 --spaces w+ --pti-steps 200 "
+                     "--pti-locality 0.1 --pti-freeze ,adapters --json bench/results/invert_edits_rooms_n50_pti200_freeze.json"],
+        "writes": ["invert_edits_rooms_n50_pti_freeze.json", "invert_edits_rooms_n50_pti200_freeze.json"],
     },
     "encoders-s12": {
         "doc": "docs/invert.md", "needs": f"{ROOMS}; {CREATURES}; runs/encoders/rooms-fresh110.safetensors (pti150)",

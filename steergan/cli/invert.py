@@ -63,8 +63,8 @@ def _bar(total: int, desc: str):
                    "object and leaves the rest of the picture; 0 is off; docs/invert.md).")
 @click.option("--pti-freeze", multiple=True, type=click.Choice(list(PTI_FREEZABLE)), default=PTI_FREEZE,
               help="With --pti: leave these parts of the tuned blocks as trained (repeat for several). "
-                   "'adapters' (SpatialGAN): moves disturb the rest of the picture less, for about 0.7 dB "
-                   "(docs/invert.md).")
+                   "'adapters' (SpatialGAN): moves disturb the rest of the picture less, for about 0.7 dB, "
+                   "which --pti-steps 200 wins back (docs/invert.md).")
 @click.option("--follow", default=W_FOLLOW, show_default=True, type=click.FloatRange(0, 100),
               help="SpatialGAN: weight of the follow loss in the W+ steps (the latent is fitted so that a moved "
                    "heatmap carries its object; 0 is off; docs/invert.md).")
