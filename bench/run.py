@@ -92,6 +92,9 @@ def separate_options(follow: float = 1.0, separate: float = 1.0, d_planes: str =
 
 
 SEPARATE_PLANES = {"sep-planes": 1.0, "sep03-planes": 0.3}    # run name: separate weight, with d_planes objects
+# the drag-rooms-coarse rows: result name -> drag_table.py flags
+DRAG_COARSE = {"coarse3": " --coarse-steps 3", "alpha13": " --coarse-alpha 1.3",
+               "alpha13_coarse3": " --coarse-alpha 1.3 --coarse-steps 3"}
 
 
 SEPARATE_MODELS = {"bundled": "rooms", "separate20": "runs/s13/separate/milestones/minutes-20",
@@ -725,11 +728,8 @@ MANIFEST: dict[str, dict] = {
         "doc": "docs/drag.md", "needs": "the bundled rooms model",
         "commands": [f"env OMP_NUM_THREADS=1 python bench/drag_table.py --model rooms --baseline '' --n 50 "
                      f"--modes heatmap,hybrid --seed {seed}{extra} --json bench/results/drag_rooms_{name}_seed{seed}.json"
-                     for name, extra in (("coarse3", " --coarse-steps 3"), ("alpha13", " --coarse-alpha 1.3"),
-                                         ("alpha13_coarse3", " --coarse-alpha 1.3 --coarse-steps 3"))
-                     for seed in (0, 1)],
-        "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in ("coarse3", "alpha13", "alpha13_coarse3")
-                   for seed in (0, 1)],
+                     for name, extra in DRAG_COARSE.items() for seed in (0, 1)],
+        "writes": [f"drag_rooms_{name}_seed{seed}.json" for name in DRAG_COARSE for seed in (0, 1)],
     },
     "separate-planes": {
         "doc": "docs/spatialgan.md", "needs": f"{ROOMS}",
@@ -740,9 +740,11 @@ MANIFEST: dict[str, dict] = {
             for name, w in SEPARATE_PLANES.items()] + [
             f"env OMP_NUM_THREADS=1 steergan eval runs/s18/{name}/milestones/minutes-{m} --metric comove --n 2000 "
             f"--json > bench/results/sepplanes_comove_{name}_{m}.json" for name in SEPARATE_PLANES for m in (20, 40)] + [
-            "python bench/grids_figure.py --models rooms,runs/s18/sep-planes/milestones/minutes-40,"
-            "runs/s18/sep03-planes/milestones/minutes-40 --labels 'rooms (bundled),separate 1 + d_planes 40 min,"
-            "separate 0.3 + d_planes 40 min' --out bench/results/sepplanes_grids.png"],
+            "python bench/grids_figure.py --models rooms,"
+            + ",".join(f"runs/s18/{name}/milestones/minutes-40" for name in SEPARATE_PLANES)
+            + " --labels 'rooms (bundled),"
+            + ",".join(f"separate {w:g} + d_planes 40 min" for w in SEPARATE_PLANES.values())
+            + "' --out bench/results/sepplanes_grids.png"],
         "writes": [f"sepplanes_comove_{name}_{m}.json" for name in SEPARATE_PLANES for m in (20, 40)] + [
             "sepplanes_grids.png"],
     },
